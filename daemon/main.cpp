@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("peernetd: not yet implemented");
+  return 0;
+}
