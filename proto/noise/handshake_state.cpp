@@ -109,15 +109,13 @@ HandshakeState::HandshakeState(SymmetricState ss, HandshakePattern pattern,
       re_(config.remote_ephemeral) {
   psks_.resize(config.psks.size());
   for (size_t i = 0; i < psks_.size(); ++i)
-    std::memcpy(psks_[i].data(), config.psks[i].data(), kPskLen);
+    std::memcpy(psks_[i].bytes.data(), config.psks[i].data(), kPskLen);
 }
 
 HandshakeState::HandshakeState(HandshakeState&&) noexcept = default;
 HandshakeState& HandshakeState::operator=(HandshakeState&&) noexcept = default;
 
-HandshakeState::~HandshakeState() {
-  for (Psk& psk : psks_) secure_wipe(psk);
-}
+HandshakeState::~HandshakeState() = default;
 
 Result<HandshakeState::Progress> HandshakeState::begin() const {
   PEERNET_TRY(SymmetricState ss, ss_.clone());
@@ -198,7 +196,7 @@ Status HandshakeState::process_token(Progress& p, Token token, bool writing, Byt
     case Token::psk:
       // MixKeyAndHash(psk), with the psks used in token order (§9.2).
       if (p.next_psk >= psks_.size()) return make_error(Errc::internal, "ran out of psks");
-      return p.ss.mix_key_and_hash(psks_[p.next_psk++]);
+      return p.ss.mix_key_and_hash(psks_[p.next_psk++].bytes);
   }
   return make_error(Errc::internal, "unknown handshake token");
 }
@@ -258,7 +256,8 @@ Result<TransportState> HandshakeState::split() && {
   auto& [initiator_to_responder, responder_to_initiator] = keys;
   CipherState send, recv;
   if (pattern_.is_one_way()) {
-    // §5.3: a one-way pattern uses only the first CipherState.
+    // One-way patterns (§7.4) use only the first CipherState, for the
+    // initiator's messages.
     (initiator_ ? send : recv) = std::move(initiator_to_responder);
   } else if (initiator_) {
     send = std::move(initiator_to_responder);

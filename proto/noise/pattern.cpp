@@ -121,7 +121,10 @@ Result<HandshakePattern> from_notation(const PatternDef& def) {
 
 // §9.3: after processing a "psk" token a party may send encrypted data
 // only if it has already sent an ephemeral public key; otherwise that data
-// would be encrypted under a key derived from the psk alone.
+// would be encrypted under a key derived from the psk alone. Every table
+// pattern starts each side's first message with "e", so any pskN placement
+// passes today; the check keeps the modifier generic should the table grow
+// patterns whose ephemeral comes later.
 Status check_psk_validity(const HandshakePattern& p) {
   bool sent_e[2] = {false, false};  // [0] initiator, [1] responder
   for (Token t : p.initiator_premessage)
@@ -146,7 +149,7 @@ Status check_psk_validity(const HandshakePattern& p) {
   return {};
 }
 
-// Applies "psk0+psk2"-style modifiers (§9.2): psk0 goes at the start of the
+// Applies "psk0+psk2"-style modifiers (§9.4): psk0 goes at the start of the
 // first message, pskN at the end of message N.
 Status apply_modifiers(HandshakePattern& p, std::string_view modifiers) {
   std::vector<size_t> seen;
@@ -202,8 +205,8 @@ Result<HandshakePattern> parse_pattern(std::string_view name) {
     return make_error(Errc::unsupported, "unknown handshake pattern \"" + std::string(name) + "\"");
   PEERNET_TRY(HandshakePattern p, from_notation(*def));
   if (!modifiers.empty()) {
-    PEERNET_TRY_VOID(apply_modifiers(p, modifiers));
     p.name = std::string(name);
+    PEERNET_TRY_VOID(apply_modifiers(p, modifiers));
   }
   return p;
 }

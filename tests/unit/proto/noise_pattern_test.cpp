@@ -90,7 +90,7 @@ TEST(NoisePattern, PreMessagesAndOneWay) {
 }
 
 TEST(NoisePattern, PskModifiers) {
-  // §9.2: psk0 starts the first message; pskN ends message N.
+  // §9.4: psk0 starts the first message; pskN ends message N.
   EXPECT_EQ(render(parse_pattern("NNpsk0").value()), (Lines{"psk, e", "e, ee"}));
   EXPECT_EQ(render(parse_pattern("NNpsk2").value()), (Lines{"e", "e, ee, psk"}));
   EXPECT_EQ(render(parse_pattern("NNpsk0+psk2").value()), (Lines{"psk, e", "e, ee, psk"}));

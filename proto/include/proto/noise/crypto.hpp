@@ -21,7 +21,7 @@ inline constexpr size_t kDhLen = 32;     // §12.1
 inline constexpr size_t kKeyLen = 32;    // cipher key, §4.2
 inline constexpr size_t kTagLen = 16;    // AEAD authentication data, §4.2
 inline constexpr size_t kHashLen = 32;   // SHA256, §12.5
-inline constexpr size_t kPskLen = 32;    // §9.1
+inline constexpr size_t kPskLen = 32;    // §9.2
 inline constexpr size_t kMaxMessageLen = 65535;  // every Noise message, §3
 // The largest nonce, reserved for REKEY (§5.1, §11.3).
 inline constexpr uint64_t kMaxNonce = UINT64_MAX;

@@ -68,11 +68,12 @@ class HandshakeState {
   // or psks the pattern does not take.
   static Result<HandshakeState> create(const HandshakeConfig& config, Rng& rng);
 
+  // Move-only. Keys and psks wipe themselves when released.
   HandshakeState(HandshakeState&&) noexcept;
   HandshakeState& operator=(HandshakeState&&) noexcept;
   HandshakeState(const HandshakeState&) = delete;
   HandshakeState& operator=(const HandshakeState&) = delete;
-  ~HandshakeState();  // wipes the psks; keys wipe themselves
+  ~HandshakeState();
 
   // WriteMessage(payload): the next handshake message. Errc::invalid_state
   // when it is not this side's turn or the handshake is over;
@@ -106,7 +107,10 @@ class HandshakeState {
   const std::string& protocol_name() const { return protocol_name_; }
 
  private:
-  using Psk = std::array<uint8_t, kPskLen>;
+  struct Psk {
+    std::array<uint8_t, kPskLen> bytes{};
+    ~Psk() { secure_wipe(bytes); }
+  };
 
   HandshakeState(SymmetricState ss, HandshakePattern pattern, const HandshakeConfig& config,
                  Rng& rng);

@@ -13,7 +13,7 @@
 
 namespace peernet::noise {
 
-// The tokens of §7.1 plus "psk" (§9.1).
+// The tokens of §7.1 plus "psk" (§9.2).
 enum class Token : uint8_t { e, s, ee, es, se, ss, psk };
 
 std::string_view to_string(Token token);
