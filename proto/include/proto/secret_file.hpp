@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <string>
 
 #include "proto/bytes.hpp"
@@ -12,16 +13,24 @@
 
 namespace peernet {
 
+// The largest file read_secret_file accepts. Identity and trust files are a
+// few hundred bytes; anything near this is not one of ours.
+inline constexpr size_t kMaxSecretFileSize = 64 * 1024;
+
 // Write `data` to `path` atomically and durably: a temporary file in the
-// same directory (created with `mode`), fsync, rename over `path`, fsync of
-// the directory. A crash leaves either the old or the new file, never a mix.
-// Errc::io_error naming the path and the failing step.
+// same directory (created with exactly `mode`, whatever the umask), fsync,
+// rename over `path`, fsync of the directory. A crash leaves either the old
+// or the new file, never a mix, and a failure leaves no temporary file.
+// The directory must exist. Errc::io_error naming the path and the failing
+// step.
 Status write_file_atomic(const std::string& path, ByteView data, mode_t mode = 0600);
 
 // Read a secret file. Refuses (Errc::insecure_file) a file that group or
 // others may read or write, with a message that says how to fix it
-// ("chmod 600 PATH"); Errc::not_found-like absence is Errc::io_error with
-// errno ENOENT reported in `missing` when non-null.
+// ("chmod 600 PATH"), and a symbolic link. Errc::io_error for anything else:
+// not a regular file, larger than kMaxSecretFileSize, or an OS error. When
+// the file does not exist (ENOENT) `*missing` is set to true, so callers can
+// tell "create it" from "cannot read it"; it is false in every other case.
 Result<Bytes> read_secret_file(const std::string& path, bool* missing = nullptr);
 
 }  // namespace peernet
