@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -387,9 +386,10 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
 }
 
 Result<Config> load_config(const std::string& path, bool must_exist, const Config& base) {
-  // Config files are small; a cap keeps a wrong path (a device, a huge log)
-  // from being slurped.
-  constexpr off_t kMaxSize = 1 << 20;
+  // Config files are small; the cap keeps a wrong path (a device, a log)
+  // from being slurped. Reading to EOF rather than by st_size also serves
+  // /dev/null and process substitution: --config <(printf ...).
+  constexpr size_t kMaxSize = 1 << 20;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -397,32 +397,20 @@ Result<Config> load_config(const std::string& path, bool must_exist, const Confi
     return make_error(Errc::config_error, "cannot read config file " + quote(path) + ": " + ::strerror(err));
   }
   std::string text;
-  struct stat st;
   int err = 0;
-  bool regular = true;
-  if (::fstat(fd, &st) != 0) {
-    err = errno;
-  } else if (!S_ISREG(st.st_mode)) {
-    regular = false;
-  } else if (st.st_size > kMaxSize) {
-    err = EFBIG;
-  } else {
-    text.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < text.size()) {
-      ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        err = n < 0 ? errno : EIO;
-        break;
-      }
-      got += static_cast<size_t>(n);
-    }
+  char buf[16384];
+  while (text.size() <= kMaxSize) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
-  if (!regular) return make_error(Errc::config_error, "config file " + quote(path) + " is not a regular file");
   if (err != 0)
     return make_error(Errc::config_error, "cannot read config file " + quote(path) + ": " + ::strerror(err));
+  if (text.size() > kMaxSize)
+    return make_error(Errc::config_error, "config file " + quote(path) + " is larger than 1 MiB");
   return parse_config(text, path, base);
 }
 

@@ -294,7 +294,11 @@ TEST_F(ConfigFileTest, ErrorsNameTheFile) {
       << c.error().message;
   auto d = load_config(dir_, true);  // A directory is not a config file.
   ASSERT_FALSE(d.ok());
-  EXPECT_NE(d.error().message.find("not a regular file"), std::string::npos);
+  EXPECT_NE(d.error().message.find("Is a directory"), std::string::npos) << d.error().message;
+  // /dev/null is an empty config: the defaults.
+  auto n = load_config("/dev/null", true, system_defaults());
+  ASSERT_TRUE(n.ok()) << n.error().describe();
+  EXPECT_EQ(*n, system_defaults());
 }
 
 TEST(Config, ValidateAfterOverrides) {
