@@ -1,6 +1,123 @@
-#include <cstdio>
+// peernetd: arguments → config → identity and trust → event loop.
+//
+// The daemon never forks itself: --foreground is accepted for symmetry with
+// other daemons, and systemd (Type=notify) runs it in the foreground.
+#include <signal.h>
+#include <uv.h>
 
-int main() {
-  std::puts("peernetd: not yet implemented");
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "paths.hpp"
+#include "proto/identity.hpp"
+#include "proto/peer_id.hpp"
+#include "random.hpp"
+#include "trust_store.hpp"
+#include "uv_signal.hpp"
+
+namespace {
+
+using namespace peernet;
+
+struct Options {
+  std::string config, state_dir, socket, log_level;
+  std::vector<std::string> listen;
+};
+
+// Command-line values win over the file; checked like the file's.
+Status apply_overrides(const Options& opt, Config& config) {
+  namespace fs = std::filesystem;
+  if (!opt.state_dir.empty()) config.daemon.state_dir = fs::absolute(opt.state_dir).lexically_normal();
+  if (!opt.socket.empty()) config.control.socket = fs::absolute(opt.socket).lexically_normal();
+  if (!opt.log_level.empty()) {
+    PEERNET_TRY(config.daemon.log_level, parse_log_level(opt.log_level));
+  }
+  if (!opt.listen.empty()) {
+    config.network.listen.clear();
+    for (const auto& text : opt.listen) {
+      PEERNET_TRY(auto ep, Endpoint::parse(text, EndpointUse::listen));
+      config.network.listen.push_back(std::move(ep));
+    }
+  }
+  return validate_config(config);
+}
+
+Status run(const Options& opt, Logger& log) {
+  PEERNET_TRY(auto paths, default_paths(current_path_environment()));
+  bool explicit_config = !opt.config.empty();
+  PEERNET_TRY(auto config, load_config(explicit_config ? opt.config : paths.config_file, explicit_config,
+                                       default_config(paths)));
+  PEERNET_TRY_VOID(apply_overrides(opt, config));
+  log.set_level(config.daemon.log_level);
+
+  PEERNET_TRY_VOID(ensure_private_dir(config.daemon.state_dir));
+  OsRng rng;
+  bool created = false;
+  PEERNET_TRY(auto identity,
+              load_or_create_identity(config.daemon.state_dir + "/identity.key", rng, &created));
+  log.notice((created ? "created identity " : "loaded identity ") + peer_tag(identity.pub) +
+             ", fingerprint " + fingerprint(identity.pub));
+  std::printf("peer id: %s\nfingerprint: %s\n", peer_id_text(identity.pub).c_str(),
+              fingerprint(identity.pub).c_str());
+  std::fflush(stdout);
+
+  PEERNET_TRY(auto trust, TrustStore::load(config.daemon.state_dir + "/trust.toml"));
+  log.info("trust list: " + std::to_string(trust.size()) + " peer(s)");
+
+  uv_loop_t loop;
+  if (int rc = uv_loop_init(&loop); rc != 0) return uv::error_from_uv(rc, "event loop");
+  {
+    std::vector<uv::Signal> signals;
+    auto stop = [&] { signals.clear(); };  // Closing the last handles lets uv_run return.
+    for (int signum : {SIGINT, SIGTERM}) {
+      PEERNET_TRY(auto s, uv::Signal::create(&loop));
+      PEERNET_TRY_VOID(s.start(signum, [&log, &stop, signum] {
+        log.notice(signum == SIGINT ? "received SIGINT, shutting down" : "received SIGTERM, shutting down");
+        stop();
+      }));
+      signals.push_back(std::move(s));
+    }
+    log.notice("peernetd " PEERNET_VERSION " running");
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);  // Finish the closes started by the destructors above.
+  if (int rc = uv_loop_close(&loop); rc != 0) return uv::error_from_uv(rc, "close event loop");
+  return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Writes to a peer that reset the connection must fail with EPIPE, not
+  // kill the daemon.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app("peernetd: lets local programs call and send to named handles on trusted peers", "peernetd");
+  Options opt;
+  app.add_option("-c,--config", opt.config, "Config file (default by mode; must exist when given)");
+  app.add_option("--state-dir", opt.state_dir, "State directory (identity, trust list)");
+  app.add_option("-l,--listen", opt.listen, "Listen on HOST:PORT instead of network.listen (repeatable)");
+  app.add_option("--socket", opt.socket, "Control socket path");
+  app.add_option("--log-level", opt.log_level, "error, warning, notice, info or debug");
+  bool foreground = true;  // The only mode there is.
+  app.add_flag("-f,--foreground", foreground, "Accepted for compatibility: peernetd always runs in the foreground");
+  app.set_version_flag("-V,--version", "peernetd " PEERNET_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  StderrSink sink;
+  Logger log(sink);
+  if (auto st = run(opt, log); !st.ok()) {
+    log.error(st.error().describe());
+    return 1;
+  }
   return 0;
 }

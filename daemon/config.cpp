@@ -1,0 +1,440 @@
+// toml++ lives here and nowhere else in the daemon's configuration path
+// (the trust list has its own small parser): the rest of the daemon sees
+// only the typed Config.
+#include "config.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <toml++/toml.h>
+
+#include "units.hpp"
+
+namespace peernet {
+namespace {
+
+// An apply function checks one value and stores it; it returns what is
+// wrong, or "" when the value was accepted.
+using Apply = std::string (*)(const toml::node&, Config&);
+
+struct KeySpec {
+  std::string_view table;
+  std::string_view key;
+  Apply apply;
+};
+
+std::string_view type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a floating-point number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::string expected(std::string_view what, const toml::node& n) {
+  return "expected " + std::string(what) + ", got " + std::string(type_name(n.type()));
+}
+
+std::string range_text(double min, double max) {
+  return "must be between " + format_duration(min) + " and " + format_duration(max);
+}
+
+// A duration: a number of seconds or a string with a unit.
+std::string get_duration(const toml::node& n, double& out, double min, double max,
+                         bool zero_allowed = false) {
+  double seconds;
+  if (auto i = n.as_integer()) {
+    seconds = static_cast<double>(i->get());
+  } else if (auto f = n.as_floating_point()) {
+    seconds = f->get();
+  } else if (auto s = n.as_string()) {
+    auto parsed = parse_duration(s->get());
+    if (!parsed) return parsed.error().message;
+    seconds = *parsed;
+  } else {
+    return expected("a duration (seconds, or a string such as \"15s\")", n);
+  }
+  if (!std::isfinite(seconds)) return "must be a finite duration";
+  if (zero_allowed && seconds == 0) {
+    out = 0;
+    return "";
+  }
+  if (seconds < min || seconds > max)
+    return range_text(min, max) + (zero_allowed ? ", or 0" : "") + " (got " +
+           format_duration(seconds) + ")";
+  out = seconds;
+  return "";
+}
+
+std::string get_size(const toml::node& n, uint64_t& out, uint64_t min, uint64_t max) {
+  uint64_t bytes;
+  if (auto i = n.as_integer()) {
+    if (i->get() < 0) return "must not be negative";
+    bytes = static_cast<uint64_t>(i->get());
+  } else if (auto s = n.as_string()) {
+    auto parsed = parse_size(s->get());
+    if (!parsed) return parsed.error().message;
+    bytes = *parsed;
+  } else {
+    return expected("a size (bytes, or a string such as \"1MiB\")", n);
+  }
+  if (bytes < min || bytes > max)
+    return "must be between " + format_size(min) + " and " + format_size(max) + " (got " +
+           format_size(bytes) + ")";
+  out = bytes;
+  return "";
+}
+
+template <class Int>
+std::string get_integer(const toml::node& n, Int& out, int64_t min, int64_t max) {
+  auto i = n.as_integer();
+  if (!i) return expected("an integer", n);
+  if (i->get() < min || i->get() > max)
+    return "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+           std::to_string(i->get()) + ")";
+  out = static_cast<Int>(i->get());
+  return "";
+}
+
+// sun_path holds 108 bytes including the terminating NUL.
+constexpr size_t kMaxSocketPath = 107;
+
+std::string check_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "must be an absolute path";
+  if (path.find('\0') != std::string_view::npos) return "must not contain NUL";
+  return "";
+}
+
+std::string get_path(const toml::node& n, std::string& out) {
+  auto s = n.as_string();
+  if (!s) return expected("a string", n);
+  if (auto why = check_path(s->get()); !why.empty()) return why;
+  out = s->get();
+  return "";
+}
+
+std::string get_group(const toml::node& n, std::string& out) {
+  auto s = n.as_string();
+  if (!s) return expected("a string", n);
+  const std::string& g = s->get();
+  // POSIX portable names plus '$' (Samba machine accounts); long enough for
+  // any real group, short enough to keep garbage out of logs.
+  bool ok = g.size() <= 64 && std::all_of(g.begin(), g.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                     c == '.' || c == '$';
+            });
+  if (!ok || (!g.empty() && g.front() == '-')) return "not a valid group name: " + quote(g);
+  out = g;
+  return "";
+}
+
+std::string get_log_level(const toml::node& n, Config& c) {
+  auto s = n.as_string();
+  if (!s) return expected("a string", n);
+  auto level = parse_log_level(s->get());
+  if (!level) return level.error().message;
+  c.daemon.log_level = *level;
+  return "";
+}
+
+std::string get_socket(const toml::node& n, Config& c) {
+  std::string path;
+  if (auto why = get_path(n, path); !why.empty()) return why;
+  if (path.size() > kMaxSocketPath)
+    return "longer than " + std::to_string(kMaxSocketPath) + " bytes, the limit for Unix socket paths";
+  c.control.socket = std::move(path);
+  return "";
+}
+
+std::string get_socket_mode(const toml::node& n, Config& c) {
+  auto s = n.as_string();
+  if (!s) return expected("an octal string such as \"0660\"", n);
+  const std::string& text = s->get();
+  if (text.empty() || text.size() > 4 ||
+      !std::all_of(text.begin(), text.end(), [](char ch) { return ch >= '0' && ch <= '7'; }))
+    return "expected an octal mode such as \"0660\", got " + quote(text);
+  auto mode = static_cast<mode_t>(std::stoul(text, nullptr, 8));
+  if (mode > 0777) return "only permission bits (at most \"0777\") are allowed";
+  if ((mode & 0600) != 0600) return "must give the owner read and write (\"06xx\")";
+  c.control.socket_mode = mode;
+  return "";
+}
+
+// The first problem of one listen entry: each is an IP address to bind.
+std::string check_listen_entry(const toml::node& item, std::vector<Endpoint>& out) {
+  auto s = item.as_string();
+  if (!s) return expected("a string such as \"[::]:7469\"", item);
+  auto ep = Endpoint::parse(s->get(), EndpointUse::listen);
+  if (!ep) return ep.error().message;
+  if (!ep->is_numeric())
+    return "address " + quote(s->get()) +
+           ": must be an IP address, not a host name (\"[::]:7469\" listens on all)";
+  if (std::find(out.begin(), out.end(), *ep) != out.end())
+    return "address " + quote(s->get()) + " is listed twice";
+  out.push_back(std::move(*ep));
+  return "";
+}
+
+constexpr double kMinute = 60, kHour = 3600, kDay = 86400;
+
+const KeySpec kSchema[] = {
+    {"daemon", "state_dir",
+     [](const toml::node& n, Config& c) { return get_path(n, c.daemon.state_dir); }},
+    {"daemon", "log_level", get_log_level},
+
+    // Entries are checked one by one in parse_config (each has its own
+    // position); this only checks the shape.
+    {"network", "listen",
+     [](const toml::node& n, Config&) { return n.is_array() ? std::string() : expected("an array", n); }},
+    {"network", "handshake_timeout",
+     [](const toml::node& n, Config& c) {
+       return get_duration(n, c.network.handshake_timeout, 0.1, 10 * kMinute);
+     }},
+    {"network", "max_pending_handshakes",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.network.max_pending_handshakes, 1, 4096); }},
+    {"network", "tcp_user_timeout",
+     [](const toml::node& n, Config& c) {
+       return get_duration(n, c.network.tcp_user_timeout, 1, kHour, /*zero_allowed=*/true);
+     }},
+
+    {"session", "ping_interval",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.session.ping_interval, 0.1, kHour); }},
+    {"session", "dead_after",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.session.dead_after, 0.2, kDay); }},
+    {"session", "reconnect_min",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.session.reconnect_min, 0.1, kHour); }},
+    {"session", "reconnect_max",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.session.reconnect_max, 0.1, kDay); }},
+    {"session", "max_envelope",
+     [](const toml::node& n, Config& c) { return get_size(n, c.session.max_envelope, 1 << 10, 64 << 20); }},
+    {"session", "write_queue_limit",
+     [](const toml::node& n, Config& c) {
+       return get_size(n, c.session.write_queue_limit, 1 << 10, uint64_t{1} << 30);
+     }},
+    {"session", "rekey_after_messages",
+     [](const toml::node& n, Config& c) {
+       return get_integer(n, c.session.rekey_after_messages, 1, int64_t{1} << 62);
+     }},
+    {"session", "rekey_after",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.session.rekey_after, 1, 30 * kDay); }},
+    {"session", "call_timeout",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.session.call_timeout, 0.1, kDay); }},
+
+    {"control", "socket", get_socket},
+    {"control", "socket_mode", get_socket_mode},
+    {"control", "socket_group",
+     [](const toml::node& n, Config& c) { return get_group(n, c.control.socket_group); }},
+    {"control", "admin_group",
+     [](const toml::node& n, Config& c) { return get_group(n, c.control.admin_group); }},
+};
+
+// A rule that relates keys; `key` is blamed, `other` is where to point when
+// `key` is not in the file.
+struct CrossRule {
+  std::string_view key;
+  std::string_view other;
+  std::string (*check)(const Config&);
+};
+
+const CrossRule kCrossRules[] = {
+    {"session.dead_after", "session.ping_interval",
+     [](const Config& c) {
+       return c.session.dead_after > c.session.ping_interval
+                  ? std::string()
+                  : "must be longer than session.ping_interval (" +
+                        format_duration(c.session.ping_interval) + ")";
+     }},
+    {"session.reconnect_max", "session.reconnect_min",
+     [](const Config& c) {
+       return c.session.reconnect_max >= c.session.reconnect_min
+                  ? std::string()
+                  : "must not be shorter than session.reconnect_min (" +
+                        format_duration(c.session.reconnect_min) + ")";
+     }},
+    {"session.write_queue_limit", "session.max_envelope",
+     [](const Config& c) {
+       return c.session.write_queue_limit >= c.session.max_envelope
+                  ? std::string()
+                  : "must be at least session.max_envelope (" + format_size(c.session.max_envelope) +
+                        ")";
+     }},
+};
+
+std::string position(std::string_view source, const toml::source_region& where) {
+  std::string s(source);
+  s += ':';
+  s += std::to_string(where.begin.line);
+  s += ':';
+  s += std::to_string(where.begin.column);
+  return s;
+}
+
+Error key_error(std::string_view prefix, std::string_view key, std::string_view what) {
+  return make_error(Errc::config_error,
+                    std::string(prefix) + ": key \"" + std::string(key) + "\": " + std::string(what));
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_key_message(std::string_view table, std::string_view key) {
+  std::string msg = "unknown key";
+  for (const auto& spec : kSchema)
+    if (spec.table == table && edit_distance(spec.key, key) <= 2)
+      return msg + " (did you mean \"" + std::string(spec.key) + "\"?)";
+  return msg;
+}
+
+Status apply_table(std::string_view source, std::string_view table_name, const toml::table& table,
+                   Config& config) {
+  for (const auto& [key, node] : table) {
+    std::string full = std::string(table_name) + "." + std::string(key.str());
+    const KeySpec* spec = nullptr;
+    for (const auto& s : kSchema)
+      if (s.table == table_name && s.key == key.str()) spec = &s;
+    if (spec == nullptr)
+      return key_error(position(source, key.source()), full, unknown_key_message(table_name, key.str()));
+    if (auto why = spec->apply(node, config); !why.empty())
+      return key_error(position(source, node.source()), full, why);
+    if (full == "network.listen") {
+      std::vector<Endpoint> listen;
+      for (const auto& item : *node.as_array())
+        if (auto why = check_listen_entry(item, listen); !why.empty())
+          return key_error(position(source, item.source()), full, why);
+      config.network.listen = std::move(listen);
+    }
+  }
+  return {};
+}
+
+const toml::node* find_key(const toml::table& root, std::string_view dotted) {
+  size_t dot = dotted.find('.');
+  auto table = root[dotted.substr(0, dot)].as_table();
+  return table ? table->get(dotted.substr(dot + 1)) : nullptr;
+}
+
+}  // namespace
+
+Config default_config(const DefaultPaths& paths) {
+  Config c;
+  c.daemon.state_dir = paths.state_dir;
+  c.control.socket = paths.socket_path;
+  return c;
+}
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> keys;
+  for (const auto& s : kSchema) keys.push_back(std::string(s.table) + "." + std::string(s.key));
+  return keys;
+}
+
+Result<Config> parse_config(std::string_view text, std::string_view source_name, const Config& base) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    return make_error(Errc::config_error,
+                      position(source_name, e.source()) + ": " + std::string(e.description()));
+  }
+
+  Config config = base;
+  for (const auto& [key, node] : root) {
+    bool known = std::any_of(std::begin(kSchema), std::end(kSchema),
+                             [&](const KeySpec& s) { return s.table == key.str(); });
+    if (!known)
+      return key_error(position(source_name, key.source()), key.str(),
+                       "unknown table (expected daemon, network, session or control)");
+    auto table = node.as_table();
+    if (table == nullptr)
+      return key_error(position(source_name, node.source()), key.str(), expected("a table", node));
+    PEERNET_TRY_VOID(apply_table(source_name, key.str(), *table, config));
+  }
+
+  for (const auto& rule : kCrossRules) {
+    auto why = rule.check(config);
+    if (why.empty()) continue;
+    const toml::node* at = find_key(root, rule.key);
+    if (at == nullptr) at = find_key(root, rule.other);
+    std::string where = at ? position(source_name, at->source()) : std::string(source_name);
+    return key_error(where, rule.key, why);
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::string& path, bool must_exist, const Config& base) {
+  // Config files are small; the cap keeps a wrong path (a device, a log)
+  // from being slurped. Reading to EOF rather than by st_size also serves
+  // /dev/null and process substitution: --config <(printf ...).
+  constexpr size_t kMaxSize = 1 << 20;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT && !must_exist) return base;
+    return make_error(Errc::config_error, "cannot read config file " + quote(path) + ": " + ::strerror(err));
+  }
+  std::string text;
+  int err = 0;
+  char buf[16384];
+  while (text.size() <= kMaxSize) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (err != 0)
+    return make_error(Errc::config_error, "cannot read config file " + quote(path) + ": " + ::strerror(err));
+  if (text.size() > kMaxSize)
+    return make_error(Errc::config_error, "config file " + quote(path) + " is larger than 1 MiB");
+  return parse_config(text, path, base);
+}
+
+Status validate_config(const Config& c) {
+  auto fail = [](std::string_view key, std::string_view why) {
+    return make_error(Errc::config_error,
+                      "key \"" + std::string(key) + "\": " + std::string(why));
+  };
+  if (auto why = check_path(c.daemon.state_dir); !why.empty()) return fail("daemon.state_dir", why);
+  if (auto why = check_path(c.control.socket); !why.empty()) return fail("control.socket", why);
+  if (c.control.socket.size() > kMaxSocketPath)
+    return fail("control.socket", "longer than " + std::to_string(kMaxSocketPath) +
+                                      " bytes, the limit for Unix socket paths");
+  for (size_t i = 0; i < c.network.listen.size(); ++i) {
+    const Endpoint& ep = c.network.listen[i];
+    if (!ep.is_numeric())
+      return fail("network.listen", "address " + quote(ep.to_string()) + ": must be an IP address");
+    if (std::find(c.network.listen.begin(), c.network.listen.begin() + static_cast<long>(i), ep) !=
+        c.network.listen.begin() + static_cast<long>(i))
+      return fail("network.listen", "address " + quote(ep.to_string()) + " is listed twice");
+  }
+  for (const auto& rule : kCrossRules)
+    if (auto why = rule.check(c); !why.empty()) return fail(rule.key, why);
+  return {};
+}
+
+}  // namespace peernet

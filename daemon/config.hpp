@@ -1,0 +1,87 @@
+// peernetd.toml, parsed once into a validated, typed struct that is passed
+// by const& (style §12). etc/peernetd.toml documents every key; a test keeps
+// it and this struct in step.
+//
+// Durations are seconds as double (in the file: a number of seconds or a
+// string with a unit, "500ms", "15s", "2m", "1h"); sizes are bytes (an
+// integer or "512KiB", "1MiB"). Every error is Errc::config_error with the
+// message  FILE:LINE:COL: key "network.listen": <what is wrong>.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "endpoint.hpp"
+#include "log.hpp"
+#include "paths.hpp"
+#include "proto/result.hpp"
+
+namespace peernet {
+
+inline constexpr uint16_t kDefaultPort = 7469;
+
+struct Config {
+  struct Daemon {
+    std::string state_dir;  // absolute; default by mode (paths.hpp)
+    LogLevel log_level = LogLevel::info;
+    friend bool operator==(const Daemon&, const Daemon&) = default;
+  } daemon;
+
+  struct Network {
+    std::vector<Endpoint> listen{Endpoint{"::", kDefaultPort}};  // empty: accept nothing
+    double handshake_timeout = 10;
+    uint32_t max_pending_handshakes = 64;
+    double tcp_user_timeout = 20;  // 0: the kernel's default
+    friend bool operator==(const Network&, const Network&) = default;
+  } network;
+
+  struct Session {
+    double ping_interval = 15;
+    double dead_after = 45;  // > ping_interval
+    double reconnect_min = 1;
+    double reconnect_max = 60;  // >= reconnect_min
+    uint64_t max_envelope = 1 << 20;       // 1 KiB .. 64 MiB
+    uint64_t write_queue_limit = 4 << 20;  // >= max_envelope
+    uint64_t rekey_after_messages = 1000000;
+    double rekey_after = 3600;
+    double call_timeout = 30;  // default timeout of calls
+    friend bool operator==(const Session&, const Session&) = default;
+  } session;
+
+  struct Control {
+    std::string socket;  // absolute; default by mode (paths.hpp)
+    mode_t socket_mode = 0660;
+    std::string socket_group;  // empty: the daemon's primary group
+    std::string admin_group;   // empty: none (root and the daemon's uid are always admin)
+    friend bool operator==(const Control&, const Control&) = default;
+  } control;
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// The built-in defaults, with the paths of the running mode filled in.
+Config default_config(const DefaultPaths& paths);
+
+// Parse `text` (no filesystem access; fuzzable). Keys absent from the text
+// keep their value from `base`. `source_name` prefixes error messages.
+Result<Config> parse_config(std::string_view text, std::string_view source_name,
+                            const Config& base = Config{});
+
+// Read and parse `path`. A missing file is an error when `must_exist` (the
+// user named it), else yields `base` (the default path may be absent).
+Result<Config> load_config(const std::string& path, bool must_exist, const Config& base = Config{});
+
+// The cross-key rules (dead_after > ping_interval, ...) and path rules,
+// for a Config edited after parsing (command-line overrides).
+// Errc::config_error naming the keys.
+Status validate_config(const Config& config);
+
+// "daemon.state_dir", "network.listen", ...: every key the parser accepts,
+// in file order.
+std::vector<std::string> config_keys();
+
+}  // namespace peernet

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# peernetd starts, prints its peer id, keeps its identity across restarts,
+# refuses bad configs and insecure key files, and exits 0 on SIGTERM.
+#
+#   daemon_start_test.sh PATH/TO/peernetd
+#
+# Everything lives in one temporary directory (removed on exit); only
+# processes this script starts are signalled, by PID.
+set -euo pipefail
+
+peernetd=$(realpath "$1")
+tmp=$(mktemp -d /tmp/peernet-e2e-start.XXXXXX)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done; exit 1; }
+
+# Keep the daemon away from the invoking user's real directories.
+export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_STATE_HOME="$tmp/home/.local/state" \
+  XDG_RUNTIME_DIR="$tmp/run"
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
+state="$tmp/state"
+config="$tmp/peernetd.toml"
+# Port 0: the kernel picks a free one, so parallel runs never collide.
+cat >"$config" <<TOML
+[daemon]
+log_level = "debug"
+[network]
+listen = ["127.0.0.1:0"]
+TOML
+
+# start NAME: runs peernetd in the background, output in $tmp/NAME.{out,err}.
+start() {
+  "$peernetd" --config "$config" --state-dir "$state" --socket "$tmp/run/ctl.sock" --foreground \
+    >"$tmp/$1.out" 2>"$tmp/$1.err" &
+  pid=$!
+}
+
+# wait_for_id NAME: up to 10 s for the "peer id:" line; prints the id.
+wait_for_id() {
+  for _ in $(seq 100); do
+    if grep -q '^peer id: ' "$tmp/$1.out" 2>/dev/null; then
+      sed -n 's/^peer id: //p' "$tmp/$1.out"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || fail "peernetd ($1) exited before printing its peer id"
+    sleep 0.1
+  done
+  fail "no peer id from peernetd ($1) within 10 s"
+}
+
+# stop: SIGTERM, then the exit status must be 0.
+stop() {
+  kill -TERM "$pid"
+  local rc=0
+  wait "$pid" || rc=$?
+  pid=
+  [ "$rc" -eq 0 ] || fail "peernetd exited with $rc after SIGTERM"
+}
+
+# 1. First start creates the identity.
+start first
+id1=$(wait_for_id first)
+[[ "$id1" =~ ^[A-Z2-7]{7}(-[A-Z2-7]{7}){7}$ ]] || fail "malformed peer id: $id1"
+grep -q '^fingerprint: ' "$tmp/first.out" || fail "no fingerprint line"
+[ "$(stat -c %a "$state/identity.key")" = 600 ] || fail "identity.key is not 0600"
+[ "$(stat -c %a "$state")" = 700 ] || fail "state dir is not 0700"
+grep -q '^<5>created identity peer(' "$tmp/first.err" || fail "no 'created identity' log line"
+stop
+grep -q 'received SIGTERM' "$tmp/first.err" || fail "SIGTERM not logged"
+
+# 2. A restart keeps the same identity.
+start second
+id2=$(wait_for_id second)
+[ "$id1" = "$id2" ] || fail "peer id changed across restart: $id1 -> $id2"
+grep -q '^<5>loaded identity peer(' "$tmp/second.err" || fail "no 'loaded identity' log line"
+grep -q 'trust list: 0 peer' "$tmp/second.err" || fail "trust list size not reported"
+stop
+
+# 3. A bad config exits non-zero with FILE:LINE:COL.
+bad="$tmp/bad.toml"
+printf '[network]\nlisten = ["127.0.0.1:0"]\nlisen = 1\n' >"$bad"
+rc=0
+"$peernetd" --config "$bad" --state-dir "$state" >"$tmp/bad.out" 2>"$tmp/bad.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "bad config: exit code $rc, expected 1"
+grep -qF "$bad:3:1: key \"network.lisen\"" "$tmp/bad.err" || fail "bad config: no FILE:LINE:COL in the error"
+[ "$(wc -l <"$tmp/bad.err")" -eq 1 ] || fail "bad config: expected a one-line error"
+
+# 4. A missing explicit config is an error too.
+rc=0
+"$peernetd" --config "$tmp/absent.toml" --state-dir "$state" >/dev/null 2>"$tmp/absent.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "missing config: exit code $rc, expected 1"
+
+# 5. An identity readable by others is refused, with the fix in the message.
+chmod 0644 "$state/identity.key"
+rc=0
+"$peernetd" --config "$config" --state-dir "$state" >"$tmp/insecure.out" 2>"$tmp/insecure.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "insecure identity: exit code $rc, expected 1"
+grep -q 'chmod 600' "$tmp/insecure.err" || fail "insecure identity: no chmod hint"
+grep -q '^peer id:' "$tmp/insecure.out" && fail "insecure identity: a peer id was printed"
+chmod 0600 "$state/identity.key"
+
+# 6. SIGINT also stops it cleanly.
+start third
+[ "$(wait_for_id third)" = "$id1" ] || fail "peer id changed after chmod back"
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=
+[ "$rc" -eq 0 ] || fail "peernetd exited with $rc after SIGINT"
+
+echo "ok"
