@@ -23,10 +23,11 @@
 // so a fragmented envelope's records are consecutive, and nothing else comes
 // between its FRAGMENT_FIRST and its last chunk (a REKEY may, since it only
 // ends a message). A sender uses ENVELOPE for every envelope that fits in one
-// record of an empty message; the reader accepts a fragmented small envelope
-// too. 1 <= total <= the reader's max envelope size (default 1 MiB); a larger
-// total is Errc::payload_too_large, reported before anything is allocated, as
-// is an ENVELOPE record above that size. Chunks beyond the total are an error.
+// record of an empty message, save one edge case (see RecordWriter); the
+// reader accepts a fragmented small envelope too. 1 <= total <= the reader's
+// max envelope size (default 1 MiB); a larger total is
+// Errc::payload_too_large, reported before anything is allocated, as is an
+// ENVELOPE record above that size. Chunks beyond the total are an error.
 // Every other violation is Errc::protocol_error.
 //
 // REKEY tells the receiver that the sender rekeys its sending CipherState
