@@ -1,6 +1,8 @@
 #include "proto/link.hpp"
 
 #include <cassert>
+#include <cstddef>
+#include <variant>
 
 namespace peernet {
 namespace {
@@ -20,6 +22,23 @@ Bytes to_bytes(std::string_view s) {
   return Bytes(v.begin(), v.end());
 }
 
+// The close reason for a failure after the handshake (§5.2): the few that
+// tell the peer something it can act on, and protocol_error for anything
+// wrong with its input (a bad record, envelope or hello, or a message that
+// does not decrypt).
+std::string_view close_reason_for(Errc code) {
+  switch (code) {
+    case Errc::payload_too_large:
+    case Errc::nonce_exhausted:
+    case Errc::unsupported:
+      return to_string(code);
+    default:
+      return "protocol_error";
+  }
+}
+
+bool is_close(const Envelope& e) { return std::holds_alternative<Close>(e); }
+
 }  // namespace
 
 std::string_view to_string(Link::State s) {
@@ -36,6 +55,12 @@ std::string_view to_string(Link::State s) {
 }
 
 Result<Link> Link::create(LinkConfig config, Rng& rng) {
+  // Our hello must be one the peer accepts (§3.1).
+  if (config.hello.caps.size() > kMaxCaps)
+    return make_error(Errc::bad_request, "more than 32 caps in the hello");
+  for (const auto& cap : config.hello.caps)
+    if (cap.empty() || cap.size() > kMaxCapLength)
+      return make_error(Errc::bad_request, "a hello cap is not 1..64 bytes");
   noise::HandshakeConfig hc;
   hc.protocol_name = std::string(kNoiseProtocolName);
   hc.initiator = config.initiator;
@@ -56,8 +81,19 @@ Link::Link(LinkConfig config, noise::HandshakeState hs)
       writer_(config.max_envelope) {}
 
 Status Link::fail(Error e) {
+  // The peer can read a close only once the handshake is over on both sides:
+  // not while a handshake message of ours is still waiting to be taken.
+  const bool can_close = state_ == State::established && pending_frames_.empty();
   state_ = State::failed;
   handshake_.reset();
+  pending_frames_.clear();
+  rekey_requested_ = false;
+  if (can_close && !closing_ && !remote_closed_) {
+    // Replies and sends queued before the failure are not worth sending:
+    // the peer will drop the connection as soon as it reads the close.
+    writer_ = RecordWriter(max_envelope_);
+    push_close(close_reason_for(e.code), e.message);
+  }
   return e;
 }
 
@@ -80,8 +116,11 @@ Status Link::start() {
 
 Status Link::receive(ByteView data, const RemoteCheck& check, Received& out) {
   if (state_ == State::failed) return make_error(Errc::closed, "the link has failed");
+  // §5.1: the peer sends nothing after its close, and we read nothing after
+  // it (the frame decoder is not fed again, so its view of `data` is moot).
+  if (remote_closed_) return {};
   if (auto s = frames_.feed(data); !s) return fail(std::move(s).error());
-  for (;;) {
+  while (!remote_closed_) {
     auto body = frames_.next();
     if (!body) return fail(std::move(body).error());
     if (!*body) break;
@@ -115,32 +154,40 @@ Status Link::on_handshake_frame(ByteView body, const RemoteCheck& check, Receive
     case State::wrote_message1: {
       PEERNET_TRY(Bytes payload, handshake_->read_message(body));
       state_ = State::read_message2;
-      if (payload.size() > kMaxHello) return make_error(Errc::protocol_error, "hello too large");
-      PEERNET_TRY(Hello hello, decode_hello(payload));
       auto rs = handshake_->remote_static();
       assert(rs.has_value());
-      // The check comes before message 3: we reveal our static key only to
-      // a responder we trust (design §4).
-      PEERNET_TRY_VOID(check(*rs, hello));
       remote_ = *rs;
+      if (payload.size() > kMaxHello) return make_error(Errc::protocol_error, "hello too large");
+      PEERNET_TRY(Hello hello, decode_hello(payload));
+      // The check comes before message 3: we reveal our static key only to
+      // a responder we trust (design §4). Any failure here, the hello's
+      // included, ends the connection without message 3.
+      if (!check) return make_error(Errc::untrusted_peer, "no trust check");
+      PEERNET_TRY_VOID(check(*rs, hello));
       remote_hello_ = std::move(hello);
       PEERNET_TRY_VOID(write_handshake_message(hello_bytes_));
-      return finish_handshake(out);
+      PEERNET_TRY_VOID(finish_handshake());
+      out.established = true;
+      return {};
     }
     case State::wrote_message2: {
       PEERNET_TRY(Bytes payload, handshake_->read_message(body));
-      if (payload.size() > kMaxHello) return make_error(Errc::protocol_error, "hello too large");
-      PEERNET_TRY(Hello hello, decode_hello(payload));
       auto rs = handshake_->remote_static();
       assert(rs.has_value());
       remote_ = *rs;
+      // Split first: the initiator already knows who we are, so a refusal
+      // (of its hello or of its key) can say why in a close (§3). A bad
+      // hello fails the link, which sends protocol_error or unsupported.
+      PEERNET_TRY_VOID(finish_handshake());
+      if (payload.size() > kMaxHello) return make_error(Errc::protocol_error, "hello too large");
+      PEERNET_TRY(Hello hello, decode_hello(payload));
       remote_hello_ = hello;
-      PEERNET_TRY_VOID(finish_handshake(out));
-      if (auto s = check(*rs, hello); !s) {
-        // The initiator already knows who we are; tell it why we hang up.
-        queue_close(to_string(s.error().code), "");
-        return s;
+      Status verdict = check ? check(*rs, hello) : make_error(Errc::untrusted_peer, "no trust check");
+      if (!verdict) {
+        queue_close(to_string(verdict.error().code), "");
+        return verdict;
       }
+      out.established = true;
       return {};
     }
     default:
@@ -149,27 +196,50 @@ Status Link::on_handshake_frame(ByteView body, const RemoteCheck& check, Receive
   }
 }
 
-Status Link::finish_handshake(Received& out) {
+Status Link::finish_handshake() {
   PEERNET_TRY(auto ts, std::move(*handshake_).split());
   transport_.emplace(std::move(ts));
   handshake_.reset();
   state_ = State::established;
-  out.established = true;
   return {};
 }
 
+// A transport message is processed whole or not at all (§4.2): if any of its
+// records or envelopes is bad, none of its envelopes is handed out, whatever
+// the order, so what the peer sees does not depend on how TCP split the
+// stream into receive() calls.
 Status Link::on_transport_frame(ByteView body, Received& out) {
+  const size_t mark = out.envelopes.size();
+  Status s = read_transport_message(body, out);
+  if (!s) out.envelopes.erase(out.envelopes.begin() + static_cast<ptrdiff_t>(mark), out.envelopes.end());
+  return s;
+}
+
+Status Link::read_transport_message(ByteView body, Received& out) {
   if (body.size() < noise::kTagLen)
     return make_error(Errc::protocol_error, "transport message shorter than its tag");
   plaintext_.resize(body.size() - noise::kTagLen);
   PEERNET_TRY(size_t n, transport_->decrypt(body, plaintext_));
   ++messages_received_;
   PEERNET_TRY_VOID(reader_.feed(ByteView(plaintext_.data(), n)));
+  bool closed = false;
   for (;;) {
     PEERNET_TRY(auto env, reader_.next());
     if (!env) break;
+    // Envelopes after a close are still checked, as part of their message,
+    // but not handed out.
     PEERNET_TRY(Envelope e, decode_envelope(*env));
+    if (closed) continue;
+    closed = is_close(e);
     out.envelopes.push_back(std::move(e));
+  }
+  if (closed) {
+    // §5.1: the receiver of a close sends nothing more, not even what it
+    // had queued, nor a close of its own.
+    remote_closed_ = true;
+    writer_ = RecordWriter(max_envelope_);
+    rekey_requested_ = false;
+    return {};
   }
   if (reader_.rekey()) PEERNET_TRY_VOID(transport_->rekey_recv());
   return {};
@@ -178,6 +248,7 @@ Status Link::on_transport_frame(ByteView body, Received& out) {
 Status Link::queue(const Envelope& e) {
   if (state_ != State::established)
     return make_error(Errc::invalid_state, "the link is not established");
+  if (closing_ || remote_closed_) return make_error(Errc::closed, "the link is closing");
   Bytes encoded = encode(e);
   if (encoded.size() > max_envelope_)
     return make_error(Errc::payload_too_large, "envelope of " + std::to_string(encoded.size()) +
@@ -189,23 +260,40 @@ Status Link::queue(const Envelope& e) {
 Status Link::queue_encoded(Bytes envelope) {
   if (state_ != State::established)
     return make_error(Errc::invalid_state, "the link is not established");
+  if (closing_ || remote_closed_) return make_error(Errc::closed, "the link is closing");
   return writer_.push(std::move(envelope));
 }
 
 void Link::queue_close(std::string_view reason, std::string_view message) {
-  if (!transport_ || !valid_code(reason)) return;
+  if (state_ != State::established || closing_ || remote_closed_ || !valid_code(reason)) return;
+  push_close(reason, message);
+}
+
+void Link::push_close(std::string_view reason, std::string_view message) {
   Close c{std::string(reason), std::string(message.substr(0, kMaxMessage))};
   (void)writer_.push(encode(c));
+  closing_ = true;
+  rekey_requested_ = false;
+}
+
+void Link::request_rekey() {
+  if (state_ == State::established && !closing_) rekey_requested_ = true;
 }
 
 Status Link::take_output(std::vector<Bytes>& frames) {
   for (auto& f : pending_frames_) frames.push_back(std::move(f));
   pending_frames_.clear();
   if (!transport_) return {};
+  Status status;
+  // Checked once per flush: the limit leaves 2^32 messages of margin, more
+  // than one flush can use, so a fragmented envelope is never cut short and
+  // the close that fail() queues still goes out.
+  if (state_ == State::established && (!writer_.empty() || rekey_requested_) &&
+      transport_->send_nonce() >= kNonceLimit)
+    status = fail(make_error(Errc::nonce_exhausted, "send nonce limit reached"));
   while (!writer_.empty() || rekey_requested_) {
-    if (transport_->send_nonce() >= kNonceLimit)
-      return fail(make_error(Errc::nonce_exhausted, "send nonce limit reached"));
-    bool rekey = rekey_requested_ || messages_since_rekey_ + 1 >= rekey_after_messages_;
+    // Nothing follows a close, a REKEY included.
+    const bool rekey = !closing_ && (rekey_requested_ || messages_since_rekey_ + 1 >= rekey_after_messages_);
     // Frame header, then the plaintext, encrypted in place with room for the tag.
     Bytes frame(kFrameHeaderSize);
     frame.reserve(kFrameHeaderSize + std::min(kMaxPlaintext, writer_.queued_bytes() + 16) +
@@ -225,7 +313,7 @@ Status Link::take_output(std::vector<Bytes>& frames) {
       ++messages_since_rekey_;
     }
   }
-  return {};
+  return status;
 }
 
 Bytes Link::handshake_hash() const {

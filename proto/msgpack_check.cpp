@@ -28,7 +28,7 @@ class LimitVisitor : public msgpack::null_visitor {
   bool visit_float64(double) { return count(); }
   bool visit_str(const char*, uint32_t) { return count(); }
   bool visit_bin(const char*, uint32_t) { return count(); }
-  bool visit_ext(const char*, uint32_t) { return count(); }
+  bool visit_ext(const char* v, uint32_t size) { return count() && ext(v, size); }
   bool start_array(uint32_t n) { return open("array", n); }
   bool end_array() { return close(); }
   bool start_map(uint32_t n) { return open("map", n); }
@@ -70,6 +70,33 @@ class LimitVisitor : public msgpack::null_visitor {
   }
   bool close() {
     --depth_;
+    return true;
+  }
+  // `v` is the type byte, then the data; `size` counts both. Application
+  // types (0..127) carry anything. Of the types the msgpack spec reserves
+  // (-128..-1) only the timestamp (-1) is defined, as 4, 8 or 12 bytes with
+  // nanoseconds below 10^9. Common msgpack libraries refuse the rest, so
+  // passing them on would break the local program that receives them.
+  bool ext(const char* v, uint32_t size) {
+    const auto type = static_cast<int8_t>(v[0]);
+    const auto* d = reinterpret_cast<const uint8_t*>(v + 1);
+    const uint32_t n = size - 1;
+    if (type >= 0) return true;
+    if (type != -1) {
+      limit_ = "reserved ext type " + std::to_string(type);
+      return false;
+    }
+    uint64_t nanoseconds = 0;
+    if (n == 8) nanoseconds = get_u32be(d) >> 2;  // the top 30 of 64 bits
+    else if (n == 12) nanoseconds = get_u32be(d);
+    else if (n != 4) {
+      limit_ = "timestamp of " + std::to_string(n) + " bytes, not 4, 8 or 12";
+      return false;
+    }
+    if (nanoseconds > 999'999'999) {
+      limit_ = "timestamp with " + std::to_string(nanoseconds) + " nanoseconds";
+      return false;
+    }
     return true;
   }
 

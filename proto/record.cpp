@@ -44,11 +44,16 @@ size_t RecordWriter::write(Bytes& out, bool rekey) {
       // its plaintext: the previous one ended because this envelope filled it.
       chunk = std::min(env.size() - head_offset_, room - kRecordHeaderSize);
       put_record_header(out, RecordType::fragment_more, chunk);
-    } else if (env.size() <= kMaxUnfragmentedEnvelope) {
-      if (kRecordHeaderSize + env.size() > room) break;  // whole, in the next plaintext
+    } else if (kRecordHeaderSize + env.size() <= room) {
       chunk = env.size();
       put_record_header(out, RecordType::envelope, chunk);
+    } else if (env.size() <= kMaxUnfragmentedEnvelope && out.size() > start) {
+      break;  // whole, at the start of the next plaintext
     } else {
+      // Too large for any plaintext, or for this empty one: a plaintext that
+      // ends with REKEY has 3 bytes less room, and deferring an envelope of
+      // 65514..65516 bytes to the next plaintext would never make progress
+      // when every plaintext ends with REKEY.
       if (room < kRecordHeaderSize + kFragmentTotalSize + 1) break;
       chunk = std::min(env.size(), room - kRecordHeaderSize - kFragmentTotalSize);
       put_record_header(out, RecordType::fragment_first, kFragmentTotalSize + chunk);

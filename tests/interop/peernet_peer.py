@@ -13,6 +13,7 @@ memory. The CLI at the bottom is what the shell tests run.
 """
 
 import argparse
+import collections
 import json
 import re
 import secrets
@@ -38,6 +39,7 @@ MAX_FRAME = 65535                          # §2, the Noise message cap
 MAX_PLAINTEXT = MAX_FRAME - 16             # §4: a message minus its AEAD tag
 MAX_HELLO = 4096                           # §3.1
 MAX_ENVELOPE = 1 << 20                     # §4, default
+MAX_DEPTH, MAX_CONTAINER, MAX_OBJECTS = 32, 65536, 1 << 18   # §5.3
 MAX_NONCE = 2**64 - 1                      # reserved by Noise; never used (§6)
 REKEY_MESSAGES, REKEY_SECONDS = 1_000_000, 3600.0   # §6, defaults
 HANDSHAKE_TIMEOUT = 10.0                   # §3, default
@@ -92,17 +94,71 @@ def generate_private():
     return X25519DH().generate_keypair().private.data
 
 
+class Map(list):
+    """A msgpack map that a dict cannot hold, as its (key, value) pairs in
+    order: keys may be any object (§5.3), an array for one, and keys that
+    Python deems equal (1 and True) would collapse in a dict."""
+
+
+def _map(pairs):
+    try:
+        d = dict(pairs)
+    except TypeError:       # an unhashable key
+        return Map(pairs)
+    return d if len(d) == len(pairs) else Map(pairs)
+
+
 def pack(obj):
     # Smallest encodings, str as str and bytes as bin; surrogateescape gives
-    # back the exact bytes of a str that arrived as invalid UTF-8.
-    return msgpack.packb(obj, use_bin_type=True, unicode_errors="surrogateescape")
+    # back the exact bytes of a str that arrived as invalid UTF-8. Containers
+    # are walked here so that a Map goes out as a map.
+    packer = msgpack.Packer(use_bin_type=True, unicode_errors="surrogateescape", autoreset=False)
+
+    def walk(x):
+        if isinstance(x, (Map, dict)):
+            packer.pack_map_header(len(x))
+            for k, v in (x if isinstance(x, Map) else x.items()):
+                walk(k)
+                walk(v)
+        elif isinstance(x, list) or type(x) is tuple:   # not ExtType, a namedtuple
+            packer.pack_array_header(len(x))
+            for v in x:
+                walk(v)
+        else:
+            packer.pack(x)
+    walk(obj)
+    return packer.bytes()
 
 
-def unpack(data):
-    # The element caps of §5 are enforced while parsing, before allocation.
+def unpack(data, pairs=_map):
+    # The container caps of §5.3 are enforced while parsing, before
+    # allocation; msgpack itself refuses reserved ext types and malformed
+    # timestamps, as §5.3 requires.
     return msgpack.unpackb(data, raw=False, strict_map_key=False,
-                           unicode_errors="surrogateescape",
-                           max_array_len=65536, max_map_len=65536)
+                           unicode_errors="surrogateescape", object_pairs_hook=pairs,
+                           max_array_len=MAX_CONTAINER, max_map_len=MAX_CONTAINER)
+
+
+def check_object(obj):
+    """§5.3: one args, result or hello value: at most MAX_DEPTH containers
+    nested (the outermost counting 1) and MAX_OBJECTS objects in all (each
+    container and each scalar, map keys included)."""
+    stack, count = [(obj, 1)], 0
+    while stack:
+        x, depth = stack.pop()
+        count += 1
+        if count > MAX_OBJECTS:
+            raise ProtocolError(f"more than {MAX_OBJECTS} objects")
+        if isinstance(x, (list, dict)):
+            if depth > MAX_DEPTH:
+                raise ProtocolError(f"nested deeper than {MAX_DEPTH}")
+            if isinstance(x, Map):
+                children = [c for pair in x for c in pair]
+            elif isinstance(x, dict):
+                children = [c for pair in x.items() for c in pair]
+            else:
+                children = x
+            stack.extend((c, depth + 1) for c in children)
 
 
 def is_uint(x, limit=2**64):
@@ -126,22 +182,34 @@ def encode_hello(port):
 
 
 def decode_hello(data):
+    """§3.1, in its order: the map's shape, then `v`, then the rest."""
     if len(data) > MAX_HELLO:
         raise ProtocolError(f"hello of {len(data)} bytes exceeds {MAX_HELLO}")
     try:
-        hello = unpack(data)
+        hello = unpack(data, pairs=Map)     # every map as its pairs: duplicates show
     except Exception as e:
         raise ProtocolError(f"hello is not one msgpack object: {e}") from None
-    if not isinstance(hello, dict) or not is_uint(hello.get("v")):
-        raise ProtocolError("hello is not a map with a uint `v`")
-    if hello["v"] != 1:
-        raise ProtocolError(f"protocol version {hello['v']}", reason="unsupported")
-    port, caps = hello.get("port", 0), hello.get("caps", [])
+    if not isinstance(hello, Map) or len(hello) > 64:
+        raise ProtocolError("hello is not a map of at most 64 entries")
+    known = {}
+    for key, value in hello:
+        if not isinstance(key, str):
+            raise ProtocolError("hello key is not a string")
+        check_object(value)
+        if key in ("v", "port", "caps"):
+            if key in known:
+                raise ProtocolError(f"hello key {key!r} twice")
+            known[key] = value
+    if not is_uint(known.get("v")):
+        raise ProtocolError("hello `v` is missing or not a uint")
+    if known["v"] != 1:
+        raise ProtocolError(f"protocol version {known['v']}", reason="unsupported")
+    port, caps = known.get("port"), known.get("caps")
     if not is_uint(port, 65536):
-        raise ProtocolError("hello `port` is not a uint16")
-    if (not isinstance(caps, list) or len(caps) > 32
-            or any(not isinstance(c, str) or utf8_len(c) > 64 for c in caps)):
-        raise ProtocolError("hello `caps` is not an array of at most 32 short strings")
+        raise ProtocolError("hello `port` is missing or not a uint16")
+    if (type(caps) is not list or len(caps) > 32
+            or any(not isinstance(c, str) or not 1 <= utf8_len(c) <= 64 for c in caps)):
+        raise ProtocolError("hello `caps` is missing or not an array of at most 32 short strings")
     return {"v": 1, "port": port, "caps": caps}
 
 
@@ -250,44 +318,48 @@ def record(kind, body):
     return struct.pack(">BH", kind, len(body)) + body
 
 
-def pack_records(envelopes, rekey=False):
-    """Plaintexts of the fewest Noise messages carrying `envelopes` in order (§4).
+class RecordWriter:
+    """Packs queued envelopes into plaintexts, FIFO, by the policy of §4.1
+    (the one peernetd follows; the worked example of §9 depends on it)."""
 
-    An envelope that fits in what is left of the current message goes in as
-    ENVELOPE; otherwise FRAGMENT_FIRST fills the rest of the message and
-    FRAGMENT_MORE records fill the next ones. REKEY, if asked for, ends the
-    last message (§6).
-    """
-    messages, cur = [], bytearray()
+    def __init__(self):
+        self.queue, self.offset = collections.deque(), 0   # offset: bytes of queue[0] written
 
-    def room():
-        return MAX_PLAINTEXT - len(cur)
+    def __bool__(self):
+        return bool(self.queue)
 
-    def next_message():
-        nonlocal cur
-        messages.append(bytes(cur))
-        cur = bytearray()
+    def push(self, envelope):
+        self.queue.append(envelope)
 
-    for env in envelopes:
-        if 3 + len(env) > room() and room() < 3 + 4 + 1:
-            next_message()      # no room even for a fragment header and one byte
-        if 3 + len(env) <= room():
-            cur += record(ENVELOPE, env)
-            continue
-        take = room() - 7
-        cur += record(FRAGMENT_FIRST, struct.pack(">I", len(env)) + env[:take])
-        while take < len(env):
-            next_message()
-            chunk = env[take:take + room() - 3]
-            cur += record(FRAGMENT_MORE, chunk)
-            take += len(chunk)
-    if rekey:
-        if room() < 3:
-            next_message()
-        cur += record(REKEY, b"")
-    if cur:
-        messages.append(bytes(cur))
-    return messages
+    def write(self, rekey=False):
+        """The next plaintext; with `rekey` it ends with a REKEY record."""
+        out = bytearray()
+        room = MAX_PLAINTEXT - (3 if rekey else 0)
+        while self.queue:
+            env = self.queue[0]
+            if self.offset:                     # the rest of a fragmented envelope
+                chunk = env[self.offset:self.offset + room - 3]
+                out += record(FRAGMENT_MORE, chunk)
+            elif 3 + len(env) <= room:
+                chunk = env
+                out += record(ENVELOPE, env)
+            elif len(env) <= MAX_PLAINTEXT - 3 and out:
+                break                           # whole, at the start of the next plaintext
+            elif room < 3 + 4 + 1:
+                break
+            else:
+                chunk = env[:room - 7]
+                out += record(FRAGMENT_FIRST, struct.pack(">I", len(env)) + chunk)
+                room -= 4
+            room -= 3 + len(chunk)
+            self.offset += len(chunk)
+            if self.offset < len(env):
+                break                           # this plaintext is full
+            self.queue.popleft()
+            self.offset = 0
+        if rekey:
+            out += record(REKEY, b"")
+        return bytes(out)
 
 
 class Session:
@@ -299,21 +371,30 @@ class Session:
         self.max_envelope = max_envelope
         self.rekey_messages, self.rekey_seconds = rekey_messages, rekey_seconds
         self._partial, self._total = None, 0     # a fragmented envelope being reassembled
+        self.writer = RecordWriter()
         self.stats = dict(messages_sent=0, messages_received=0,
                           envelopes_sent=0, envelopes_received=0)
 
-    def seal(self, envelopes):
-        """[(plaintext, frame body)] carrying `envelopes`; rekeys after the REKEY (§6)."""
-        plaintexts = pack_records(envelopes)
-        # REKEY goes at the end of a batch, never between the fragments of an
-        # envelope (§4), so the message bound can be overshot by one batch.
-        due = (self.send.since_rekey + len(plaintexts) >= self.rekey_messages
-               or time.monotonic() - self.send.rekeyed_at >= self.rekey_seconds)
-        if due:
-            plaintexts = pack_records(envelopes, rekey=True)
-        out = [(p, self.send.encrypt(p)) for p in plaintexts]
-        if due:
-            self.send.rekey()
+    def seal(self, envelopes, rekey=False, closing=False):
+        """[(plaintext, frame body)] carrying `envelopes` (§4.1).
+
+        Each message whose count since the last rekey reaches rekey_messages
+        (that message included) ends with REKEY, and so does the next one
+        when `rekey` asks for it or the time bound has passed; the send key
+        is rekeyed right after that message (§6). Nothing follows a close,
+        a REKEY included (`closing`).
+        """
+        for env in envelopes:
+            self.writer.push(env)
+        requested = not closing and (rekey or time.monotonic() - self.send.rekeyed_at >= self.rekey_seconds)
+        out = []
+        while self.writer or requested:
+            due = not closing and (requested or self.send.since_rekey + 1 >= self.rekey_messages)
+            plaintext = self.writer.write(due)
+            out.append((plaintext, self.send.encrypt(plaintext)))
+            if due:
+                self.send.rekey()
+                requested = False
         self.stats["messages_sent"] += len(out)
         self.stats["envelopes_sent"] += len(envelopes)
         return out
@@ -341,6 +422,10 @@ class Session:
             elif kind == FRAGMENT_MORE:
                 if self._partial is None:
                     raise ProtocolError("FRAGMENT_MORE without FRAGMENT_FIRST")
+                if length == 0:
+                    raise ProtocolError("empty FRAGMENT_MORE record")
+                if length > self._total - len(self._partial):
+                    raise ProtocolError("FRAGMENT_MORE overruns the envelope's total")
                 self._partial += body
             elif self._partial is not None:
                 raise ProtocolError("record inside a fragmented envelope")
@@ -351,19 +436,19 @@ class Session:
                     raise ProtocolError(f"envelope of {length} bytes", "payload_too_large")
                 envelopes.append(body)
             elif kind == FRAGMENT_FIRST:
-                if length < 4:
-                    raise ProtocolError("FRAGMENT_FIRST without its total")
+                if length <= 4:
+                    raise ProtocolError("FRAGMENT_FIRST without a total and a first chunk")
                 (self._total,) = struct.unpack_from(">I", body)
-                if self._total > self.max_envelope:   # checked before allocating
-                    raise ProtocolError(f"envelope of {self._total} bytes", "payload_too_large")
                 if self._total == 0:
                     raise ProtocolError("fragmented envelope of 0 bytes")
+                if self._total > self.max_envelope:   # checked before allocating
+                    raise ProtocolError(f"envelope of {self._total} bytes", "payload_too_large")
+                if length - 4 > self._total:
+                    raise ProtocolError("FRAGMENT_FIRST chunk is longer than the envelope's total")
                 self._partial = bytearray(body[4:])
             else:
                 raise ProtocolError(f"unknown record type {kind}")
-            if self._partial is not None and len(self._partial) >= self._total:
-                if len(self._partial) > self._total:
-                    raise ProtocolError("fragments exceed their total")
+            if self._partial is not None and len(self._partial) == self._total:
                 envelopes.append(bytes(self._partial))
                 self._partial = None
         if rekey:
@@ -375,22 +460,13 @@ class Session:
 
 # --- §5 Envelopes ----------------------------------------------------------------
 
-def check_object(obj, enclosing=0):
-    """§5: args/result nest at most 32 arrays or maps deep (a scalar is depth 0)."""
-    if isinstance(obj, (list, dict)):
-        if enclosing == 32:
-            raise ProtocolError("args or result nested deeper than 32")
-        for x in (obj if isinstance(obj, list) else [*obj.keys(), *obj.values()]):
-            check_object(x, enclosing + 1)
-
-
 def decode_envelope(data):
     """A validated envelope as a list; strict as §5 requires."""
     try:
         env = unpack(data)
     except Exception as e:
         raise ProtocolError(f"envelope is not one msgpack object: {e!r}") from None
-    if not isinstance(env, list) or not env or env[0] not in LENGTHS or not is_uint(env[0]):
+    if type(env) is not list or not env or not is_uint(env[0]) or env[0] not in LENGTHS:
         raise ProtocolError("envelope is not an array of a known type")
     kind = env[0]
     if len(env) != LENGTHS[kind]:
@@ -404,7 +480,9 @@ def decode_envelope(data):
         return isinstance(s, str) and regex.match(s) is not None
 
     if kind in (CALL, REPLY, ERROR):
-        need(is_uint(env[1]) and env[1] != 0, "request_id")
+        # §5: 0 is never a call's id; a reply or error carrying it matches
+        # no call and is dropped like any other unmatched answer.
+        need(is_uint(env[1]) and (env[1] != 0 or kind != CALL), "request_id")
     if kind in (PING, PONG):
         need(is_uint(env[1]), "nonce")
     if kind in (CALL, SEND):
@@ -444,6 +522,7 @@ class Peer:
         self.sock = self.session = self.remote_key = self.remote_hello = None
         self.handlers, self._rbuf, self._outbox = {}, bytearray(), []
         self._waiting, self._answers, self._pings, self._pongs = set(), {}, set(), set()
+        self._unanswered = set()     # ids of calls we received and never answer (NO_REPLY)
 
     # Frames (§2). Bytes stay in _rbuf across a timeout, so a timed-out call
     # does not desynchronise the stream.
@@ -487,11 +566,12 @@ class Peer:
             self._write_frame(hs.write())                       # -> e
             hello = hs.read(self._read_frame(deadline))         # <- e, ee, s, es
             key = hs.remote_static
-            # §3: refuse before message 3, so an untrusted responder never
-            # learns who dialled it.
+            # §3: the hello, then the trust check, and either failing means
+            # no message 3, so an untrusted responder never learns who
+            # dialled it.
+            self.remote_hello = decode_hello(hello)
             if key not in self.trusted or expected_key not in (None, key):
                 raise HandshakeError(f"untrusted responder {key.hex()}")
-            self.remote_hello = decode_hello(hello)
             self._write_frame(hs.write())                       # -> s, se
         except (PeerError, TimeoutError, OSError) as e:
             self.sock.close()
@@ -514,15 +594,16 @@ class Peer:
             self.sock = None
             raise HandshakeError(f"awaiting {stage}: {e}") from None
         self._established(hs)
-        if self.remote_key not in self.trusted:
-            # §3: the responder's first transport message refuses the initiator.
-            self.close("untrusted_peer", "you are not on this peer's trust list")
-            raise HandshakeError(f"untrusted initiator {self.remote_key.hex()}")
+        # §3: the hello, then the trust check; the responder's first transport
+        # message says why it refuses either.
         try:
             self.remote_hello = decode_hello(hello)
         except ProtocolError as e:
             self.close(e.reason, str(e))
             raise HandshakeError(str(e)) from None
+        if self.remote_key not in self.trusted:
+            self.close("untrusted_peer", "you are not on this peer's trust list")
+            raise HandshakeError(f"untrusted initiator {self.remote_key.hex()}")
         return self
 
     def _established(self, hs):
@@ -536,19 +617,27 @@ class Peer:
             raise TooLarge(f"envelope of {len(data)} bytes exceeds {self.max_envelope}")
         self._outbox.append(data)
 
-    def _flush(self):
+    def _flush(self, closing=False):
         batch, self._outbox = self._outbox, []
-        for _, body in (self.session.seal(batch) if batch else []):
+        for _, body in (self.session.seal(batch, closing=closing) if batch else []):
             self._write_frame(body)
 
     # Receiving.
     def _pump(self, deadline):
-        """Read one transport message, act on its envelopes, then flush answers."""
+        """Read one transport message, act on its envelopes, then flush answers.
+
+        §4.2: a message is acted on whole or not at all, so every envelope is
+        decoded before the first is dispatched. A close ends the dispatch
+        (§5.1: nothing after it is read).
+        """
         try:
-            for data in self.session.open(self._read_frame(deadline)):
-                self._dispatch(decode_envelope(data))
+            envelopes = [decode_envelope(data)
+                         for data in self.session.open(self._read_frame(deadline))]
+            for env in envelopes:
+                self._dispatch(env)
             self._flush()
         except ProtocolError as e:
+            self._outbox.clear()             # §4.2: only the close goes out
             self.close(e.reason, str(e))     # §5: best effort
             raise Closed(e.reason, f"sent by us: {e}") from None
         except Closed:
@@ -567,11 +656,18 @@ class Peer:
                 except Exception:
                     pass
                 return
+            if env[1] in self._unanswered:
+                # §5.1: a request id still pending from this peer; the first
+                # call stays pending.
+                return self._queue([ERROR, env[1], "bad_request",
+                                    "request id of a call still pending"])
             if fn is None:
                 return self._queue([ERROR, env[1], "no_such_handle", f"no handle {handle!r}"])
             try:
                 result = fn(args)
-                if result is not NO_REPLY:
+                if result is NO_REPLY:
+                    self._unanswered.add(env[1])
+                else:
                     self._queue([REPLY, env[1], result])
             except RemoteError as e:
                 self._queue([ERROR, env[1], e.code, clip(e.message)])
@@ -654,7 +750,7 @@ class Peer:
         try:
             if self.session is not None:
                 self._outbox.append(pack([CLOSE, reason, clip(message)]))
-                self._flush()
+                self._flush(closing=True)
             self.sock.shutdown(socket.SHUT_WR)
             # Read until the other side closes too (bounded): closing with
             # unread input makes the kernel send a reset, which can destroy our
@@ -678,6 +774,8 @@ class Peer:
 # 4 handshake or trust failure, 5 timeout.
 
 def jsonable(obj):
+    if isinstance(obj, Map):
+        return {"map": [[jsonable(k), jsonable(v)] for k, v in obj]}
     if isinstance(obj, dict):
         return {k if isinstance(k, str) else json.dumps(jsonable(k)): jsonable(v)
                 for k, v in obj.items()}

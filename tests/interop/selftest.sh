@@ -164,7 +164,57 @@ ok = (p0 == p1 == pp.record(pp.ENVELOPE, env) + pp.record(pp.REKEY, b"")
 sys.exit(0 if ok else 1)
 PY
 
-# 8. The worked example is stable: it equals the committed JSON and §9.
+# 8. Rules the loopback runs above do not reach, checked in process: the
+#    sender's record policy (§4.1), hello judgement (§3.1), a reused request
+#    id (§5.1) and the msgpack limits (§5.3).
+"$py" - "$here" <<'PY' && pass "§3.1, §4.1, §5.1 and §5.3 rules" || fail "§3.1, §4.1, §5.1 or §5.3 rules"
+import sys
+sys.path.insert(0, sys.argv[1])
+import msgpack
+import peernet_peer as pp
+
+def refused(fn, data, reason="protocol_error"):
+    try:
+        fn(data)
+    except pp.ProtocolError as e:
+        return e.reason == reason
+    return False
+
+rec, ok = pp.record, True
+# §4.1: an envelope that fits waits for the next message; one alone beside
+# a REKEY that does not fit is fragmented.
+w, a, b, c = pp.RecordWriter(), bytes(65416), bytes(1000), bytes(65515)
+w.push(a); w.push(b)
+ok &= w.write() == rec(pp.ENVELOPE, a) and w.write() == rec(pp.ENVELOPE, b) and not w
+w.push(c)
+ok &= (w.write(True) == rec(pp.FRAGMENT_FIRST, (65515).to_bytes(4, "big") + c[:65509]) + rec(pp.REKEY, b"")
+       and w.write(True) == rec(pp.FRAGMENT_MORE, c[65509:]) + rec(pp.REKEY, b"") and not w)
+# §3.1: all three keys, v first, known keys once, unknown keys ignored.
+ok &= pp.decode_hello(msgpack.packb({"caps": [], "x": [1], "port": 2, "v": 1})) == {"v": 1, "port": 2, "caps": []}
+ok &= refused(pp.decode_hello, msgpack.packb({"v": 1, "port": 2}))
+ok &= refused(pp.decode_hello, msgpack.packb({"v": 2, "port": "x"}), "unsupported")
+ok &= refused(pp.decode_hello, bytes.fromhex("84a17601a4706f727400a46361707390a17601"))   # v twice
+ok &= refused(pp.decode_hello, msgpack.packb({"v": 1, "port": 2, "caps": [""]}))
+# §5.3: depth 32 passes, 33 does not; 65536 elements pass, 65537 do not;
+# 2^18 objects pass (1 + 4 arrays + 262139 elements), one more does not;
+# application ext types pass, reserved ones do not.
+call = lambda args: pp.decode_envelope(pp.pack([pp.CALL, 1, "h", args]))
+deep = lambda n: [] if n == 1 else [deep(n - 1)]
+ok &= bool(call(deep(32))) and refused(call, deep(33))
+ok &= bool(call([0] * 65536)) and refused(call, [0] * 65537)
+ok &= bool(call([[0] * 65535] * 3 + [[0] * 65534])) and refused(call, [[0] * 65535] * 4)
+ok &= bool(call(msgpack.ExtType(5, b"")))
+ok &= refused(pp.decode_envelope, bytes.fromhex("940101a168d4fe00"))   # ext type -2
+# §5.1: a call reusing the id of one still unanswered gets bad_request.
+peer = pp.Peer(bytes(range(1, 33)))
+peer.handlers = {"slow": lambda args: pp.NO_REPLY}
+peer._dispatch([pp.CALL, 7, "slow", None])
+peer._dispatch([pp.CALL, 7, "slow", None])
+ok &= [pp.unpack(e)[:3] for e in peer._outbox] == [[pp.ERROR, 7, "bad_request"]]
+sys.exit(0 if ok else 1)
+PY
+
+# 9. The worked example is stable: it equals the committed JSON and §9.
 "$py" "$here/worked_example.py" --json >"$tmp/example.json"
 cmp -s "$tmp/example.json" "$here/worked_example.json" \
   && pass "worked example equals worked_example.json" || fail "worked example JSON changed"

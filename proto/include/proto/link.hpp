@@ -10,9 +10,17 @@
 //   responder:  initial -> read_message1 -> wrote_message2 -> established
 //                           (-> e)          (<- e,ee,s,es)     (-> s,se read)
 //
-// Any error moves to `failed`, from which nothing more is produced except a
-// best-effort close envelope already queued (the caller flushes it, then
-// closes the socket).
+// Any error moves to `failed`, from which nothing more is produced except one
+// best-effort close envelope (§5): queued by the link itself when the failure
+// happens after the handshake and nothing of the handshake is still waiting
+// to be taken; envelopes queued earlier and not yet taken are dropped. The
+// caller flushes what take_output() still returns, then closes the socket.
+//
+// Closing (§5.1): once a close envelope is queued (queue_close(), or a
+// failure) nothing more can be queued; once the peer's close has been
+// received, everything after it is ignored, and nothing more is sent: what
+// was queued and not yet taken is dropped, and nothing can be queued, a
+// close included.
 #pragma once
 
 #include <cstdint>
@@ -49,9 +57,11 @@ struct LinkConfig {
 };
 
 // Decides whether the remote static key may proceed; an error aborts the
-// handshake. Called exactly once per handshake: by the initiator right after
-// reading message 2 and before writing message 3, by the responder right
-// after reading message 3.
+// handshake. Called at most once per handshake, after the remote hello has
+// been decoded: by the initiator right after reading message 2 and before
+// writing message 3, by the responder right after reading message 3. The
+// responder sends a close whose reason is the error's code name
+// (untrusted_peer, busy, ...). An empty function refuses every peer.
 using RemoteCheck = std::function<Status(const PublicKey& remote, const Hello& hello)>;
 
 class Link {
@@ -60,7 +70,11 @@ class Link {
 
   // What one receive() produced.
   struct Received {
-    bool established = false;  // the handshake completed during this call
+    // The handshake completed during this call and the RemoteCheck passed.
+    bool established = false;
+    // In order. After an error: those of the transport messages before the
+    // bad one, all of them valid; none of the bad message's (§4.2). A Close
+    // is always the last: nothing after it is read.
     std::vector<Envelope> envelopes;
   };
 
@@ -69,31 +83,40 @@ class Link {
   Link(Link&&) noexcept = default;
   Link& operator=(Link&&) noexcept = default;
 
-  // Initiator only, once: queues message 1.
+  // Initiator only, once: queues message 1. Errc::invalid_state otherwise
+  // (a misuse: the link is left as it was).
   Status start();
 
   // Feeds bytes from the stream. Complete frames are processed in order.
   // On error the link is failed and the connection must be closed after
   // flushing what take_output() still returns (a close envelope, for the
-  // responder rejecting an untrusted initiator and for protocol errors
-  // after the handshake).
+  // responder refusing the initiator or its hello, and for errors after the
+  // handshake). Errc::closed once failed; after the peer's close, data is
+  // ignored.
   Status receive(ByteView data, const RemoteCheck& check, Received& out);
 
   // Queues an envelope for the next flush. Errc::invalid_state before the
-  // handshake completed or after failure; Errc::payload_too_large above
-  // max_envelope.
+  // handshake completed or after failure; Errc::closed once a close was
+  // queued or received; Errc::payload_too_large above max_envelope.
   Status queue(const Envelope& e);
   Status queue_encoded(Bytes envelope);
 
-  // Queues a close envelope (best effort: ignored when the link cannot send).
+  // Queues a close envelope after whatever is queued (best effort: ignored
+  // when the link cannot send, already closes, or `reason` is not a valid
+  // code). The message is cut to 1024 bytes.
   void queue_close(std::string_view reason, std::string_view message);
 
-  // Asks for the sending direction to be rekeyed with the next message.
-  void request_rekey() { rekey_requested_ = true; }
+  // Asks for the sending direction to be rekeyed with the next message, which
+  // is sent even if nothing is queued. Ignored unless established and not
+  // closing. (The daemon calls this when its rekey timer fires.)
+  void request_rekey();
 
-  // Encrypts everything queued into frames (header included) and appends
-  // them to `frames`, coalescing small envelopes into shared messages.
-  // Errc::nonce_exhausted when the send nonce nears its limit.
+  // Appends the handshake messages not yet taken, then encrypts everything
+  // queued into frames (header included), coalescing small envelopes into
+  // shared messages. Every rekey_after_messages-th message since the last
+  // rekey ends with REKEY, counting that message (§6).
+  // Errc::nonce_exhausted when the send nonce nears its limit: the link has
+  // failed, and the frames appended (its close) are still to be written.
   Status take_output(std::vector<Bytes>& frames);
 
   State state() const { return state_; }
@@ -103,7 +126,13 @@ class Link {
   const std::optional<Hello>& remote_hello() const { return remote_hello_; }
   // Envelope bytes queued and not yet encrypted.
   size_t queued_bytes() const { return writer_.queued_bytes(); }
-  bool has_output() const { return !pending_frames_.empty() || !writer_.empty() || rekey_requested_; }
+  bool has_output() const {
+    return !pending_frames_.empty() || (transport_ && (!writer_.empty() || rekey_requested_));
+  }
+  // A close is queued or sent: nothing more can be queued.
+  bool closing() const { return closing_; }
+  // The peer's close has been received: nothing after it is read.
+  bool remote_closed() const { return remote_closed_; }
   uint64_t messages_sent() const { return messages_sent_; }
   uint64_t messages_received() const { return messages_received_; }
   // The final handshake hash (a channel binding); empty before established.
@@ -115,8 +144,10 @@ class Link {
   Status on_frame(ByteView body, const RemoteCheck& check, Received& out);
   Status on_handshake_frame(ByteView body, const RemoteCheck& check, Received& out);
   Status on_transport_frame(ByteView body, Received& out);
-  Status finish_handshake(Received& out);
+  Status read_transport_message(ByteView body, Received& out);
+  Status finish_handshake();
   Status fail(Error e);
+  void push_close(std::string_view reason, std::string_view message);
   Status write_handshake_message(ByteView payload);
 
   bool initiator_;
@@ -136,6 +167,8 @@ class Link {
   std::vector<Bytes> pending_frames_;  // handshake messages not yet taken
   Bytes plaintext_;                    // scratch for decryption
   bool rekey_requested_ = false;
+  bool closing_ = false;
+  bool remote_closed_ = false;
   uint64_t messages_since_rekey_ = 0;
   uint64_t messages_sent_ = 0;
   uint64_t messages_received_ = 0;

@@ -42,7 +42,8 @@ struct MsgpackLimits {
 // Validates the first msgpack object of `data` and returns its encoded size
 // (which may be less than data.size(); callers that expect exactly one object
 // compare). Errors are Errc::protocol_error with a message saying what is
-// wrong: truncated, an invalid byte, or which limit was exceeded.
+// wrong: truncated, an invalid byte, which limit was exceeded, or an ext type
+// the msgpack spec reserves (-128..-2) or a malformed timestamp (-1).
 Result<size_t> check_object(ByteView data, const MsgpackLimits& limits = {});
 
 // A short description of the msgpack type that starts with `first_byte`

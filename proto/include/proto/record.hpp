@@ -23,10 +23,11 @@
 // so a fragmented envelope's records are consecutive, and nothing else comes
 // between its FRAGMENT_FIRST and its last chunk (a REKEY may, since it only
 // ends a message). A sender uses ENVELOPE for every envelope that fits in one
-// record of an empty message; the reader accepts a fragmented small envelope
-// too. 1 <= total <= the reader's max envelope size (default 1 MiB); a larger
-// total is Errc::payload_too_large, reported before anything is allocated, as
-// is an ENVELOPE record above that size. Chunks beyond the total are an error.
+// record of an empty message, save one edge case (see RecordWriter); the
+// reader accepts a fragmented small envelope too. 1 <= total <= the reader's
+// max envelope size (default 1 MiB); a larger total is
+// Errc::payload_too_large, reported before anything is allocated, as is an
+// ENVELOPE record above that size. Chunks beyond the total are an error.
 // Every other violation is Errc::protocol_error.
 //
 // REKEY tells the receiver that the sender rekeys its sending CipherState
@@ -62,10 +63,19 @@ enum class RecordType : uint8_t {
 // Packs queued envelopes into plaintexts, FIFO. Each envelope is copied once,
 // from the queue into the plaintext.
 //
-// Policy: an envelope of up to kMaxUnfragmentedEnvelope bytes is never split;
-// if it does not fit in what is left of the current plaintext, that plaintext
-// ends and the envelope starts the next. A larger envelope is fragmented,
-// starting in whatever room the current plaintext has left.
+// Policy (guides/protocol.md §4.1 states it normatively, and the worked
+// example depends on it): with `room` the bytes left in the current plaintext
+// (65519, less 3 when it ends with REKEY, less what is written), the next
+// envelope of n bytes goes in
+//   - as one ENVELOPE record if 3 + n <= room;
+//   - else, if n <= kMaxUnfragmentedEnvelope and the plaintext already holds
+//     a record, whole at the start of the next plaintext;
+//   - else fragmented: FRAGMENT_FIRST with the first room - 7 bytes (if
+//     room >= 8, else the plaintext ends), then FRAGMENT_MORE records of
+//     min(rest, room - 3) bytes, each the first record of the next plaintext;
+//     what follows the last fragment shares its plaintext.
+// So an envelope that fits in a plaintext is split only when that plaintext
+// ends with REKEY and the envelope is 65514..65516 bytes.
 class RecordWriter {
  public:
   explicit RecordWriter(size_t max_envelope = kDefaultMaxEnvelope) : max_envelope_(max_envelope) {}

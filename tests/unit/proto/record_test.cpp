@@ -262,6 +262,37 @@ TEST(Record, RekeyInsideAFragmentedEnvelope) {
   EXPECT_EQ(got[0], big);
 }
 
+// REKEY takes 3 bytes of the plaintext, so an envelope of 65514..65516
+// bytes fits in a plaintext but not beside a REKEY. Alone in a plaintext
+// that ends with REKEY it is fragmented; deferring it would never end when
+// every plaintext ends with REKEY. Behind another record it waits for the
+// next plaintext, like any envelope that fits in one.
+TEST(Record, EnvelopeThatFitsOnlyWithoutRekey) {
+  Bytes big = envelope_of(kMaxUnfragmentedEnvelope - 1, 4);
+  RecordWriter w;
+  ASSERT_TRUE(w.push(Bytes{0xc0}).ok());
+  ASSERT_TRUE(w.push(big).ok());
+  Bytes p1, p2, p3;
+  w.write(p1, true);
+  EXPECT_EQ(p1, cat({record(0x01, Bytes{0xc0}), record(0x04, {})}));
+  w.write(p2, true);
+  EXPECT_EQ(p2.size(), kMaxPlaintext);
+  EXPECT_EQ(p2, cat({first_record(static_cast<uint32_t>(big.size()),
+                                  ByteView(big).first(kMaxPlaintext - 10)),
+                     record(0x04, {})}));
+  w.write(p3, true);
+  EXPECT_EQ(p3, cat({record(0x03, ByteView(big).subspan(kMaxPlaintext - 10)), record(0x04, {})}));
+  EXPECT_TRUE(w.empty());
+  RecordReader reader;
+  std::vector<Bytes> got;
+  for (const Bytes* p : {&p1, &p2, &p3}) {
+    auto r = read_all(reader, *p);
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    for (auto& e : r->envelopes) got.push_back(std::move(e));
+  }
+  EXPECT_EQ(got, (std::vector<Bytes>{Bytes{0xc0}, big}));
+}
+
 TEST(Record, ReaderAcceptsFragmentsOfASmallEnvelope) {
   Bytes p = cat({first_record(5, Bytes{1, 2}), record(0x03, Bytes{3}), record(0x03, Bytes{4, 5}),
                  record(0x01, Bytes{6}), first_record(1, Bytes{7})});
