@@ -65,7 +65,13 @@ std::optional<ByteView> as_bin(ByteView v) {
 
 bool is_map(uint8_t b) { return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf; }
 
-std::string quoted(std::string_view key) { return "\"" + std::string(key) + "\""; }
+// A key in an error message; a client's unknown key may be long, and the
+// message only needs enough of it to be recognised.
+std::string quoted(std::string_view key) {
+  constexpr size_t kShown = 64;
+  if (key.size() <= kShown) return "\"" + std::string(key) + "\"";
+  return "\"" + std::string(key.substr(0, kShown)) + "\"… (" + std::to_string(key.size()) + " bytes)";
+}
 
 }  // namespace
 
@@ -93,12 +99,13 @@ Result<Fields> Fields::open(ByteView data, std::string context, Side side, Keys 
     for (auto k : known) listed = listed || k == *key;
     if (!listed) {
       if (side == Side::daemon) return f.error("unknown key " + quoted(*key));
-      // A client skips keys from a later daemon, but a duplicate is still an
-      // error; remember the key without its value.
+      // A client skips keys from a later daemon without remembering them, so
+      // that a map of many unknown keys costs linear time.
+      continue;
     }
     for (const auto& [k, v] : f.entries_)
       if (k == *key) return f.error("duplicate key " + quoted(*key));
-    f.entries_.emplace_back(*key, listed ? value : ByteView());
+    f.entries_.emplace_back(*key, value);
   }
   return f;
 }
@@ -119,7 +126,7 @@ Result<Fields> Fields::open_params(ByteView params, std::string_view method, Sid
 
 std::optional<ByteView> Fields::find(std::string_view key) const {
   for (const auto& [k, v] : entries_)
-    if (k == key && !v.empty()) return v;
+    if (k == key) return v;
   return std::nullopt;
 }
 

@@ -9,7 +9,7 @@
 //     the daemon sent (Side::client): unknown keys are skipped, so the daemon
 //     can add result keys within version 1, and errors are
 //     Errc::protocol_error (the daemon broke the protocol).
-//   - Keys are str; a key twice is an error on both sides.
+//   - Keys are str; a known key twice is an error on both sides.
 //   - An optional key may be absent or nil; a required key must be present,
 //     and only `any` values may be nil.
 //   - Every message names the context and the key and says what was expected

@@ -249,6 +249,8 @@ TEST(ControlStrict, UnknownDuplicateAndNonStringKeys) {
                   "call: duplicate key \"peer\""},
                  {"int key", mp::arr({mp::raw_map({{mp::u(1), mp::s("p")}})}), Errc::bad_request,
                   "call: a key is an integer, not a string"},
+                 {"long unknown", mp::params({{std::string(100, 'k'), mp::nil()}}), Errc::bad_request,
+                  "call: unknown key \"" + std::string(64, 'k') + "\"… (100 bytes)"},
              });
   // A method without params takes no key at all.
   expect_all(method::kIdentity, {{"any key", mp::params({{"x", mp::nil()}}), Errc::bad_request,
