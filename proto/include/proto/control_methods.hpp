@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "proto/record.hpp"
@@ -99,5 +100,13 @@ std::optional<PeerEventKind> peer_event_from_string(std::string_view name);
 enum class PeerState : uint8_t { offline, connecting, online };
 std::string_view to_string(PeerState state);  // "offline", ...
 std::optional<PeerState> peer_state_from_string(std::string_view name);
+
+// A request carrying `params`: P is any params struct with a kMethod and an
+// encode_params overload (control_params.hpp for client requests,
+// control_events.hpp for HandleCall).
+template <class P>
+RpcRequest make_request(uint32_t msgid, const P& params) {
+  return RpcRequest{msgid, std::string(P::kMethod), encode_params(params)};
+}
 
 }  // namespace peernet::control

@@ -2,8 +2,9 @@
 // (guides/control-api.md, "Methods").
 //
 // Each struct is one method's named parameters. A client builds a request
-// with make_request(msgid, params); the daemon decodes the params with
-// decode_request_params (or the per-method decoder) and gets a typed struct.
+// with make_request(msgid, params) (control_methods.hpp); the daemon
+// decodes the params with decode_request_params (or the per-method decoder)
+// and gets a typed struct.
 //
 // Decoding is strict, since the daemon must not guess what a client meant.
 // Every failure is Errc::bad_request with a message that names the method and
@@ -155,12 +156,5 @@ using RequestParams = std::variant<HelloParams, IdentityParams, StatusParams, Pe
 // method is Errc::unsupported ("no method \"x\""); see find_method() for its
 // admin flag.
 Result<RequestParams> decode_request_params(std::string_view method, ByteView params);
-
-// A request (client to daemon, or daemon to client for HandleCall) carrying
-// `params`; P is any params struct with kMethod and an encode_params.
-template <class P>
-RpcRequest make_request(uint32_t msgid, const P& params) {
-  return RpcRequest{msgid, std::string(P::kMethod), encode_params(params)};
-}
 
 }  // namespace peernet::control
