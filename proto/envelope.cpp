@@ -1,6 +1,5 @@
 #include "proto/envelope.hpp"
 
-
 namespace peernet {
 namespace {
 
@@ -57,8 +56,10 @@ Result<Bytes> read_object(MsgpackReader& r, std::string_view what, const Msgpack
 
 // Already-encoded args/result, copied verbatim; empty stands for nil.
 void put_raw(MsgpackWriter& w, const Bytes& b) {
-  if (b.empty()) w.nil();
-  else w.raw(b);
+  if (b.empty())
+    w.nil();
+  else
+    w.raw(b);
 }
 
 }  // namespace
@@ -170,7 +171,8 @@ Result<Envelope> decode_envelope(ByteView data, const MsgpackLimits& limits) {
   const std::string name(to_string(type));
   if (n != kArity[code])
     return make_error(Errc::protocol_error, name + " envelope has " + std::to_string(n) +
-                                                " elements, expected " + std::to_string(kArity[code]));
+                                                " elements, expected " +
+                                                std::to_string(kArity[code]));
   auto what = [&](const char* field) { return name + " " + field; };
 
   Envelope env;

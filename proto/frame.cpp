@@ -41,7 +41,8 @@ Error FrameDecoder::fail(std::string message) {
 Status FrameDecoder::feed(ByteView data) {
   if (error_) return *error_;
   if (!input_.empty())
-    return make_error(Errc::invalid_state, "frame decoder fed before the previous chunk was drained");
+    return make_error(Errc::invalid_state,
+                      "frame decoder fed before the previous chunk was drained");
   input_ = data;
   return {};
 }
@@ -61,7 +62,8 @@ Result<MaybeFrame> FrameDecoder::next() {
       input_ = input_.subspan(take);
       if (partial_.size() < kFrameHeaderSize) return MaybeFrame{};
       uint32_t len = get_u32be(partial_.data());
-      if (!valid_length(len)) return fail("frame length " + std::to_string(len) + " is outside 1..65535");
+      if (!valid_length(len))
+        return fail("frame length " + std::to_string(len) + " is outside 1..65535");
       partial_.reserve(kFrameHeaderSize + len);
     }
     const size_t total = kFrameHeaderSize + get_u32be(partial_.data());
@@ -80,7 +82,8 @@ Result<MaybeFrame> FrameDecoder::next() {
     return MaybeFrame{};
   }
   uint32_t len = get_u32be(input_.data());
-  if (!valid_length(len)) return fail("frame length " + std::to_string(len) + " is outside 1..65535");
+  if (!valid_length(len))
+    return fail("frame length " + std::to_string(len) + " is outside 1..65535");
   if (input_.size() >= kFrameHeaderSize + len) {
     // The common case: the whole frame is in this chunk, no copy.
     ByteView body = input_.subspan(kFrameHeaderSize, len);

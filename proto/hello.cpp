@@ -5,7 +5,9 @@
 namespace peernet {
 namespace {
 
-Error bad(std::string message) { return make_error(Errc::protocol_error, "hello: " + std::move(message)); }
+Error bad(std::string message) {
+  return make_error(Errc::protocol_error, "hello: " + std::move(message));
+}
 
 }  // namespace
 
@@ -34,8 +36,12 @@ Result<Hello> decode_hello(ByteView payload, const MsgpackLimits& limits) {
   std::optional<ByteView> version, port, caps;
   for (uint32_t i = 0; i < entries; ++i) {
     PEERNET_TRY(std::string_view key, r.str("hello key"));
-    std::optional<ByteView>* slot = key == "v" ? &version : key == "port" ? &port : key == "caps" ? &caps : nullptr;
-    PEERNET_TRY(ByteView value, r.object(slot ? "hello \"" + std::string(key) + "\"" : "hello value", limits));
+    std::optional<ByteView>* slot = key == "v"      ? &version
+                                    : key == "port" ? &port
+                                    : key == "caps" ? &caps
+                                                    : nullptr;
+    PEERNET_TRY(ByteView value,
+                r.object(slot ? "hello \"" + std::string(key) + "\"" : "hello value", limits));
     if (!slot) continue;  // a key from a later version
     if (slot->has_value()) return bad("duplicate key \"" + std::string(key) + "\"");
     *slot = value;
@@ -45,7 +51,8 @@ Result<Hello> decode_hello(ByteView payload, const MsgpackLimits& limits) {
   if (!version) return bad("missing \"v\"");
   PEERNET_TRY(uint64_t v, MsgpackReader(*version).uint("hello \"v\""));
   if (v != kProtocolVersion)
-    return make_error(Errc::unsupported, "peer speaks protocol version " + std::to_string(v) + ", we speak 1");
+    return make_error(Errc::unsupported,
+                      "peer speaks protocol version " + std::to_string(v) + ", we speak 1");
 
   Hello hello;
   if (!port) return bad("missing \"port\"");

@@ -12,11 +12,6 @@
 namespace peernet {
 namespace {
 
-std::string hex_byte(uint8_t b) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  return std::string("0x") + kDigits[b >> 4] + kDigits[b & 0x0f];
-}
-
 // Walks one object with msgpack-c's visitor parser (v2 API: no tree, no
 // allocation from declared sizes) and stops it at the first limit exceeded.
 // The parser keeps its own container stack, which stays small because we stop
@@ -48,7 +43,7 @@ class LimitVisitor : public msgpack::null_visitor {
   std::string reason(const uint8_t* data, size_t size) const {
     if (!limit_.empty()) return limit_;
     if (invalid_ && bad_offset_ < size)
-      return "invalid byte " + hex_byte(data[bad_offset_]) + " at offset " +
+      return "invalid byte 0x" + to_hex(ByteView(data + bad_offset_, 1)) + " at offset " +
              std::to_string(bad_offset_);
     if (truncated_ || invalid_) return "truncated after " + std::to_string(size) + " bytes";
     return "unparseable";
@@ -88,7 +83,8 @@ class LimitVisitor : public msgpack::null_visitor {
 };
 
 Error negative(std::string_view what) {
-  return make_error(Errc::protocol_error, std::string(what) + ": expected an unsigned integer, found a negative one");
+  return make_error(Errc::protocol_error,
+                    std::string(what) + ": expected an unsigned integer, found a negative one");
 }
 
 bool is_array_header(uint8_t b) { return (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd; }
@@ -97,7 +93,8 @@ bool is_map_header(uint8_t b) { return (b >= 0x80 && b <= 0x8f) || b == 0xde || 
 }  // namespace
 
 Result<size_t> check_object(ByteView data, const MsgpackLimits& limits) {
-  if (data.empty()) return make_error(Errc::protocol_error, "msgpack: no bytes where an object was expected");
+  if (data.empty())
+    return make_error(Errc::protocol_error, "msgpack: no bytes where an object was expected");
   LimitVisitor visitor(limits);
   size_t off = 0;
   bool ok = false;
@@ -134,12 +131,14 @@ std::string_view msgpack_type_name(uint8_t b) {
 // --- MsgpackReader ----------------------------------------------------------
 
 Result<uint8_t> MsgpackReader::peek(std::string_view what) const {
-  if (pos_ >= data_.size()) return make_error(Errc::protocol_error, std::string(what) + ": missing (truncated)");
+  if (pos_ >= data_.size())
+    return make_error(Errc::protocol_error, std::string(what) + ": missing (truncated)");
   return data_[pos_];
 }
 
 Result<uint64_t> MsgpackReader::field(std::string_view what, size_t n) const {
-  if (remaining() < 1 + n) return make_error(Errc::protocol_error, std::string(what) + ": truncated");
+  if (remaining() < 1 + n)
+    return make_error(Errc::protocol_error, std::string(what) + ": truncated");
   uint64_t v = 0;
   for (size_t i = 0; i < n; ++i) v = (v << 8) | data_[pos_ + 1 + i];
   return v;
@@ -212,8 +211,10 @@ Result<std::string_view> MsgpackReader::str(std::string_view what) {
   } else {
     return mismatch(what, "a string");
   }
-  if (remaining() - header < len) return make_error(Errc::protocol_error, std::string(what) + ": truncated string");
-  std::string_view s(reinterpret_cast<const char*>(data_.data() + pos_ + header), static_cast<size_t>(len));
+  if (remaining() - header < len)
+    return make_error(Errc::protocol_error, std::string(what) + ": truncated string");
+  std::string_view s(reinterpret_cast<const char*>(data_.data() + pos_ + header),
+                     static_cast<size_t>(len));
   pos_ += header + static_cast<size_t>(len);
   return s;
 }
@@ -228,7 +229,8 @@ bool MsgpackReader::nil() {
 
 Result<ByteView> MsgpackReader::object(std::string_view what, const MsgpackLimits& limits) {
   auto size = check_object(data_.subspan(pos_), limits);
-  if (!size.ok()) return make_error(Errc::protocol_error, std::string(what) + ": " + size.error().message);
+  if (!size.ok())
+    return make_error(Errc::protocol_error, std::string(what) + ": " + size.error().message);
   ByteView v = data_.subspan(pos_, *size);
   pos_ += *size;
   return v;
@@ -247,8 +249,10 @@ void MsgpackWriter::map(uint32_t n) { packer(sink_).pack_map(n); }
 void MsgpackWriter::uint(uint64_t v) { packer(sink_).pack_uint64(v); }
 void MsgpackWriter::integer(int64_t v) { packer(sink_).pack_int64(v); }
 void MsgpackWriter::boolean(bool v) {
-  if (v) packer(sink_).pack_true();
-  else packer(sink_).pack_false();
+  if (v)
+    packer(sink_).pack_true();
+  else
+    packer(sink_).pack_false();
 }
 void MsgpackWriter::nil() { packer(sink_).pack_nil(); }
 void MsgpackWriter::str(std::string_view s) {
@@ -283,11 +287,11 @@ MsgpackScanner::State MsgpackScanner::scan(ByteView buf) {
   while (owed_ > 0) {
     if (pos_ >= have) return need(pos_ + owed_);
     const uint8_t b = buf[pos_];
-    uint64_t item = 1;     // bytes of this object's own encoding (header + body)
-    uint64_t children = 0; // objects it contains
-    size_t len_field = 0;  // bytes of an explicit length field after the header byte
+    uint64_t item = 1;      // bytes of this object's own encoding (header + body)
+    uint64_t children = 0;  // objects it contains
+    size_t len_field = 0;   // bytes of an explicit length field after the header byte
     enum { kBody, kArray, kMap } kind = kBody;
-    size_t extra = 0;      // bytes between the length field and the body (ext type)
+    size_t extra = 0;  // bytes between the length field and the body (ext type)
 
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
       item = 1;
@@ -298,6 +302,7 @@ MsgpackScanner::State MsgpackScanner::scan(ByteView buf) {
     } else if (b <= 0xbf) {
       item = 1 + uint64_t{b & 0x1fu};
     } else {
+      // clang-format off
       switch (b) {
         case 0xc4: case 0xd9: len_field = 1; break;  // bin 8, str 8
         case 0xc5: case 0xda: len_field = 2; break;  // bin 16, str 16
@@ -323,14 +328,17 @@ MsgpackScanner::State MsgpackScanner::scan(ByteView buf) {
         default:  // 0xc1, "never used" in the msgpack spec
           return state_ = State::invalid;
       }
+      // clang-format on
     }
     if (len_field > 0) {
       if (pos_ + 1 + len_field > have) return need(pos_ + 1 + len_field + owed_ - 1);
       uint64_t n = 0;
       for (size_t i = 0; i < len_field; ++i) n = (n << 8) | buf[pos_ + 1 + i];
       item = 1 + len_field;
-      if (kind == kBody) item += extra + n;
-      else children = kind == kArray ? n : 2 * n;
+      if (kind == kBody)
+        item += extra + n;
+      else
+        children = kind == kArray ? n : 2 * n;
     }
     if (pos_ + item > have) return need(pos_ + item + owed_ - 1);
     pos_ += item;

@@ -1,7 +1,6 @@
 #include "proto/record.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 
 namespace peernet {
@@ -14,12 +13,6 @@ void put_record_header(Bytes& out, RecordType type, size_t len) {
   h[0] = static_cast<uint8_t>(type);
   put_u16be(h + 1, static_cast<uint16_t>(len));
   out.insert(out.end(), h, h + kRecordHeaderSize);
-}
-
-std::string type_hex(uint8_t t) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02x", t);
-  return buf;
 }
 
 }  // namespace
@@ -90,11 +83,12 @@ Error RecordReader::fail(Errc code, std::string message) {
 Status RecordReader::feed(ByteView plaintext) {
   if (error_) return *error_;
   if (!input_.empty())
-    return make_error(Errc::invalid_state, "record reader fed before the previous plaintext was drained");
+    return make_error(Errc::invalid_state,
+                      "record reader fed before the previous plaintext was drained");
   if (plaintext.empty()) return fail(Errc::protocol_error, "empty transport message");
   if (plaintext.size() > kMaxPlaintext)
-    return fail(Errc::protocol_error,
-                "transport plaintext of " + std::to_string(plaintext.size()) + " bytes exceeds 65519");
+    return fail(Errc::protocol_error, "transport plaintext of " + std::to_string(plaintext.size()) +
+                                          " bytes exceeds 65519");
   input_ = plaintext;
   rekey_ = false;
   return {};
@@ -114,9 +108,9 @@ Result<MaybeEnvelope> RecordReader::next() {
     const uint8_t type = input_[0];
     const size_t len = get_u16be(input_.data() + 1);
     if (input_.size() - kRecordHeaderSize < len)
-      return fail(Errc::protocol_error, "record body truncated: " + std::to_string(len) +
-                                            " bytes declared, " +
-                                            std::to_string(input_.size() - kRecordHeaderSize) + " left");
+      return fail(Errc::protocol_error,
+                  "record body truncated: " + std::to_string(len) + " bytes declared, " +
+                      std::to_string(input_.size() - kRecordHeaderSize) + " left");
     ByteView body = input_.subspan(kRecordHeaderSize, len);
     input_ = input_.subspan(kRecordHeaderSize + len);
 
@@ -135,7 +129,8 @@ Result<MaybeEnvelope> RecordReader::next() {
         if (expected_ > 0)
           return fail(Errc::protocol_error, "FRAGMENT_FIRST record inside a fragmented envelope");
         if (len <= kFragmentTotalSize)
-          return fail(Errc::protocol_error, "FRAGMENT_FIRST record without a total and a first chunk");
+          return fail(Errc::protocol_error,
+                      "FRAGMENT_FIRST record without a total and a first chunk");
         const uint32_t total = get_u32be(body.data());
         ByteView chunk = body.subspan(kFragmentTotalSize);
         if (total == 0) return fail(Errc::protocol_error, "fragmented envelope of total size 0");
@@ -145,7 +140,8 @@ Result<MaybeEnvelope> RecordReader::next() {
                                                    " bytes exceeds the limit of " +
                                                    std::to_string(max_envelope_));
         if (chunk.size() > total)
-          return fail(Errc::protocol_error, "FRAGMENT_FIRST chunk is longer than the envelope's total");
+          return fail(Errc::protocol_error,
+                      "FRAGMENT_FIRST chunk is longer than the envelope's total");
         assembly_.reserve(total);
         assembly_.assign(chunk.begin(), chunk.end());
         expected_ = total;
@@ -170,7 +166,7 @@ Result<MaybeEnvelope> RecordReader::next() {
         continue;
 
       default:
-        return fail(Errc::protocol_error, "unknown record type " + type_hex(type));
+        return fail(Errc::protocol_error, "unknown record type 0x" + to_hex(ByteView(&type, 1)));
     }
 
     if (expected_ > 0 && assembly_.size() == expected_) {

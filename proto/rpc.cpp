@@ -1,7 +1,6 @@
 #include "proto/rpc.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace peernet {
 namespace {
@@ -21,7 +20,8 @@ Error invalid(std::string message) { return make_error(Errc::protocol_error, std
 
 Result<uint32_t> read_msgid(MsgpackReader& r, std::string_view what) {
   PEERNET_TRY(uint64_t id, r.uint(what));
-  if (id > UINT32_MAX) return invalid(std::string(what) + ": " + std::to_string(id) + " is above 2^32-1");
+  if (id > UINT32_MAX)
+    return invalid(std::string(what) + ": " + std::to_string(id) + " is above 2^32-1");
   return static_cast<uint32_t>(id);
 }
 
@@ -61,7 +61,8 @@ Result<RpcMessage> decode_message(ByteView data, const MsgpackLimits& limits,
   const std::string name(kTypeNames[type]);
   const uint32_t arity = type == 2 ? 3 : 4;
   if (n != arity)
-    return invalid(name + " has " + std::to_string(n) + " elements, expected " + std::to_string(arity));
+    return invalid(name + " has " + std::to_string(n) + " elements, expected " +
+                   std::to_string(arity));
 
   RpcMessage message;
   switch (static_cast<RpcType>(type)) {
@@ -95,15 +96,12 @@ Result<RpcMessage> decode_message(ByteView data, const MsgpackLimits& limits,
 }
 
 void put_raw(MsgpackWriter& w, const Bytes& b, bool empty_is_array) {
-  if (!b.empty()) w.raw(b);
-  else if (empty_is_array) w.array(0);
-  else w.nil();
-}
-
-std::string hex_byte(uint8_t b) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "0x%02x", b);
-  return buf;
+  if (!b.empty())
+    w.raw(b);
+  else if (empty_is_array)
+    w.array(0);
+  else
+    w.nil();
 }
 
 }  // namespace
@@ -198,7 +196,8 @@ Result<MaybeMessage> RpcDecoder::next() {
     state = MsgpackScanner::State::need_more;
     while (state == MsgpackScanner::State::need_more && !input_.empty()) {
       size_t take = std::min(scanner_.min_size() - partial_.size(), input_.size());
-      partial_.insert(partial_.end(), input_.begin(), input_.begin() + static_cast<ptrdiff_t>(take));
+      partial_.insert(partial_.end(), input_.begin(),
+                      input_.begin() + static_cast<ptrdiff_t>(take));
       input_ = input_.subspan(take);
       state = scanner_.scan(partial_);
     }
@@ -213,9 +212,9 @@ Result<MaybeMessage> RpcDecoder::next() {
 
   if (state == MsgpackScanner::State::invalid) {
     ByteView seen = partial_.empty() ? input_ : ByteView(partial_);
-    return fail(Errc::protocol_error, "not msgpack: byte " + hex_byte(seen[scanner_.error_offset()]) +
-                                          " at offset " + std::to_string(scanner_.error_offset()) +
-                                          " of a message");
+    return fail(Errc::protocol_error,
+                "not msgpack: byte 0x" + to_hex(seen.subspan(scanner_.error_offset(), 1)) +
+                    " at offset " + std::to_string(scanner_.error_offset()) + " of a message");
   }
   return fail(Errc::payload_too_large,
               "message of at least " + std::to_string(scanner_.min_size()) +

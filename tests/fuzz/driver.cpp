@@ -58,8 +58,9 @@ class Prng {
 constexpr uint8_t kInteresting[] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x7f, 0x80, 0x90, 0x91,
                                     0x9f, 0xa0, 0xc0, 0xc1, 0xc4, 0xc6, 0xcc, 0xcf, 0xd0, 0xd3,
                                     0xd9, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xfe, 0xff};
-constexpr uint32_t kInterestingWords[] = {0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0xffef,
-                                          0xfff0, 0x100000, 0x100001, 0x7fffffff, 0xffffffff};
+constexpr uint32_t kInterestingWords[] = {0,        1,          0x7f,      0x80,   0xff,
+                                          0xffff,   0x10000,    0xffef,    0xfff0, 0x100000,
+                                          0x100001, 0x7fffffff, 0xffffffff};
 
 Bytes mutate(Prng& rng, const std::vector<Bytes>& pool) {
   Bytes b = pool[rng.below(pool.size())];
@@ -87,8 +88,10 @@ Bytes mutate(Prng& rng, const std::vector<Bytes>& pool) {
       case 4: {  // duplicate a range
         if (b.empty()) break;
         size_t at = rng.below(b.size()), n = 1 + rng.below(std::min<size_t>(64, b.size() - at));
-        Bytes piece(b.begin() + static_cast<ptrdiff_t>(at), b.begin() + static_cast<ptrdiff_t>(at + n));
-        b.insert(b.begin() + static_cast<ptrdiff_t>(rng.below(b.size() + 1)), piece.begin(), piece.end());
+        Bytes piece(b.begin() + static_cast<ptrdiff_t>(at),
+                    b.begin() + static_cast<ptrdiff_t>(at + n));
+        b.insert(b.begin() + static_cast<ptrdiff_t>(rng.below(b.size() + 1)), piece.begin(),
+                 piece.end());
         break;
       }
       case 5:  // truncate
@@ -99,7 +102,8 @@ Bytes mutate(Prng& rng, const std::vector<Bytes>& pool) {
         if (other.empty()) break;
         size_t from = rng.below(other.size()), n = 1 + rng.below(other.size() - from);
         size_t at = rng.below(b.size() + 1);
-        b.insert(b.begin() + static_cast<ptrdiff_t>(at), other.begin() + static_cast<ptrdiff_t>(from),
+        b.insert(b.begin() + static_cast<ptrdiff_t>(at),
+                 other.begin() + static_cast<ptrdiff_t>(from),
                  other.begin() + static_cast<ptrdiff_t>(from + n));
         break;
       }
@@ -108,7 +112,8 @@ Bytes mutate(Prng& rng, const std::vector<Bytes>& pool) {
         if (b.size() < width) break;
         size_t at = rng.below(b.size() - width + 1);
         uint32_t v = kInterestingWords[rng.below(std::size(kInterestingWords))];
-        for (size_t i = 0; i < width; ++i) b[at + i] = static_cast<uint8_t>(v >> (8 * (width - 1 - i)));
+        for (size_t i = 0; i < width; ++i)
+          b[at + i] = static_cast<uint8_t>(v >> (8 * (width - 1 - i)));
         break;
       }
     }
@@ -159,7 +164,8 @@ int write_seeds(const fs::path& dir) {
     char name[32];
     std::snprintf(name, sizeof name, "seed-%02zu", i);
     std::ofstream f(dir / name, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(seeds[i].data()), static_cast<std::streamsize>(seeds[i].size()));
+    f.write(reinterpret_cast<const char*>(seeds[i].data()),
+            static_cast<std::streamsize>(seeds[i].size()));
     if (!f) {
       std::fprintf(stderr, "cannot write %s\n", (dir / name).c_str());
       return 1;
@@ -215,7 +221,7 @@ int main(int argc, char** argv) {
     run(mutate(rng, pool));
   }
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%s: %zu seed inputs (%zu from files), %ld mutated inputs in %.1f s%s\n", argv[0], pool.size(), files,
-              done, took, out_of_time ? " (stopped at the time bound)" : "");
+  std::printf("%s: %zu seed inputs (%zu from files), %ld mutated inputs in %.1f s%s\n", argv[0],
+              pool.size(), files, done, took, out_of_time ? " (stopped at the time bound)" : "");
   return 0;
 }

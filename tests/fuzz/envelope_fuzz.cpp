@@ -24,12 +24,17 @@ void require(bool ok, const char* what) {
 std::vector<Bytes> FuzzSeeds() {
   const Bytes args = {0x82, 0xa1, 0x78, 0x01, 0xa1, 0x79, 0x92, 0xc3, 0xc4, 0x01, 0xff};
   std::vector<Envelope> all = {
-      Call{0x1122334455667788, "svc.echo", args}, Reply{7, args}, ErrorReply{9, "timeout", "slow"},
-      Send{"chat/room:1", Bytes{0xa2, 0x68, 0x69}}, Ping{1}, Pong{0xffffffffffff}, Close{"shutdown", "bye"},
+      Call{0x1122334455667788, "svc.echo", args},
+      Reply{7, args},
+      ErrorReply{9, "timeout", "slow"},
+      Send{"chat/room:1", Bytes{0xa2, 0x68, 0x69}},
+      Ping{1},
+      Pong{0xffffffffffff},
+      Close{"shutdown", "bye"},
   };
   std::vector<Bytes> seeds;
   for (const auto& e : all) seeds.push_back(encode(e));
-  seeds.push_back(Bytes{0x92, 0x08, 0x00});              // unknown type
+  seeds.push_back(Bytes{0x92, 0x08, 0x00});  // unknown type
   seeds.push_back(Bytes{0x94, 0x01, 0x01, 0xa1, 0x68, 0xdd, 0xff, 0xff, 0xff, 0xff});
   return seeds;
 }

@@ -64,9 +64,9 @@ std::vector<Bytes> FuzzSeeds() {
   Bytes one;
   (void)append_frame(one, Bytes{0});
   seeds.push_back(one);
-  seeds.push_back(Bytes{0, 0, 0, 0});         // length 0
-  seeds.push_back(Bytes{0, 1, 0, 0, 1});      // length 65536
-  seeds.push_back(Bytes{0, 0, 0, 5, 1, 2});   // truncated body
+  seeds.push_back(Bytes{0, 0, 0, 0});        // length 0
+  seeds.push_back(Bytes{0, 1, 0, 0, 1});     // length 65536
+  seeds.push_back(Bytes{0, 0, 0, 5, 1, 2});  // truncated body
   return seeds;
 }
 

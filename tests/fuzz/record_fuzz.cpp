@@ -64,8 +64,8 @@ std::vector<Bytes> FuzzSeeds() {
       prefixed({coalesced}),
       prefixed({Bytes{2, 0, 6, 0, 0, 0, 4, 1, 2}, Bytes{3, 0, 2, 3, 4}}),  // FIRST + MORE
       prefixed({Bytes{1, 0, 1, 0xc0, 4, 0, 0}, Bytes{4, 0, 0}}),
-      prefixed({Bytes{2, 0, 5, 0, 0, 0x10, 0x01, 9}}),                        // total above the limit
-      prefixed({Bytes{3, 0, 1, 1}}),                                          // MORE without FIRST
+      prefixed({Bytes{2, 0, 5, 0, 0, 0x10, 0x01, 9}}),  // total above the limit
+      prefixed({Bytes{3, 0, 1, 1}}),                    // MORE without FIRST
   };
 }
 

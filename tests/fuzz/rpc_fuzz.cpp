@@ -35,7 +35,8 @@ std::vector<Event> decode(ByteView stream, size_t chunk) {
   RpcDecoder dec(kFuzzMaxMessage);
   std::vector<Event> events;
   for (size_t pos = 0; pos < stream.size() && !dec.failed(); pos += chunk) {
-    require(dec.feed(stream.subspan(pos, std::min(chunk, stream.size() - pos))).ok(), "feed refused");
+    require(dec.feed(stream.subspan(pos, std::min(chunk, stream.size() - pos))).ok(),
+            "feed refused");
     for (;;) {
       auto m = dec.next();
       require(dec.buffered() <= kFuzzMaxMessage, "buffer above the cap");
@@ -58,11 +59,13 @@ std::vector<Event> decode(ByteView stream, size_t chunk) {
 std::vector<Bytes> FuzzSeeds() {
   std::vector<Bytes> seeds;
   Bytes stream;
-  encode_to(stream, RpcRequest{1, "peer.call", Bytes{0x93, 0xa1, 'h', 0xc4, 0x01, 0x00, 0xcd, 0x10, 0x00}});
+  encode_to(stream,
+            RpcRequest{1, "peer.call", Bytes{0x93, 0xa1, 'h', 0xc4, 0x01, 0x00, 0xcd, 0x10, 0x00}});
   encode_to(stream, RpcResponse{1, Bytes{0xc0}, Bytes{0x81, 0xa1, 'a', 0x01}});
   encode_to(stream, RpcNotification{"event.peer_up", Bytes{0x91, 0xa1, 'p'}});
   seeds.push_back(stream);
-  seeds.push_back(Bytes{0x94, 0x00, 0xcd, 0x01, 0x02, 0xa1, 'm', 0x05, 0x93, 0x02, 0xa1, 'n', 0x90});
+  seeds.push_back(
+      Bytes{0x94, 0x00, 0xcd, 0x01, 0x02, 0xa1, 'm', 0x05, 0x93, 0x02, 0xa1, 'n', 0x90});
   seeds.push_back(Bytes{0x93, 0x02, 0xa1, 'n', 0x91, 0xdb, 0xff, 0xff, 0xff, 0xff});
   seeds.push_back(Bytes{0x94, 0x00, 0x01, 0xc1});
   return seeds;

@@ -62,8 +62,8 @@ class FrameDecoder {
  private:
   Error fail(std::string message);
 
-  ByteView input_;         // the unread rest of the fed chunk
-  Bytes partial_;          // header and body bytes of a frame that straddles chunks
+  ByteView input_;             // the unread rest of the fed chunk
+  Bytes partial_;              // header and body bytes of a frame that straddles chunks
   bool partial_done_ = false;  // partial_ holds a frame already returned by next()
   std::optional<Error> error_;
 };

@@ -122,8 +122,8 @@ class MsgpackScanner {
 
  private:
   size_t max_size_;
-  uint64_t pos_ = 0;      // start of the next header to read
-  uint64_t owed_ = 1;     // objects still to read
+  uint64_t pos_ = 0;   // start of the next header to read
+  uint64_t owed_ = 1;  // objects still to read
   uint64_t min_size_ = 0;
   State state_ = State::need_more;
 };

@@ -135,9 +135,9 @@ class RecordReader {
   Error fail(Errc code, std::string message);
 
   size_t max_envelope_;
-  ByteView input_;        // the unread rest of the current plaintext
-  Bytes assembly_;        // chunks of the pending fragmented envelope
-  size_t expected_ = 0;   // its total; 0 when none is pending
+  ByteView input_;          // the unread rest of the current plaintext
+  Bytes assembly_;          // chunks of the pending fragmented envelope
+  size_t expected_ = 0;     // its total; 0 when none is pending
   bool delivered_ = false;  // assembly_ holds an envelope already returned
   bool rekey_ = false;
   std::optional<Error> error_;

@@ -122,8 +122,8 @@ class RpcDecoder {
   size_t max_message_;
   MsgpackLimits limits_;
   MsgpackScanner scanner_;
-  ByteView input_;   // the unread rest of the fed chunk
-  Bytes partial_;    // the beginning of a message that straddles chunks
+  ByteView input_;  // the unread rest of the fed chunk
+  Bytes partial_;   // the beginning of a message that straddles chunks
   std::optional<uint32_t> bad_msgid_;
   std::optional<Error> error_;
 };

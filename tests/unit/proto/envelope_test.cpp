@@ -83,21 +83,21 @@ TEST(Envelope, AnyIntegerWidthIsAccepted) {
 }
 
 TEST(Envelope, NegativeAndNonIntegersRejected) {
-  EXPECT_EQ(decode_error(hex("9205ff")), Errc::protocol_error);          // -1 fixint
-  EXPECT_EQ(decode_error(hex("9205d0ff")), Errc::protocol_error);        // int8 -1
+  EXPECT_EQ(decode_error(hex("9205ff")), Errc::protocol_error);    // -1 fixint
+  EXPECT_EQ(decode_error(hex("9205d0ff")), Errc::protocol_error);  // int8 -1
   EXPECT_EQ(decode_error(hex("9205d38000000000000000")), Errc::protocol_error);
   EXPECT_EQ(decode_error(hex("9205cb3ff0000000000000")), Errc::protocol_error);  // 1.0
-  EXPECT_EQ(decode_error(hex("9205a131")), Errc::protocol_error);        // "1"
-  EXPECT_EQ(decode_error(hex("92a13507")), Errc::protocol_error);        // type as a string
+  EXPECT_EQ(decode_error(hex("9205a131")), Errc::protocol_error);                // "1"
+  EXPECT_EQ(decode_error(hex("92a13507")), Errc::protocol_error);                // type as a string
   EXPECT_NE(decode_message(hex("9205ff")).find("negative"), std::string::npos);
 }
 
 TEST(Envelope, StructureErrors) {
   EXPECT_EQ(decode_error({}), Errc::protocol_error);
-  EXPECT_EQ(decode_error(hex("90")), Errc::protocol_error);          // []
-  EXPECT_EQ(decode_error(hex("c0")), Errc::protocol_error);          // nil
+  EXPECT_EQ(decode_error(hex("90")), Errc::protocol_error);  // []
+  EXPECT_EQ(decode_error(hex("c0")), Errc::protocol_error);  // nil
   EXPECT_EQ(decode_error(hex("810507")), Errc::protocol_error);
-  EXPECT_EQ(decode_error(hex("820507")), Errc::protocol_error);      // a map
+  EXPECT_EQ(decode_error(hex("820507")), Errc::protocol_error);  // a map
   EXPECT_EQ(decode_error(hex("c1")), Errc::protocol_error);
   // Unknown type codes, and the message names them.
   EXPECT_EQ(decode_error(hex("9200")), Errc::protocol_error);
@@ -112,7 +112,8 @@ TEST(Envelope, StructureErrors) {
             std::string::npos);
   // Trailing bytes after a valid envelope.
   EXPECT_EQ(decode_error(hex("920507c0")), Errc::protocol_error);
-  EXPECT_NE(decode_message(hex("92050700")).find("1 bytes after the ping envelope"), std::string::npos);
+  EXPECT_NE(decode_message(hex("92050700")).find("1 bytes after the ping envelope"),
+            std::string::npos);
 }
 
 TEST(Envelope, EveryTruncationIsRejected) {
@@ -183,10 +184,10 @@ TEST(Envelope, ArgsLimits) {
   abyss.push_back(0xc0);
   EXPECT_EQ(decode_error(call_with_args(abyss)), Errc::protocol_error);
   // Huge declared sizes with tiny inputs.
-  EXPECT_EQ(decode_error(call_with_args(hex("dbffffffff61"))), Errc::protocol_error);  // str32
-  EXPECT_EQ(decode_error(call_with_args(hex("c6ffffffff"))), Errc::protocol_error);    // bin32
-  EXPECT_EQ(decode_error(call_with_args(hex("c9ffffffff01"))), Errc::protocol_error);  // ext32
-  EXPECT_EQ(decode_error(call_with_args(hex("ddffffffffc0"))), Errc::protocol_error);  // array32
+  EXPECT_EQ(decode_error(call_with_args(hex("dbffffffff61"))), Errc::protocol_error);    // str32
+  EXPECT_EQ(decode_error(call_with_args(hex("c6ffffffff"))), Errc::protocol_error);      // bin32
+  EXPECT_EQ(decode_error(call_with_args(hex("c9ffffffff01"))), Errc::protocol_error);    // ext32
+  EXPECT_EQ(decode_error(call_with_args(hex("ddffffffffc0"))), Errc::protocol_error);    // array32
   EXPECT_EQ(decode_error(call_with_args(hex("dfffffffffc0c0"))), Errc::protocol_error);  // map32
   // A container above 65536 elements, though every element is present.
   Bytes wide = hex("dd00010001");

@@ -37,7 +37,8 @@ Errc error_of(ByteView payload) {
 }
 
 TEST(Hello, RoundTrip) {
-  for (const Hello& h : {Hello{}, Hello{4242, {"exec", "compress.zstd"}}, Hello{65535, {std::string(64, 'c')}}}) {
+  for (const Hello& h :
+       {Hello{}, Hello{4242, {"exec", "compress.zstd"}}, Hello{65535, {std::string(64, 'c')}}}) {
     auto back = decode_hello(encode_hello(h));
     ASSERT_TRUE(back.ok()) << back.error().describe();
     EXPECT_EQ(*back, h);
@@ -82,7 +83,8 @@ TEST(Hello, FieldErrors) {
   EXPECT_EQ(error_of(with(uint_of(1), hex("9101"))), Errc::protocol_error);
   EXPECT_EQ(error_of(with(uint_of(1), caps_of({""}))), Errc::protocol_error);
   EXPECT_EQ(error_of(with(uint_of(1), caps_of({std::string(65, 'c')}))), Errc::protocol_error);
-  EXPECT_EQ(error_of(with(uint_of(1), caps_of(std::vector<std::string>(33, "c")))), Errc::protocol_error);
+  EXPECT_EQ(error_of(with(uint_of(1), caps_of(std::vector<std::string>(33, "c")))),
+            Errc::protocol_error);
   EXPECT_TRUE(decode_hello(with(uint_of(1), caps_of(std::vector<std::string>(32, "c")))).ok());
   // Missing keys.
   EXPECT_EQ(error_of(map_of({{"v", uint_of(1)}, {"caps", caps_of({})}})), Errc::protocol_error);
@@ -98,12 +100,15 @@ TEST(Hello, StructureErrors) {
   trailing.push_back(0xc0);
   EXPECT_EQ(error_of(trailing), Errc::protocol_error);
   // Every truncation.
-  for (size_t n = 0; n < good.size(); ++n) EXPECT_EQ(error_of(ByteView(good).first(n)), Errc::protocol_error) << n;
+  for (size_t n = 0; n < good.size(); ++n)
+    EXPECT_EQ(error_of(ByteView(good).first(n)), Errc::protocol_error) << n;
   // A non-string key.
   EXPECT_EQ(error_of(hex("8401c0a17601a4706f727401a46361707390")), Errc::protocol_error);
   // A duplicate known key.
-  EXPECT_EQ(error_of(map_of({{"v", uint_of(1)}, {"v", uint_of(1)}, {"port", uint_of(1)}, {"caps", caps_of({})}})),
-            Errc::protocol_error);
+  EXPECT_EQ(
+      error_of(map_of(
+          {{"v", uint_of(1)}, {"v", uint_of(1)}, {"port", uint_of(1)}, {"caps", caps_of({})}})),
+      Errc::protocol_error);
 }
 
 TEST(Hello, UnknownValuesAreStillBounded) {

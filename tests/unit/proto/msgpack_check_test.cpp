@@ -11,13 +11,49 @@ Bytes hex(std::string_view h) { return from_hex(h).value(); }
 
 // One of each msgpack type, in several encodings.
 const char* const kObjects[] = {
-    "00", "7f", "e0", "ff", "c0", "c2", "c3", "cc80", "cd0100", "ce00010000", "cf0000000100000000",
-    "d080", "d1ff00", "d2ffff0000", "d3ffffffff00000000", "ca3f800000", "cb3ff0000000000000",
-    "a0", "a3616263", "d903616263", "da0003616263", "db00000003616263", "c40101", "c5000101",
-    "c600000001 01", "d40101", "d5010102", "d60101020304", "d7010102030405060708",
-    "d801000102030405060708090a0b0c0d0e0f", "c7020101 02", "c800020101 02", "c90000000201 0102",
-    "90", "9101", "dc000101", "dd0000000101", "80", "81a16101", "de0001a16101", "df00000001a16101",
-    "92 93 01 81 a1 61 c0 c3 dc0000", "82 a178 91 91 90 a179 c403010203",
+    "00",
+    "7f",
+    "e0",
+    "ff",
+    "c0",
+    "c2",
+    "c3",
+    "cc80",
+    "cd0100",
+    "ce00010000",
+    "cf0000000100000000",
+    "d080",
+    "d1ff00",
+    "d2ffff0000",
+    "d3ffffffff00000000",
+    "ca3f800000",
+    "cb3ff0000000000000",
+    "a0",
+    "a3616263",
+    "d903616263",
+    "da0003616263",
+    "db00000003616263",
+    "c40101",
+    "c5000101",
+    "c600000001 01",
+    "d40101",
+    "d5010102",
+    "d60101020304",
+    "d7010102030405060708",
+    "d801000102030405060708090a0b0c0d0e0f",
+    "c7020101 02",
+    "c800020101 02",
+    "c90000000201 0102",
+    "90",
+    "9101",
+    "dc000101",
+    "dd0000000101",
+    "80",
+    "81a16101",
+    "de0001a16101",
+    "df00000001a16101",
+    "92 93 01 81 a1 61 c0 c3 dc0000",
+    "82 a178 91 91 90 a179 c403010203",
 };
 
 Bytes obj(const char* h) {
@@ -52,7 +88,8 @@ TEST(MsgpackCheck, TruncationsAndInvalidBytes) {
   }
   auto r = check_object(hex("92c1"));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message.find("invalid byte 0xc1 at offset 1"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("invalid byte 0xc1 at offset 1"), std::string::npos)
+      << r.error().message;
   EXPECT_NE(check_object(hex("9201")).error().message.find("truncated"), std::string::npos);
   EXPECT_FALSE(check_object({}).ok());
 }
@@ -110,8 +147,8 @@ TEST(MsgpackCheck, ContainerSizes) {
 }
 
 TEST(MsgpackCheck, HugeDeclaredSizesWithTinyInputs) {
-  for (const char* h : {"dbffffffff", "dbffffffff6162", "c6ffffffff00", "c9ffffffff0100", "ddffffffff",
-                        "ddffffffff01", "dfffffffff0102", "daffff", "c5ffff01"}) {
+  for (const char* h : {"dbffffffff", "dbffffffff6162", "c6ffffffff00", "c9ffffffff0100",
+                        "ddffffffff", "ddffffffff01", "dfffffffff0102", "daffff", "c5ffff01"}) {
     auto r = check_object(hex(h));
     ASSERT_FALSE(r.ok()) << h;
     EXPECT_EQ(r.error().code, Errc::protocol_error);
@@ -150,8 +187,8 @@ TEST(MsgpackCheck, TypeNames) {
 }
 
 TEST(MsgpackReader, Unsigned) {
-  for (const char* h : {"07", "cc07", "cd0007", "ce00000007", "cf0000000000000007", "d007", "d10007", "d200000007",
-                        "d30000000000000007"}) {
+  for (const char* h : {"07", "cc07", "cd0007", "ce00000007", "cf0000000000000007", "d007",
+                        "d10007", "d200000007", "d30000000000000007"}) {
     Bytes b = hex(h);
     MsgpackReader r(b);
     auto v = r.uint("n");
@@ -159,8 +196,8 @@ TEST(MsgpackReader, Unsigned) {
     EXPECT_EQ(*v, 7u);
     EXPECT_TRUE(r.at_end());
   }
-  for (const char* h : {"ff", "d0ff", "d1ff00", "d2ff000000", "d3ff00000000000000", "c0", "a131", "cb3ff0000000000000",
-                        "cc", "cd00", "", "c3"}) {
+  for (const char* h : {"ff", "d0ff", "d1ff00", "d2ff000000", "d3ff00000000000000", "c0", "a131",
+                        "cb3ff0000000000000", "cc", "cd00", "", "c3"}) {
     Bytes b = hex(h);
     MsgpackReader r(b);
     auto v = r.uint("n");
@@ -172,8 +209,8 @@ TEST(MsgpackReader, Unsigned) {
 
 TEST(MsgpackReader, HeadersStringsNilAndObjects) {
   Bytes b;
-  for (const char* h : {"dc0003", "a3616263", "da00026869", "c0", "81a16101", "de0000", "dd00000000", "df00000000",
-                        "d90161", "9f"})
+  for (const char* h : {"dc0003", "a3616263", "da00026869", "c0", "81a16101", "de0000",
+                        "dd00000000", "df00000000", "d90161", "9f"})
     for (uint8_t x : hex(h)) b.push_back(x);
   MsgpackReader r(b);
   EXPECT_EQ(r.array("a").value(), 3u);
@@ -233,7 +270,8 @@ ScanResult scan_bytewise(ByteView b, size_t max_size = SIZE_MAX) {
   MsgpackScanner::State st = MsgpackScanner::State::need_more;
   for (size_t n = 1; n <= b.size(); ++n) {
     st = s.scan(b.first(n));
-    if (st != MsgpackScanner::State::need_more) return {st, st == MsgpackScanner::State::complete ? s.size() : 0};
+    if (st != MsgpackScanner::State::need_more)
+      return {st, st == MsgpackScanner::State::complete ? s.size() : 0};
     EXPECT_GT(s.min_size(), n);
   }
   return {st, 0};
@@ -275,7 +313,7 @@ TEST(MsgpackScanner, InvalidAndTooLarge) {
   s.reset();
   EXPECT_EQ(s.scan(hex("dc0062")), MsgpackScanner::State::too_large);  // 3 + 98 owed bytes
   s.reset();
-  EXPECT_EQ(s.scan(hex("dc0061")), MsgpackScanner::State::need_more);   // 3 + 97 fit
+  EXPECT_EQ(s.scan(hex("dc0061")), MsgpackScanner::State::need_more);  // 3 + 97 fit
   s.reset();
   Bytes over = hex("c463");  // bin 8 of 99 bytes: 101 in all
   EXPECT_EQ(s.scan(over), MsgpackScanner::State::too_large);
@@ -301,8 +339,9 @@ TEST(MsgpackScanner, AgreesWithMsgpackCOnRandomBytes) {
     for (auto& x : b) {
       // Bias towards headers and small lengths so that objects complete.
       uint32_t k = rng() % 4;
-      x = k == 0 ? static_cast<uint8_t>(rng()) : k == 1 ? static_cast<uint8_t>(0x90 + rng() % 3)
-                                             : static_cast<uint8_t>(rng() % 3);
+      x = k == 0   ? static_cast<uint8_t>(rng())
+          : k == 1 ? static_cast<uint8_t>(0x90 + rng() % 3)
+                   : static_cast<uint8_t>(rng() % 3);
     }
     MsgpackScanner s(SIZE_MAX);
     auto st = s.scan(b);

@@ -86,7 +86,9 @@ TEST(Record, WriteAppendsAfterExistingBytes) {
   ASSERT_TRUE(w.push(Bytes{0xc0}).ok());
   Bytes p{0, 0, 0, 0};  // room for a frame header
   EXPECT_EQ(w.write(p), 4u);
-  EXPECT_EQ(to_hex(p), "0000000001000" "1c0");
+  EXPECT_EQ(to_hex(p),
+            "0000000001000"
+            "1c0");
 }
 
 TEST(Record, CoalescesSmallEnvelopes) {
@@ -315,6 +317,11 @@ TEST(Record, MalformedPlaintexts) {
       {"plaintext too long", cat({record(0x01, Bytes(65000)), record(0x01, Bytes(600))})},
   };
   for (const auto& c : cases) EXPECT_EQ(read_error(c.plaintext), Errc::protocol_error) << c.name;
+
+  RecordReader reader;
+  auto r = read_all(reader, record(0x05, one));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "unknown record type 0x05");
 }
 
 TEST(Record, MoreWithoutFirstAcrossMessages) {

@@ -24,8 +24,8 @@ struct Event {
 };
 
 // Feeds `stream` cut at `cuts` (sorted) and drains after every feed.
-std::vector<Event> run(const Bytes& stream, const std::vector<size_t>& cuts, RpcDecoder dec = RpcDecoder(),
-                       size_t* max_buffered = nullptr) {
+std::vector<Event> run(const Bytes& stream, const std::vector<size_t>& cuts,
+                       RpcDecoder dec = RpcDecoder(), size_t* max_buffered = nullptr) {
   std::vector<Event> events;
   size_t start = 0;
   auto drain = [&](size_t end) {
@@ -92,10 +92,10 @@ TEST(Rpc, ExactEncodings) {
 }
 
 TEST(Rpc, DecodeErrorsAreBadRequest) {
-  for (const char* h : {"", "c1", "05", "90", "9103", "940305a16190", "930005a161", "950005a16190c0",
-                        "940005a261", "9400cf0000000100000000a16190", "9400ffa16190", "940005a16101",
-                        "9400050190", "940005a090", "9302a16101", "9401c0c0c0", "940005a16190c0",
-                        "9302c4016590"}) {
+  for (const char* h :
+       {"", "c1", "05", "90", "9103", "940305a16190", "930005a161", "950005a16190c0", "940005a261",
+        "9400cf0000000100000000a16190", "9400ffa16190", "940005a16101", "9400050190", "940005a090",
+        "9302a16101", "9401c0c0c0", "940005a16190c0", "9302c4016590"}) {
     auto r = decode_rpc(hex(h));
     ASSERT_FALSE(r.ok()) << h;
     EXPECT_EQ(r.error().code, Errc::bad_request) << h;
@@ -104,9 +104,11 @@ TEST(Rpc, DecodeErrorsAreBadRequest) {
   EXPECT_NE(r.error().message.find("request params: expected an array, found an integer"),
             std::string::npos)
       << r.error().message;
-  EXPECT_NE(decode_rpc(hex("9103")).error().message.find("unknown message type 3"), std::string::npos);
+  EXPECT_NE(decode_rpc(hex("9103")).error().message.find("unknown message type 3"),
+            std::string::npos);
   // A method of 257 bytes.
-  EXPECT_EQ(decode_rpc(encode(RpcNotification{std::string(257, 'm'), {}})).error().code, Errc::bad_request);
+  EXPECT_EQ(decode_rpc(encode(RpcNotification{std::string(257, 'm'), {}})).error().code,
+            Errc::bad_request);
   EXPECT_TRUE(decode_rpc(encode(RpcNotification{std::string(256, 'm'), {}})).ok());
 }
 
@@ -122,7 +124,8 @@ TEST(Rpc, StreamEverySplitPair) {
   auto ms = sample_messages();
   Bytes stream = encode_all(ms);
   for (size_t i = 0; i <= stream.size(); i += 1)
-    for (size_t j = i; j <= stream.size(); j += 3) ASSERT_EQ(run(stream, {i, j}), as_events(ms)) << i << "," << j;
+    for (size_t j = i; j <= stream.size(); j += 3)
+      ASSERT_EQ(run(stream, {i, j}), as_events(ms)) << i << "," << j;
 }
 
 TEST(Rpc, StreamRandomSplitsWithLargeMessages) {
@@ -158,12 +161,12 @@ TEST(Rpc, RecoverableErrorsKeepTheStreamInSync) {
   deep.push_back(0xc0);
   Bytes deep_params = cat({hex("940009a178"), deep});
   Bytes stream = cat({good1,
-                      hex("9400cd0102a16101"),    // request 258 with params 1: answerable
-                      hex("05"),                  // not an array
-                      hex("9303a16190"),          // unknown type
-                      hex("930005a161"),          // request of 3 elements
-                      hex("9302c090"),            // method nil
-                      deep_params,                // params 100000 deep
+                      hex("9400cd0102a16101"),  // request 258 with params 1: answerable
+                      hex("05"),                // not an array
+                      hex("9303a16190"),        // unknown type
+                      hex("930005a161"),        // request of 3 elements
+                      hex("9302c090"),          // method nil
+                      deep_params,              // params 100000 deep
                       good2});
   auto events = run(stream, {});
   ASSERT_EQ(events.size(), 8u);
@@ -183,7 +186,8 @@ TEST(Rpc, RecoverableErrorsKeepTheStreamInSync) {
 }
 
 TEST(Rpc, InvalidBytesAreFatal) {
-  Bytes stream = cat({encode(RpcRequest{1, "a", {}}), hex("9400c1"), encode(RpcRequest{2, "b", {}})});
+  Bytes stream =
+      cat({encode(RpcRequest{1, "a", {}}), hex("9400c1"), encode(RpcRequest{2, "b", {}})});
   auto events = run(stream, {});
   ASSERT_EQ(events.size(), 2u);
   EXPECT_TRUE(events[0].message.has_value());
@@ -254,7 +258,8 @@ TEST(Rpc, OversizedIsRefusedBeforeBuffering) {
 TEST(Rpc, CustomLimitsApplyToParams) {
   MsgpackLimits few;
   few.max_objects = 3;
-  Bytes stream = cat({encode(RpcNotification{"a", hex("9401020304")}), encode(RpcNotification{"b", hex("9101")})});
+  Bytes stream = cat(
+      {encode(RpcNotification{"a", hex("9401020304")}), encode(RpcNotification{"b", hex("9101")})});
   auto events = run(stream, {}, RpcDecoder(kDefaultMaxRpcMessage, few));
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].error, Errc::bad_request);
