@@ -47,8 +47,12 @@ Result<D> decode_delivery(ByteView params) {
 Bytes encode_params(const HandleCall& c) { return encode_delivery(c); }
 Bytes encode_params(const HandleSend& s) { return encode_delivery(s); }
 
-Result<HandleCall> decode_handle_call_params(ByteView params) { return decode_delivery<HandleCall>(params); }
-Result<HandleSend> decode_handle_send_params(ByteView params) { return decode_delivery<HandleSend>(params); }
+Result<HandleCall> decode_handle_call_params(ByteView params) {
+  return decode_delivery<HandleCall>(params);
+}
+Result<HandleSend> decode_handle_send_params(ByteView params) {
+  return decode_delivery<HandleSend>(params);
+}
 
 Bytes encode_params(const PeerEvent& e) {
   Bytes out;
@@ -64,7 +68,8 @@ Bytes encode_params(const PeerEvent& e) {
 
 Result<PeerEvent> decode_peer_event_params(std::string_view method, ByteView params) {
   auto kind = peer_event_from_string(method);
-  if (!kind) return make_error(Errc::unsupported, "no event \"" + std::string(method.substr(0, 64)) + "\"");
+  if (!kind)
+    return make_error(Errc::unsupported, "no event \"" + std::string(method.substr(0, 64)) + "\"");
   PEERNET_TRY(Fields f, Fields::open_params(params, method, Side::client, kEventKeys));
   PeerEvent e;
   e.kind = *kind;

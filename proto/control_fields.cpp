@@ -70,7 +70,8 @@ bool is_map(uint8_t b) { return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0x
 std::string quoted(std::string_view key) {
   constexpr size_t kShown = 64;
   if (key.size() <= kShown) return "\"" + std::string(key) + "\"";
-  return "\"" + std::string(key.substr(0, kShown)) + "\"… (" + std::to_string(key.size()) + " bytes)";
+  return "\"" + std::string(key.substr(0, kShown)) + "\"… (" + std::to_string(key.size()) +
+         " bytes)";
 }
 
 }  // namespace
@@ -83,8 +84,10 @@ Result<Fields> Fields::open(ByteView data, std::string context, Side side, Keys 
   // One validation of the whole map bounds everything read below.
   auto size = check_object(data);
   if (!size.ok()) return f.error(size.error().message);
-  if (*size != data.size()) return f.error(std::to_string(data.size() - *size) + " bytes after the map");
-  if (!is_map(data[0])) return f.error(std::string("expected a map, found ") + std::string(msgpack_type_name(data[0])));
+  if (*size != data.size())
+    return f.error(std::to_string(data.size() - *size) + " bytes after the map");
+  if (!is_map(data[0]))
+    return f.error(std::string("expected a map, found ") + std::string(msgpack_type_name(data[0])));
 
   MsgpackReader r(data);
   const uint32_t n = r.map("map").value();  // checked above
@@ -93,7 +96,9 @@ Result<Fields> Fields::open(ByteView data, std::string context, Side side, Keys 
     if (r.at_end()) return f.error("truncated map");
     const uint8_t kb = data[r.offset()];
     auto key = r.str("key");
-    if (!key.ok()) return f.error(std::string("a key is ") + std::string(msgpack_type_name(kb)) + ", not a string");
+    if (!key.ok())
+      return f.error(std::string("a key is ") + std::string(msgpack_type_name(kb)) +
+                     ", not a string");
     ByteView value = r.object("value", {}).value();  // check_object passed for the whole map
     bool listed = false;
     for (auto k : known) listed = listed || k == *key;
@@ -110,7 +115,8 @@ Result<Fields> Fields::open(ByteView data, std::string context, Side side, Keys 
   return f;
 }
 
-Result<Fields> Fields::open_params(ByteView params, std::string_view method, Side side, Keys known) {
+Result<Fields> Fields::open_params(ByteView params, std::string_view method, Side side,
+                                   Keys known) {
   const Errc errc = side == Side::daemon ? Errc::bad_request : Errc::protocol_error;
   const std::string context(method);
   auto shape_error = [&](std::string found) {
@@ -150,7 +156,8 @@ Error Fields::error(std::string_view key, std::string_view problem) const {
 }
 
 Error Fields::mismatch(std::string_view key, std::string_view expected, ByteView found) const {
-  return error(key, "expected " + std::string(expected) + ", found " + std::string(msgpack_type_name(found[0])));
+  return error(key, "expected " + std::string(expected) + ", found " +
+                        std::string(msgpack_type_name(found[0])));
 }
 
 Result<std::string> Fields::str(std::string_view key, size_t max) const {
@@ -173,7 +180,9 @@ Result<std::optional<std::string>> Fields::opt_text(std::string_view key, size_t
   ByteView v = *find(key);
   auto s = as_str(v);
   if (!s) return mismatch(key, "a string", v);
-  if (s->size() > max) return error(key, std::to_string(s->size()) + " bytes exceed the limit of " + std::to_string(max));
+  if (s->size() > max)
+    return error(key,
+                 std::to_string(s->size()) + " bytes exceed the limit of " + std::to_string(max));
   return std::optional<std::string>(*s);
 }
 
@@ -195,7 +204,8 @@ Result<uint64_t> Fields::uint(std::string_view key) const {
   MsgpackReader r(v);
   auto u = r.uint("value");
   if (u.ok()) return *u;
-  if (is_negative_int(v[0])) return error(key, "expected an unsigned integer, found a negative one");
+  if (is_negative_int(v[0]))
+    return error(key, "expected an unsigned integer, found a negative one");
   return mismatch(key, "an unsigned integer", v);
 }
 
@@ -241,16 +251,19 @@ Result<std::vector<std::string>> Fields::str_list(std::string_view key, size_t m
   auto n = r.array("value");
   if (!n.ok()) return mismatch(key, "an array of strings", v);
   if (*n > max_items)
-    return error(key, std::to_string(*n) + " entries exceed the limit of " + std::to_string(max_items));
+    return error(key,
+                 std::to_string(*n) + " entries exceed the limit of " + std::to_string(max_items));
   std::vector<std::string> out;
   out.reserve(*n);
   auto item_error = [&](uint32_t i, const std::string& problem) {
-    return make_error(errc(), context_ + ": " + quoted(key) + "[" + std::to_string(i) + "]: " + problem);
+    return make_error(errc(),
+                      context_ + ": " + quoted(key) + "[" + std::to_string(i) + "]: " + problem);
   };
   for (uint32_t i = 0; i < *n; ++i) {
     ByteView e = r.object("element", {}).value();  // the map was validated whole
     auto s = as_str(e);
-    if (!s) return item_error(i, "expected a string, found " + std::string(msgpack_type_name(e[0])));
+    if (!s)
+      return item_error(i, "expected a string, found " + std::string(msgpack_type_name(e[0])));
     if (s->empty() || s->size() > max_len)
       return item_error(i, std::to_string(s->size()) + " bytes, not 1.." + std::to_string(max_len));
     out.emplace_back(*s);
@@ -258,7 +271,8 @@ Result<std::vector<std::string>> Fields::str_list(std::string_view key, size_t m
   return out;
 }
 
-Result<std::optional<std::vector<std::string>>> Fields::opt_str_list(std::string_view key, size_t max_items,
+Result<std::optional<std::vector<std::string>>> Fields::opt_str_list(std::string_view key,
+                                                                     size_t max_items,
                                                                      size_t max_len) const {
   using List = std::optional<std::vector<std::string>>;
   if (!has(key)) return List();
@@ -279,16 +293,20 @@ Result<PublicKey> Fields::peer_id(std::string_view key) const {
   return *parsed;
 }
 
-Result<Fields> open_element(ByteView data, std::string_view context, size_t index, Side side, Keys known) {
+Result<Fields> open_element(ByteView data, std::string_view context, size_t index, Side side,
+                            Keys known) {
   return Fields::open(data, std::string(context) + "[" + std::to_string(index) + "]", side, known);
 }
 
 Result<std::vector<ByteView>> array_elements(ByteView data, std::string_view context, Errc errc) {
-  auto fail = [&](std::string problem) { return make_error(errc, std::string(context) + ": " + problem); };
+  auto fail = [&](std::string problem) {
+    return make_error(errc, std::string(context) + ": " + problem);
+  };
   if (data.empty()) return fail("expected an array, found nothing");
   auto size = check_object(data);
   if (!size.ok()) return fail(size.error().message);
-  if (*size != data.size()) return fail(std::to_string(data.size() - *size) + " bytes after the array");
+  if (*size != data.size())
+    return fail(std::to_string(data.size() - *size) + " bytes after the array");
   MsgpackReader r(data);
   auto n = r.array("array");
   if (!n.ok()) return fail("expected an array, found " + std::string(msgpack_type_name(data[0])));
@@ -310,20 +328,26 @@ void Writer::real(double v) {
 }
 
 void Writer::raw(ByteView b) {
-  if (b.empty()) w_.nil();
-  else w_.raw(b);
+  if (b.empty())
+    w_.nil();
+  else
+    w_.raw(b);
 }
 
 void Writer::peer_id(const PublicKey& key) { w_.str(peer_id_text(key)); }
 
 void Writer::opt_str(const std::optional<std::string>& s) {
-  if (s) w_.str(*s);
-  else w_.nil();
+  if (s)
+    w_.str(*s);
+  else
+    w_.nil();
 }
 
 void Writer::opt_real(const std::optional<double>& v) {
-  if (v) real(*v);
-  else w_.nil();
+  if (v)
+    real(*v);
+  else
+    w_.nil();
 }
 
 void Writer::str_list(const std::vector<std::string>& list) {

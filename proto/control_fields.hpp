@@ -40,7 +40,8 @@ class Fields {
   // One map, filling all of `data`. `context` starts every error message.
   static Result<Fields> open(ByteView data, std::string context, Side side, Keys known);
   // A request's or notification's params: an array of exactly one map.
-  static Result<Fields> open_params(ByteView params, std::string_view method, Side side, Keys known);
+  static Result<Fields> open_params(ByteView params, std::string_view method, Side side,
+                                    Keys known);
 
   // Present with a value other than nil.
   bool has(std::string_view key) const;
@@ -63,8 +64,10 @@ class Fields {
   Result<ByteView> map(std::string_view key) const;
   Result<std::optional<ByteView>> opt_map(std::string_view key) const;
   // An array of at most max_items strs, each 1..max_len bytes.
-  Result<std::vector<std::string>> str_list(std::string_view key, size_t max_items, size_t max_len) const;
-  Result<std::optional<std::vector<std::string>>> opt_str_list(std::string_view key, size_t max_items,
+  Result<std::vector<std::string>> str_list(std::string_view key, size_t max_items,
+                                            size_t max_len) const;
+  Result<std::optional<std::vector<std::string>>> opt_str_list(std::string_view key,
+                                                               size_t max_items,
                                                                size_t max_len) const;
   // A peer id text (proto/peer_id.hpp). On the daemon side a typo is
   // Errc::bad_peer_id, so the client can tell the user which character.
@@ -90,7 +93,8 @@ class Fields {
 };
 
 // Opens a map that is an element of a result list, named "<context>[i]".
-Result<Fields> open_element(ByteView data, std::string_view context, size_t index, Side side, Keys known);
+Result<Fields> open_element(ByteView data, std::string_view context, size_t index, Side side,
+                            Keys known);
 
 // The elements of an array filling all of `data`, each as its raw bytes.
 Result<std::vector<ByteView>> array_elements(ByteView data, std::string_view context, Errc errc);

@@ -33,7 +33,8 @@ Result<Fields> open(ByteView params, std::string_view method, Keys keys) {
 
 Result<std::string> handle_name(const Fields& f) {
   PEERNET_TRY(std::string h, f.str("handle", kMaxHandleName));
-  if (!valid_handle_name(h)) return f.error("handle", "\"" + h + "\" is not 1..128 bytes of [A-Za-z0-9_.:/-]");
+  if (!valid_handle_name(h))
+    return f.error("handle", "\"" + h + "\" is not 1..128 bytes of [A-Za-z0-9_.:/-]");
   return h;
 }
 
@@ -83,10 +84,14 @@ Result<HelloParams> decode_hello_params(ByteView params) {
 }
 
 Bytes encode_params(const IdentityParams&) { return empty_params(); }
-Result<IdentityParams> decode_identity_params(ByteView params) { return decode_empty<IdentityParams>(params); }
+Result<IdentityParams> decode_identity_params(ByteView params) {
+  return decode_empty<IdentityParams>(params);
+}
 
 Bytes encode_params(const StatusParams&) { return empty_params(); }
-Result<StatusParams> decode_status_params(ByteView params) { return decode_empty<StatusParams>(params); }
+Result<StatusParams> decode_status_params(ByteView params) {
+  return decode_empty<StatusParams>(params);
+}
 
 Bytes encode_params(const PeersParams& p) {
   Bytes out;
@@ -138,7 +143,9 @@ Result<TrustRemoveParams> decode_trust_remove_params(ByteView params) {
 }
 
 Bytes encode_params(const TrustListParams&) { return empty_params(); }
-Result<TrustListParams> decode_trust_list_params(ByteView params) { return decode_empty<TrustListParams>(params); }
+Result<TrustListParams> decode_trust_list_params(ByteView params) {
+  return decode_empty<TrustListParams>(params);
+}
 
 // --- handles -----------------------------------------------------------------
 
@@ -159,7 +166,8 @@ Result<ExposeParams> decode_expose_params(ByteView params) {
   PEERNET_TRY(p.handle, handle_name(f));
   PEERNET_TRY(p.allow, f.opt_str_list("allow", kMaxAllow, kMaxPeerName));
   if (p.allow && p.allow->empty())
-    return f.error("allow", "an empty list would allow nobody; omit \"allow\" to allow every trusted peer");
+    return f.error("allow",
+                   "an empty list would allow nobody; omit \"allow\" to allow every trusted peer");
   return p;
 }
 

@@ -18,7 +18,9 @@ bool is_nil_or_empty(const Bytes& b) { return b.empty() || (b.size() == 1 && b[0
 
 }  // namespace
 
-ErrorBody error_body(const Error& e) { return ErrorBody{std::string(to_string(e.code)), e.message}; }
+ErrorBody error_body(const Error& e) {
+  return ErrorBody{std::string(to_string(e.code)), e.message};
+}
 
 Error to_error(const ErrorBody& body) {
   if (auto code = errc_from_string(body.code)) return make_error(*code, body.message);
@@ -42,7 +44,8 @@ Result<ErrorBody> decode_client_error(ByteView data) {
   PEERNET_TRY(Fields f, Fields::open(data, "error", Side::daemon, kErrorKeys));
   ErrorBody body;
   PEERNET_TRY(body.code, f.str("code", kMaxCode));
-  if (!valid_code(body.code)) return f.error("code", "\"" + body.code + "\" is not 1..64 bytes of [a-z0-9_]");
+  if (!valid_code(body.code))
+    return f.error("code", "\"" + body.code + "\" is not 1..64 bytes of [a-z0-9_]");
   PEERNET_TRY(auto message, f.opt_text("message", kMaxErrorMessage));
   body.message = message.value_or("");
   return body;

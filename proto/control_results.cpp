@@ -17,10 +17,10 @@ constexpr Side kClient = Side::client;
 
 constexpr std::array<std::string_view, 4> kHelloKeys = {"version", "daemon", "id", "admin"};
 constexpr std::array<std::string_view, 3> kIdentityKeys = {"id", "fingerprint", "public_key"};
-constexpr std::array<std::string_view, 7> kStatusKeys = {"id",          "uptime_s", "sessions", "peers_online",
-                                                         "peers_total", "handles",  "counters"};
-constexpr std::array<std::string_view, 9> kPeerKeys = {"id",        "name",   "state", "trusted", "addrs",
-                                                       "last_seen", "rtt_ms", "since", "session"};
+constexpr std::array<std::string_view, 7> kStatusKeys = {
+    "id", "uptime_s", "sessions", "peers_online", "peers_total", "handles", "counters"};
+constexpr std::array<std::string_view, 9> kPeerKeys = {
+    "id", "name", "state", "trusted", "addrs", "last_seen", "rtt_ms", "since", "session"};
 constexpr std::array<std::string_view, 2> kSessionKeys = {"initiator", "remote"};
 constexpr std::array<std::string_view, 3> kTrustKeys = {"id", "name", "addrs"};
 constexpr std::array<std::string_view, 1> kIdKeys = {"id"};
@@ -37,7 +37,9 @@ Result<Fields> open(ByteView data, std::string_view method, detail::Keys keys) {
 }
 
 Result<std::map<std::string, uint64_t>> decode_counters(ByteView data) {
-  auto bad = [](std::string problem) { return make_error(Errc::protocol_error, "status: \"counters\": " + problem); };
+  auto bad = [](std::string problem) {
+    return make_error(Errc::protocol_error, "status: \"counters\": " + problem);
+  };
   MsgpackReader r(data);
   PEERNET_TRY(uint32_t n, r.map("status: \"counters\""));
   std::map<std::string, uint64_t> counters;
@@ -46,7 +48,8 @@ Result<std::map<std::string, uint64_t>> decode_counters(ByteView data) {
     if (name.empty() || name.size() > kMaxCounterName)
       return bad(std::to_string(name.size()) + "-byte name, not 1..64");
     PEERNET_TRY(uint64_t value, r.uint("status: \"counters\" value"));
-    if (!counters.emplace(name, value).second) return bad("duplicate name \"" + std::string(name) + "\"");
+    if (!counters.emplace(name, value).second)
+      return bad("duplicate name \"" + std::string(name) + "\"");
   }
   return counters;
 }
@@ -67,7 +70,8 @@ Result<PeerInfo> decode_peer(ByteView data, size_t index) {
   PEERNET_TRY(p.since, f.opt_number("since"));
   PEERNET_TRY(auto session, f.opt_map("session"));
   if (session) {
-    PEERNET_TRY(Fields sf, Fields::open(*session, f.context() + ": \"session\"", kClient, kSessionKeys));
+    PEERNET_TRY(Fields sf,
+                Fields::open(*session, f.context() + ": \"session\"", kClient, kSessionKeys));
     SessionInfo info;
     PEERNET_TRY(info.initiator, sf.boolean("initiator"));
     PEERNET_TRY(info.remote, sf.str("remote", kMaxAddress));

@@ -38,7 +38,8 @@ void results(ByteView b) {
   stable(decode_status_result(b), [](const Bytes& x) { return decode_status_result(x); });
   stable(decode_peers_result(b), [](const Bytes& x) { return decode_peers_result(x); });
   stable(decode_trust_list_result(b), [](const Bytes& x) { return decode_trust_list_result(x); });
-  stable(decode_id_result(b, "connect"), [](const Bytes& x) { return decode_id_result(x, "connect"); });
+  stable(decode_id_result(b, "connect"),
+         [](const Bytes& x) { return decode_id_result(x, "connect"); });
   stable(decode_send_result(b), [](const Bytes& x) { return decode_send_result(x); });
   (void)decode_empty_result(b, "expose");
   for (auto decode : {decode_client_error, decode_daemon_error}) {
@@ -59,7 +60,8 @@ void request(const RpcRequest& q) {
   }
   auto p = decode_request_params(q.method, q.params);
   if (!p.ok()) return;
-  require(find_method(q.method, Direction::to_daemon) != nullptr, "decoded a method the table lacks");
+  require(find_method(q.method, Direction::to_daemon) != nullptr,
+          "decoded a method the table lacks");
   Bytes encoded = std::visit([](const auto& x) { return encode_params(x); }, *p);
   auto again = decode_request_params(q.method, encoded);
   require(again.ok() && *again == *p, "params round trip changed the value");
@@ -87,7 +89,7 @@ void response(const RpcResponse& s) {
 }  // namespace
 
 std::vector<Bytes> FuzzSeeds() {
-  const PublicKey a = PublicKey{{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+  const PublicKey a = PublicKey{{1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}};
   const Bytes args{0x82, 0xa1, 'x', 0x01, 0xa1, 'y', 0xc0};
   std::vector<RpcMessage> m = {
@@ -103,8 +105,15 @@ std::vector<Bytes> FuzzSeeds() {
       make_notification(HandleSend{a, std::nullopt, "chat", args}),
       make_notification(PeerEvent{PeerEventKind::down, a, "pi", "timeout", "quiet", std::nullopt}),
       result_response(1, encode_result(HelloResult{1, "peernetd", a, false})),
-      result_response(2, encode_result(std::vector<PeerInfo>{
-                             PeerInfo{a, "pi", PeerState::online, true, {"h:1"}, 1.5, 2.5, 3.5, SessionInfo{true, "h:1"}}})),
+      result_response(2, encode_result(std::vector<PeerInfo>{PeerInfo{a,
+                                                                      "pi",
+                                                                      PeerState::online,
+                                                                      true,
+                                                                      {"h:1"},
+                                                                      1.5,
+                                                                      2.5,
+                                                                      3.5,
+                                                                      SessionInfo{true, "h:1"}}})),
       result_response(3, encode_result(StatusResult{a, 1, 2, 3, 4, 5, {{"calls_in", 6}}})),
       result_response(4, encode_result(IdentityResult{a, "f"})),
       result_response(5, encode_result(SendResult{false, Errc::busy, "full"})),

@@ -35,14 +35,14 @@ inline constexpr size_t kDefaultMaxMessage = max_message(kDefaultMaxEnvelope);
 
 // Bounds on params (bytes of a string, entries of a list). Handle names
 // follow the peer protocol (kMaxHandleName, valid_handle_name).
-inline constexpr size_t kMaxPeerName = 128;     // a peer id (63), prefix or alias
-inline constexpr size_t kMaxAlias = 64;         // trust.add name (syntax: the trust store's)
-inline constexpr size_t kMaxAddress = 300;      // "host:port"
-inline constexpr size_t kMaxAddresses = 16;     // trust.add addrs
-inline constexpr size_t kMaxAllow = 256;        // expose allow
-inline constexpr size_t kMaxClientName = 128;   // hello client
+inline constexpr size_t kMaxPeerName = 128;       // a peer id (63), prefix or alias
+inline constexpr size_t kMaxAlias = 64;           // trust.add name (syntax: the trust store's)
+inline constexpr size_t kMaxAddress = 300;        // "host:port"
+inline constexpr size_t kMaxAddresses = 16;       // trust.add addrs
+inline constexpr size_t kMaxAllow = 256;          // expose allow
+inline constexpr size_t kMaxClientName = 128;     // hello client
 inline constexpr size_t kMaxErrorMessage = 4096;  // error "message" a client sends
-inline constexpr double kMaxTimeout = 3600;     // call timeout, seconds
+inline constexpr double kMaxTimeout = 3600;       // call timeout, seconds
 
 // Method names. A client sends the first group to the daemon; the daemon
 // sends the second to clients.
@@ -75,8 +75,8 @@ enum class Direction : uint8_t { to_daemon, to_client };
 struct MethodInfo {
   std::string_view name;
   Direction direction;
-  RpcType type;        // request or notification
-  bool admin;          // only an admin client may call it (to_daemon only)
+  RpcType type;             // request or notification
+  bool admin;               // only an admin client may call it (to_daemon only)
   std::string_view params;  // one-line summary of the params map
   std::string_view result;  // one-line summary of the result (requests only)
   std::string_view help;    // one line, for peernetctl and the guide

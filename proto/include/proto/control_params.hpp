@@ -148,9 +148,10 @@ Result<SubscribeParams> decode_subscribe_params(ByteView params);
 Result<ConnectParams> decode_connect_params(ByteView params);
 
 // Any client request's params, in the method table's order.
-using RequestParams = std::variant<HelloParams, IdentityParams, StatusParams, PeersParams, TrustAddParams,
-                                   TrustRemoveParams, TrustListParams, ExposeParams, UnexposeParams,
-                                   CallParams, SendParams, SubscribeParams, ConnectParams>;
+using RequestParams =
+    std::variant<HelloParams, IdentityParams, StatusParams, PeersParams, TrustAddParams,
+                 TrustRemoveParams, TrustListParams, ExposeParams, UnexposeParams, CallParams,
+                 SendParams, SubscribeParams, ConnectParams>;
 
 // The server's single entry point: decodes `params` for `method`. An unknown
 // method is Errc::unsupported ("no method \"x\""); see find_method() for its

@@ -55,7 +55,7 @@ RpcResponse error_response(uint32_t msgid, const Error& error);
 // Errc::bad_request when the error map is malformed or when both error and
 // result are non-nil; the daemon then answers the peer handler_failed.
 struct HandlerAnswer {
-  Bytes result;                     // when !error
+  Bytes result;  // when !error
   std::optional<ErrorBody> error;
   friend bool operator==(const HandlerAnswer&, const HandlerAnswer&) = default;
 };

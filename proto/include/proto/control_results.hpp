@@ -48,10 +48,10 @@ struct IdentityResult {
 struct StatusResult {
   PublicKey id;
   double uptime_s = 0;
-  uint64_t sessions = 0;      // established peer sessions
+  uint64_t sessions = 0;  // established peer sessions
   uint64_t peers_online = 0;
-  uint64_t peers_total = 0;   // trusted peers
-  uint64_t handles = 0;       // handles exposed by local clients
+  uint64_t peers_total = 0;                  // trusted peers
+  uint64_t handles = 0;                      // handles exposed by local clients
   std::map<std::string, uint64_t> counters;  // name -> count; names 1..64 bytes
   friend bool operator==(const StatusResult&, const StatusResult&) = default;
 };
@@ -67,10 +67,10 @@ struct PeerInfo {
   std::optional<std::string> name;  // alias; nullopt when none
   PeerState state = PeerState::offline;
   bool trusted = false;
-  std::vector<std::string> addrs;   // static and learned, "host:port"
-  std::optional<double> last_seen;  // Unix seconds; nullopt: never
-  std::optional<double> rtt_ms;     // last ping's round trip; nullopt: none yet
-  std::optional<double> since;      // Unix seconds when `state` was entered
+  std::vector<std::string> addrs;      // static and learned, "host:port"
+  std::optional<double> last_seen;     // Unix seconds; nullopt: never
+  std::optional<double> rtt_ms;        // last ping's round trip; nullopt: none yet
+  std::optional<double> since;         // Unix seconds when `state` was entered
   std::optional<SessionInfo> session;  // the active session, when online
   friend bool operator==(const PeerInfo&, const PeerInfo&) = default;
 };

@@ -44,49 +44,76 @@ Bytes obj(const mp::Entries& e) { return mp::map(e); }
 std::vector<std::pair<std::string, Bytes>> examples() {
   const Bytes echo_args = obj({{"text", mp::s("hi")}});
   std::vector<std::pair<std::string, Bytes>> x;
-  auto add = [&](std::string name, const RpcMessage& m) { x.emplace_back(std::move(name), wire(m)); };
+  auto add = [&](std::string name, const RpcMessage& m) {
+    x.emplace_back(std::move(name), wire(m));
+  };
 
   add("hello-request", make_request(1, HelloParams{"peernetctl 0.1.0"}));
-  add("hello-response", result_response(1, encode_result(HelloResult{1, "peernetd 0.1.0", kDaemon, true})));
+  add("hello-response",
+      result_response(1, encode_result(HelloResult{1, "peernetd 0.1.0", kDaemon, true})));
   add("hello-unsupported",
-      error_response(1, make_error(Errc::unsupported,
-                                   "hello: the client speaks control protocol version 2, the daemon speaks 1")));
+      error_response(
+          1,
+          make_error(Errc::unsupported,
+                     "hello: the client speaks control protocol version 2, the daemon speaks 1")));
 
   add("identity-request", make_request(2, IdentityParams{}));
-  add("identity-response", result_response(2, encode_result(IdentityResult{kDaemon, fingerprint(kDaemon)})));
+  add("identity-response",
+      result_response(2, encode_result(IdentityResult{kDaemon, fingerprint(kDaemon)})));
 
   add("status-request", make_request(3, StatusParams{}));
   add("status-response",
-      result_response(3, encode_result(StatusResult{kDaemon, 3600.5, 1, 1, 2, 1,
-                                                    {{"calls_in", 12}, {"calls_out", 30}, {"sends_dropped", 1}}})));
+      result_response(3, encode_result(StatusResult{
+                             kDaemon,
+                             3600.5,
+                             1,
+                             1,
+                             2,
+                             1,
+                             {{"calls_in", 12}, {"calls_out", 30}, {"sends_dropped", 1}}})));
 
   add("peers-request", make_request(4, PeersParams{false}));
-  add("peers-response",
-      result_response(4, encode_result(std::vector<PeerInfo>{
-                             PeerInfo{kLaptop, "laptop", PeerState::online, true, {"198.18.0.2:7469"}, 1717171717.5,
-                                      0.8, 1717170000.0, SessionInfo{true, "198.18.0.2:7469"}},
-                             PeerInfo{kPi, "pi", PeerState::offline, true, {"pi.lan:7469"}, std::nullopt,
-                                      std::nullopt, 1717160000.0, std::nullopt}})));
+  add("peers-response", result_response(4, encode_result(std::vector<PeerInfo>{
+                                               PeerInfo{kLaptop,
+                                                        "laptop",
+                                                        PeerState::online,
+                                                        true,
+                                                        {"198.18.0.2:7469"},
+                                                        1717171717.5,
+                                                        0.8,
+                                                        1717170000.0,
+                                                        SessionInfo{true, "198.18.0.2:7469"}},
+                                               PeerInfo{kPi,
+                                                        "pi",
+                                                        PeerState::offline,
+                                                        true,
+                                                        {"pi.lan:7469"},
+                                                        std::nullopt,
+                                                        std::nullopt,
+                                                        1717160000.0,
+                                                        std::nullopt}})));
 
   add("trust.add-request",
       make_request(5, TrustAddParams{kPi, "pi", std::vector<std::string>{"pi.lan:7469"}}));
   add("trust.add-response", result_response(5, encode_result(IdResult{kPi})));
   add("trust.add-forbidden",
-      error_response(5, make_error(Errc::forbidden, "trust.add: uid 1000 is not an admin (root, the daemon's "
-                                                    "uid, or a member of control.admin_group)")));
+      error_response(5, make_error(Errc::forbidden,
+                                   "trust.add: uid 1000 is not an admin (root, the daemon's "
+                                   "uid, or a member of control.admin_group)")));
 
   add("trust.remove-request", make_request(6, TrustRemoveParams{"pi"}));
   add("trust.remove-response", result_response(6, encode_empty_result()));
 
   add("trust.list-request", make_request(7, TrustListParams{}));
-  add("trust.list-response",
-      result_response(7, encode_result(std::vector<TrustEntry>{{kLaptop, "laptop", {"198.18.0.2:7469"}},
-                                                               {kStranger, std::nullopt, {}}})));
+  add("trust.list-response", result_response(7, encode_result(std::vector<TrustEntry>{
+                                                    {kLaptop, "laptop", {"198.18.0.2:7469"}},
+                                                    {kStranger, std::nullopt, {}}})));
 
   add("expose-request", make_request(8, ExposeParams{"echo", std::vector<std::string>{"laptop"}}));
   add("expose-response", result_response(8, encode_empty_result()));
   add("expose-taken",
-      error_response(8, make_error(Errc::handle_taken, "handle \"echo\" is already exposed by another client")));
+      error_response(8, make_error(Errc::handle_taken,
+                                   "handle \"echo\" is already exposed by another client")));
 
   add("unexpose-request", make_request(9, UnexposeParams{"echo"}));
   add("unexpose-response", result_response(9, encode_empty_result()));
@@ -94,16 +121,17 @@ std::vector<std::pair<std::string, Bytes>> examples() {
   add("call-request", make_request(10, CallParams{"laptop", "echo", echo_args, 5.0}));
   add("call-response", result_response(10, echo_args));
   add("call-offline",
-      error_response(10, make_error(Errc::peer_offline, "no session to peer(" + short_peer_id(kLaptop) + ")")));
+      error_response(10, make_error(Errc::peer_offline,
+                                    "no session to peer(" + short_peer_id(kLaptop) + ")")));
 
   add("send-request", make_request(11, SendParams{"pi", "chat", mp::s("hello")}));
   add("send-response", result_response(11, encode_result(SendResult{})));
-  add("send-dropped",
-      result_response(11, encode_result(SendResult{false, Errc::peer_offline,
-                                                    "no session to peer(" + short_peer_id(kPi) + ")"})));
+  add("send-dropped", result_response(11, encode_result(SendResult{
+                                              false, Errc::peer_offline,
+                                              "no session to peer(" + short_peer_id(kPi) + ")"})));
 
-  add("subscribe-request",
-      make_request(12, SubscribeParams{std::vector<PeerEventKind>{PeerEventKind::up, PeerEventKind::down}}));
+  add("subscribe-request", make_request(12, SubscribeParams{std::vector<PeerEventKind>{
+                                                PeerEventKind::up, PeerEventKind::down}}));
   add("subscribe-response", result_response(12, encode_empty_result()));
 
   add("connect-request", make_request(13, ConnectParams{"198.18.0.3:7469"}));
@@ -117,13 +145,20 @@ std::vector<std::pair<std::string, Bytes>> examples() {
   add("handle.call-error", error_response(1, ErrorBody{"not_found", "no such user"}));
   add("handle.send-notification", make_notification(HandleSend{kPi, "pi", "chat", mp::s("hello")}));
 
-  add("peer.up-notification", make_notification(PeerEvent{PeerEventKind::up, kLaptop, "laptop", {}, {}, {}}));
+  add("peer.up-notification",
+      make_notification(PeerEvent{PeerEventKind::up, kLaptop, "laptop", {}, {}, {}}));
   add("peer.down-notification",
-      make_notification(PeerEvent{PeerEventKind::down, kLaptop, "laptop", "timeout", "nothing received for 45 s", {}}));
+      make_notification(PeerEvent{
+          PeerEventKind::down, kLaptop, "laptop", "timeout", "nothing received for 45 s", {}}));
   add("peer.connecting-notification",
-      make_notification(PeerEvent{PeerEventKind::connecting, kPi, "pi", {}, {}, std::vector<std::string>{"pi.lan:7469"}}));
+      make_notification(PeerEvent{
+          PeerEventKind::connecting, kPi, "pi", {}, {}, std::vector<std::string>{"pi.lan:7469"}}));
   add("peer.discovered-notification",
-      make_notification(PeerEvent{PeerEventKind::discovered, kStranger, std::nullopt, {}, {},
+      make_notification(PeerEvent{PeerEventKind::discovered,
+                                  kStranger,
+                                  std::nullopt,
+                                  {},
+                                  {},
                                   std::vector<std::string>{"198.18.0.9:7469"}}));
   return x;
 }
@@ -155,20 +190,30 @@ std::string render_flat(const msgpack::object& o) { return render(o, 0, SIZE_MAX
 
 std::string render(const msgpack::object& o, size_t indent, size_t width) {
   switch (o.type) {
-    case msgpack::type::NIL: return "nil";
-    case msgpack::type::BOOLEAN: return o.via.boolean ? "true" : "false";
-    case msgpack::type::POSITIVE_INTEGER: return std::to_string(o.via.u64);
-    case msgpack::type::NEGATIVE_INTEGER: return std::to_string(o.via.i64);
+    case msgpack::type::NIL:
+      return "nil";
+    case msgpack::type::BOOLEAN:
+      return o.via.boolean ? "true" : "false";
+    case msgpack::type::POSITIVE_INTEGER:
+      return std::to_string(o.via.u64);
+    case msgpack::type::NEGATIVE_INTEGER:
+      return std::to_string(o.via.i64);
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return number(o.via.f64);
-    case msgpack::type::STR: return quote(std::string_view(o.via.str.ptr, o.via.str.size));
+    case msgpack::type::FLOAT64:
+      return number(o.via.f64);
+    case msgpack::type::STR:
+      return quote(std::string_view(o.via.str.ptr, o.via.str.size));
     case msgpack::type::BIN:
-      return "bin(" + to_hex(ByteView(reinterpret_cast<const uint8_t*>(o.via.bin.ptr), o.via.bin.size)) + ")";
+      return "bin(" +
+             to_hex(ByteView(reinterpret_cast<const uint8_t*>(o.via.bin.ptr), o.via.bin.size)) +
+             ")";
     case msgpack::type::EXT:
       return "ext(" + std::to_string(o.via.ext.type()) + ", " +
-             to_hex(ByteView(reinterpret_cast<const uint8_t*>(o.via.ext.data()), o.via.ext.size)) + ")";
+             to_hex(ByteView(reinterpret_cast<const uint8_t*>(o.via.ext.data()), o.via.ext.size)) +
+             ")";
     case msgpack::type::ARRAY:
-    case msgpack::type::MAP: break;
+    case msgpack::type::MAP:
+      break;
   }
   const bool is_map = o.type == msgpack::type::MAP;
   const uint32_t n = is_map ? o.via.map.size : o.via.array.size;
@@ -196,7 +241,8 @@ std::string render(const msgpack::object& o, size_t indent, size_t width) {
   }
   std::string out = open + "\n";
   const std::string pad(indent + 2, ' ');
-  for (uint32_t k = 0; k < n; ++k) out += pad + item(k, indent + 2, width) + (k + 1 < n ? ",\n" : "\n");
+  for (uint32_t k = 0; k < n; ++k)
+    out += pad + item(k, indent + 2, width) + (k + 1 < n ? ",\n" : "\n");
   return out + std::string(indent, ' ') + close;
 }
 
@@ -256,7 +302,8 @@ std::vector<Block> tagged_blocks(const std::string& text) {
     const size_t space = info.find(' ');
     const std::string kind = info.substr(0, space);
     if ((kind == "msgpack" || kind == "hex") && space != std::string::npos)
-      blocks.push_back(Block{kind, info.substr(space + 1), text.substr(eol + 1, close - eol - 1), eol + 1, close});
+      blocks.push_back(Block{kind, info.substr(space + 1), text.substr(eol + 1, close - eol - 1),
+                             eol + 1, close});
     pos = close + 3;
   }
   return blocks;
@@ -277,15 +324,18 @@ TEST(ControlGuide, EveryExampleIsInTheGuideAndMatchesTheEncoders) {
   for (const auto& b : tagged_blocks(text)) {
     auto it = expected.find({b.kind, b.name});
     if (it == expected.end()) {
-      ADD_FAILURE() << "the guide has a " << b.kind << " block \"" << b.name << "\" that no example produces";
+      ADD_FAILURE() << "the guide has a " << b.kind << " block \"" << b.name
+                    << "\" that no example produces";
       continue;
     }
     ++seen[{b.kind, b.name}];
     EXPECT_EQ(without_space(b.body), without_space(it->second))
-        << b.kind << " " << b.name << " should read:\n" << it->second;
+        << b.kind << " " << b.name << " should read:\n"
+        << it->second;
   }
   for (const auto& [key, body] : expected)
-    EXPECT_EQ(seen[key], 1) << "the guide needs exactly one " << key.first << " block \"" << key.second << "\"";
+    EXPECT_EQ(seen[key], 1) << "the guide needs exactly one " << key.first << " block \""
+                            << key.second << "\"";
 }
 
 TEST(ControlGuide, EveryMethodHasASection) {

@@ -21,7 +21,8 @@ const Bytes kArgs = from_hex("92a36869a1c3").value();  // ["hi", "\xc3"]
 // --- handle.call, handle.send ---------------------------------------------
 
 TEST(ControlEvents, HandleCallRoundTripsAsARequest) {
-  for (const HandleCall& c : {HandleCall{key(1), "laptop", "echo", kArgs}, HandleCall{key(2), std::nullopt, "x", {}}}) {
+  for (const HandleCall& c :
+       {HandleCall{key(1), "laptop", "echo", kArgs}, HandleCall{key(2), std::nullopt, "x", {}}}) {
     RpcRequest q = make_request(42, c);
     EXPECT_EQ(q.method, "handle.call");
     auto wire = decode_rpc(encode(RpcMessage(q)));
@@ -73,19 +74,24 @@ TEST(ControlEvents, ClientSkipsUnknownKeysButChecksKnownOnes) {
   auto add = [&](std::string name, auto r) {
     bad.emplace_back(std::move(name), r.ok() ? Status{} : Status(std::move(r).error()));
   };
-  add("peer not an id", decode_handle_call_params(mp::params({{"peer", mp::s("laptop")}, {"handle", mp::s("h")},
-                                                              {"args", mp::nil()}})));
-  add("no args", decode_handle_call_params(mp::params({{"peer", mp::s(id)}, {"handle", mp::s("h")}})));
+  add("peer not an id",
+      decode_handle_call_params(
+          mp::params({{"peer", mp::s("laptop")}, {"handle", mp::s("h")}, {"args", mp::nil()}})));
+  add("no args",
+      decode_handle_call_params(mp::params({{"peer", mp::s(id)}, {"handle", mp::s("h")}})));
   add("params a map", decode_handle_send_params(mp::map({})));
-  add("event id missing", decode_peer_event_params(method::kPeerUp, mp::params({{"name", mp::s("x")}})));
-  add("event addrs str", decode_peer_event_params(method::kPeerDiscovered,
-                                                   mp::params({{"id", mp::s(id)}, {"addrs", mp::s("a")}})));
+  add("event id missing",
+      decode_peer_event_params(method::kPeerUp, mp::params({{"name", mp::s("x")}})));
+  add("event addrs str",
+      decode_peer_event_params(method::kPeerDiscovered,
+                               mp::params({{"id", mp::s(id)}, {"addrs", mp::s("a")}})));
   for (const auto& [name, status] : bad) {
     ASSERT_FALSE(status.ok()) << name;
     EXPECT_EQ(status.error().code, Errc::protocol_error) << name << ": " << status.error().message;
   }
   // A notification this client does not know.
-  auto unknown = decode_notification(RpcNotification{"peer.renamed", mp::params({{"id", mp::s(id)}})});
+  auto unknown =
+      decode_notification(RpcNotification{"peer.renamed", mp::params({{"id", mp::s(id)}})});
   EXPECT_EQ(code_of(unknown), Errc::unsupported);
 }
 
@@ -94,7 +100,8 @@ TEST(ControlEvents, ClientSkipsUnknownKeysButChecksKnownOnes) {
 TEST(ControlResponse, ErrorMapRoundTrips) {
   Error e = make_error(Errc::peer_offline, "no session to peer(ABCD…WXYZ)");
   Bytes wire = encode_error(e);
-  EXPECT_EQ(to_hex(encode_error(ErrorBody{"busy", ""})), "82a4636f6465a462757379a76d657373616765a0");
+  EXPECT_EQ(to_hex(encode_error(ErrorBody{"busy", ""})),
+            "82a4636f6465a462757379a76d657373616765a0");
   auto daemon_side = decode_client_error(wire);
   ASSERT_TRUE(daemon_side.ok());
   EXPECT_EQ(*daemon_side, (ErrorBody{"peer_offline", e.message}));
@@ -121,9 +128,12 @@ TEST(ControlResponse, DaemonReadsHandlerErrorsStrictly) {
       {"no code", mp::map({{"message", mp::s("m")}}), "error: missing \"code\""},
       {"code upper", mp::map({{"code", mp::s("NotFound")}}),
        "error: \"code\": \"NotFound\" is not 1..64 bytes of [a-z0-9_]"},
-      {"code long", mp::map({{"code", mp::s(std::string(65, 'a'))}}), "error: \"code\": 65 bytes, not 1..64"},
-      {"code int", mp::map({{"code", mp::u(1)}}), "error: \"code\": expected a string, found an integer"},
-      {"extra key", mp::map({{"code", mp::s("x")}, {"data", mp::u(1)}}), "error: unknown key \"data\""},
+      {"code long", mp::map({{"code", mp::s(std::string(65, 'a'))}}),
+       "error: \"code\": 65 bytes, not 1..64"},
+      {"code int", mp::map({{"code", mp::u(1)}}),
+       "error: \"code\": expected a string, found an integer"},
+      {"extra key", mp::map({{"code", mp::s("x")}, {"data", mp::u(1)}}),
+       "error: unknown key \"data\""},
       {"long message", mp::map({{"code", mp::s("x")}, {"message", mp::s(std::string(4097, 'm'))}}),
        "error: \"message\": 4097 bytes exceed the limit of 4096"},
       {"not a map", mp::s("oops"), "error: expected a map, found a string"},
@@ -135,7 +145,8 @@ TEST(ControlResponse, DaemonReadsHandlerErrorsStrictly) {
   }
   // message is optional and may be empty.
   EXPECT_EQ(decode_client_error(mp::map({{"code", mp::s("x")}})).value(), (ErrorBody{"x", ""}));
-  EXPECT_EQ(decode_client_error(mp::map({{"code", mp::s("x")}, {"message", mp::s("")}})).value(), (ErrorBody{"x", ""}));
+  EXPECT_EQ(decode_client_error(mp::map({{"code", mp::s("x")}, {"message", mp::s("")}})).value(),
+            (ErrorBody{"x", ""}));
   // The client side skips extra keys.
   EXPECT_TRUE(decode_daemon_error(mp::map({{"code", mp::s("x")}, {"data", mp::u(1)}})).ok());
 }

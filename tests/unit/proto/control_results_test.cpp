@@ -16,12 +16,19 @@ using test::key;
 using test::message_of;
 
 PeerInfo online_peer() {
-  return PeerInfo{key(1), "laptop", PeerState::online, true, {"198.18.0.2:7469"}, 1717171717.25, 0.42,
-                  1717171700.0, SessionInfo{true, "198.18.0.2:7469"}};
+  return PeerInfo{key(1),
+                  "laptop",
+                  PeerState::online,
+                  true,
+                  {"198.18.0.2:7469"},
+                  1717171717.25,
+                  0.42,
+                  1717171700.0,
+                  SessionInfo{true, "198.18.0.2:7469"}};
 }
 PeerInfo discovered_peer() {
-  return PeerInfo{key(2), std::nullopt, PeerState::offline, false, {}, std::nullopt, std::nullopt, std::nullopt,
-                  std::nullopt};
+  return PeerInfo{key(2),       std::nullopt, PeerState::offline, false,       {},
+                  std::nullopt, std::nullopt, std::nullopt,       std::nullopt};
 }
 
 TEST(ControlResults, RoundTripEveryShape) {
@@ -31,26 +38,37 @@ TEST(ControlResults, RoundTripEveryShape) {
   IdentityResult identity{key(9), fingerprint(key(9))};
   EXPECT_EQ(decode_identity_result(encode_result(identity)).value(), identity);
 
-  StatusResult status{key(9), 12.5, 2, 1, 3, 4, {{"calls_in", 7}, {"sends_dropped", 0}, {"bytes_out", 1ull << 40}}};
+  StatusResult status{
+      key(9), 12.5, 2, 1, 3, 4, {{"calls_in", 7}, {"sends_dropped", 0}, {"bytes_out", 1ull << 40}}};
   EXPECT_EQ(decode_status_result(encode_result(status)).value(), status);
   StatusResult bare{key(9), 0, 0, 0, 0, 0, {}};
   EXPECT_EQ(decode_status_result(encode_result(bare)).value(), bare);
 
   std::vector<PeerInfo> peers = {online_peer(), discovered_peer(),
-                                 PeerInfo{key(3), "pi", PeerState::connecting, true, {"pi.lan:7469"}, 5.0,
-                                          std::nullopt, 6.0, std::nullopt}};
+                                 PeerInfo{key(3),
+                                          "pi",
+                                          PeerState::connecting,
+                                          true,
+                                          {"pi.lan:7469"},
+                                          5.0,
+                                          std::nullopt,
+                                          6.0,
+                                          std::nullopt}};
   EXPECT_EQ(decode_peers_result(encode_result(peers)).value(), peers);
-  EXPECT_EQ(decode_peers_result(encode_result(std::vector<PeerInfo>{})).value(), std::vector<PeerInfo>{});
+  EXPECT_EQ(decode_peers_result(encode_result(std::vector<PeerInfo>{})).value(),
+            std::vector<PeerInfo>{});
 
-  std::vector<TrustEntry> trust = {{key(1), "laptop", {"198.18.0.2:7469"}}, {key(2), std::nullopt, {}}};
+  std::vector<TrustEntry> trust = {{key(1), "laptop", {"198.18.0.2:7469"}},
+                                   {key(2), std::nullopt, {}}};
   EXPECT_EQ(decode_trust_list_result(encode_result(trust)).value(), trust);
 
   IdResult id{key(5)};
   EXPECT_EQ(decode_id_result(encode_result(id), method::kTrustAdd).value(), id);
   EXPECT_EQ(decode_id_result(encode_result(id), method::kConnect).value(), id);
 
-  for (const SendResult& s : {SendResult{}, SendResult{false, Errc::peer_offline, "no session to peer(X)"},
-                              SendResult{false, Errc::busy, ""}, SendResult{false, Errc::payload_too_large, "big"}})
+  for (const SendResult& s :
+       {SendResult{}, SendResult{false, Errc::peer_offline, "no session to peer(X)"},
+        SendResult{false, Errc::busy, ""}, SendResult{false, Errc::payload_too_large, "big"}})
     EXPECT_EQ(decode_send_result(encode_result(s)).value(), s) << s.message;
 
   EXPECT_TRUE(decode_empty_result(encode_empty_result(), method::kExpose).ok());
@@ -84,7 +102,8 @@ TEST(ControlResults, SendResultFromStatus) {
 
 TEST(ControlResults, UnknownKeysAreSkipped) {
   // A later daemon may add result keys; a version-1 client ignores them.
-  Bytes r = mp::map({{"id", mp::s(peer_id_text(key(1)))}, {"future", mp::arr({mp::u(1), mp::map({})})}});
+  Bytes r =
+      mp::map({{"id", mp::s(peer_id_text(key(1)))}, {"future", mp::arr({mp::u(1), mp::map({})})}});
   auto id = decode_id_result(r, method::kConnect);
   ASSERT_TRUE(id.ok()) << message_of(id);
   EXPECT_EQ(id->id, key(1));
@@ -107,47 +126,74 @@ TEST(ControlResults, MalformedResultsAreProtocolErrors) {
   };
   add("hello not a map", decode_hello_result(mp::arr({})));
   add("hello missing admin",
-      decode_hello_result(mp::map({{"version", mp::u(1)}, {"daemon", mp::s("d")}, {"id", mp::s(id)}})));
-  add("hello bad id",
-      decode_hello_result(mp::map({{"version", mp::u(1)}, {"daemon", mp::s("d")}, {"id", mp::s("ABCD")},
-                                   {"admin", mp::b(false)}})));
-  add("identity key mismatch", decode_identity_result(mp::map(
-                                   {{"id", mp::s(id)}, {"fingerprint", mp::s("f")}, {"public_key", mp::bin(key(2).view())}})));
-  add("identity key as str", decode_identity_result(mp::map(
-                                 {{"id", mp::s(id)}, {"fingerprint", mp::s("f")}, {"public_key", mp::s("k")}})));
+      decode_hello_result(
+          mp::map({{"version", mp::u(1)}, {"daemon", mp::s("d")}, {"id", mp::s(id)}})));
+  add("hello bad id", decode_hello_result(mp::map({{"version", mp::u(1)},
+                                                   {"daemon", mp::s("d")},
+                                                   {"id", mp::s("ABCD")},
+                                                   {"admin", mp::b(false)}})));
+  add("identity key mismatch",
+      decode_identity_result(mp::map({{"id", mp::s(id)},
+                                      {"fingerprint", mp::s("f")},
+                                      {"public_key", mp::bin(key(2).view())}})));
+  add("identity key as str",
+      decode_identity_result(
+          mp::map({{"id", mp::s(id)}, {"fingerprint", mp::s("f")}, {"public_key", mp::s("k")}})));
   add("status counter negative",
-      decode_status_result(mp::map({{"id", mp::s(id)}, {"uptime_s", mp::f64(1)}, {"sessions", mp::u(0)},
-                                    {"peers_online", mp::u(0)}, {"peers_total", mp::u(0)}, {"handles", mp::u(0)},
+      decode_status_result(mp::map({{"id", mp::s(id)},
+                                    {"uptime_s", mp::f64(1)},
+                                    {"sessions", mp::u(0)},
+                                    {"peers_online", mp::u(0)},
+                                    {"peers_total", mp::u(0)},
+                                    {"handles", mp::u(0)},
                                     {"counters", mp::map({{"x", mp::i(-1)}})}})));
   add("status counter dup",
-      decode_status_result(mp::map({{"id", mp::s(id)}, {"uptime_s", mp::f64(1)}, {"sessions", mp::u(0)},
-                                    {"peers_online", mp::u(0)}, {"peers_total", mp::u(0)}, {"handles", mp::u(0)},
+      decode_status_result(mp::map({{"id", mp::s(id)},
+                                    {"uptime_s", mp::f64(1)},
+                                    {"sessions", mp::u(0)},
+                                    {"peers_online", mp::u(0)},
+                                    {"peers_total", mp::u(0)},
+                                    {"handles", mp::u(0)},
                                     {"counters", mp::map({{"x", mp::u(1)}, {"x", mp::u(2)}})}})));
-  add("peers unknown state", decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)}, {"state", mp::s("asleep")},
-                                                                   {"trusted", mp::b(true)}, {"addrs", mp::arr({})}})})));
+  add("peers unknown state", decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)},
+                                                                   {"state", mp::s("asleep")},
+                                                                   {"trusted", mp::b(true)},
+                                                                   {"addrs", mp::arr({})}})})));
   add("peers not a list", decode_peers_result(mp::map({})));
   add("peers session not a map",
-      decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)}, {"state", mp::s("online")}, {"trusted", mp::b(true)},
-                                            {"addrs", mp::arr({})}, {"session", mp::s("x")}})})));
-  add("trust entry id missing", decode_trust_list_result(mp::arr({mp::map({{"addrs", mp::arr({})}})})));
+      decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)},
+                                            {"state", mp::s("online")},
+                                            {"trusted", mp::b(true)},
+                                            {"addrs", mp::arr({})},
+                                            {"session", mp::s("x")}})})));
+  add("trust entry id missing",
+      decode_trust_list_result(mp::arr({mp::map({{"addrs", mp::arr({})}})})));
   add("send unknown reason",
-      decode_send_result(mp::map({{"delivered", mp::b(false)}, {"reason", mp::s("nope")}, {"message", mp::s("")}})));
+      decode_send_result(mp::map(
+          {{"delivered", mp::b(false)}, {"reason", mp::s("nope")}, {"message", mp::s("")}})));
   add("send reason missing", decode_send_result(mp::map({{"delivered", mp::b(false)}})));
   add("send delivered str", decode_send_result(mp::map({{"delivered", mp::s("yes")}})));
   add("empty result not a map", decode_empty_result(mp::nil(), method::kExpose));
-  add("duplicate key", decode_id_result(mp::map({{"id", mp::s(id)}, {"id", mp::s(id)}}), method::kConnect));
+  add("duplicate key",
+      decode_id_result(mp::map({{"id", mp::s(id)}, {"id", mp::s(id)}}), method::kConnect));
   for (const auto& [name, status] : cases) {
     ASSERT_FALSE(status.ok()) << name;
     EXPECT_EQ(status.error().code, Errc::protocol_error) << name << ": " << status.error().message;
   }
   // Messages name the method and the key.
-  auto r = decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)}, {"state", mp::s("asleep")},
-                                                 {"trusted", mp::b(true)}, {"addrs", mp::arr({})}})}));
+  auto r = decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)},
+                                                 {"state", mp::s("asleep")},
+                                                 {"trusted", mp::b(true)},
+                                                 {"addrs", mp::arr({})}})}));
   EXPECT_EQ(message_of(r), "peers[0]: \"state\": unknown state \"asleep\"");
-  auto s = decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)}, {"state", mp::s("online")},
-                                                 {"trusted", mp::b(true)}, {"addrs", mp::arr({})},
-                                                 {"session", mp::map({{"initiator", mp::u(1)}, {"remote", mp::s("a")}})}})}));
-  EXPECT_EQ(message_of(s), "peers[0]: \"session\": \"initiator\": expected a boolean, found an integer");
+  auto s = decode_peers_result(mp::arr(
+      {mp::map({{"id", mp::s(id)},
+                {"state", mp::s("online")},
+                {"trusted", mp::b(true)},
+                {"addrs", mp::arr({})},
+                {"session", mp::map({{"initiator", mp::u(1)}, {"remote", mp::s("a")}})}})}));
+  EXPECT_EQ(message_of(s),
+            "peers[0]: \"session\": \"initiator\": expected a boolean, found an integer");
 }
 
 }  // namespace
