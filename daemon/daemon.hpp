@@ -28,30 +28,13 @@
 #include "endpoint.hpp"
 #include "handles.hpp"
 #include "log.hpp"
+#include "peer_event.hpp"
 #include "proto/bytes.hpp"
 #include "proto/keys.hpp"
 #include "proto/result.hpp"
 #include "trust_store.hpp"
 
 namespace peernet {
-
-enum class PeerState { offline, connecting, online };
-std::string_view to_string(PeerState s);  // "offline", "connecting", "online"
-
-// What observers hear about peers. One event per transition, in order.
-struct PeerEvent {
-  enum class Kind {
-    connecting,  // we started dialling a peer that has no session
-    up,          // the peer got its (first) active session: now online
-    down,        // its last session closed: now offline (reason says why)
-  };
-  Kind kind;
-  PublicKey key;
-  std::string name;     // the trusted alias, empty when none
-  std::string address;  // up: the session's remote address "ip:port"
-  std::string reason;   // down: the close reason code ("timeout", "shutdown", ...)
-};
-std::string_view to_string(PeerEvent::Kind k);  // "connecting", "up", "down"
 
 // The active session of a peer, as peers() reports it.
 struct SessionInfo {

@@ -61,6 +61,18 @@ Status Link::fail(Error e) {
   return e;
 }
 
+// After the handshake, bad input from the peer is answered with a close
+// envelope (protocol.md §5: best effort) before the link fails; the caller
+// flushes it like any other output.
+Status Link::fail_transport(Error e) {
+  if (state_ == State::established) {
+    std::string_view reason = "protocol_error";
+    if (e.code == Errc::payload_too_large || e.code == Errc::nonce_exhausted) reason = to_string(e.code);
+    queue_close(reason, e.message);
+  }
+  return fail(std::move(e));
+}
+
 Status Link::write_handshake_message(ByteView payload) {
   PEERNET_TRY(Bytes msg, handshake_->write_message(payload));
   Bytes frame;
@@ -80,12 +92,14 @@ Status Link::start() {
 
 Status Link::receive(ByteView data, const RemoteCheck& check, Received& out) {
   if (state_ == State::failed) return make_error(Errc::closed, "the link has failed");
-  if (auto s = frames_.feed(data); !s) return fail(std::move(s).error());
+  if (auto s = frames_.feed(data); !s) return fail_transport(std::move(s).error());
   for (;;) {
     auto body = frames_.next();
-    if (!body) return fail(std::move(body).error());
+    if (!body) return fail_transport(std::move(body).error());
     if (!*body) break;
-    if (auto s = on_frame(**body, check, out); !s) return fail(std::move(s).error());
+    bool was_established = state_ == State::established;
+    if (auto s = on_frame(**body, check, out); !s)
+      return was_established ? fail_transport(std::move(s).error()) : fail(std::move(s).error());
   }
   // A burst of large messages may have grown the scratch buffer; an idle
   // session should not keep 64 KiB for it.

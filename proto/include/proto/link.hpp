@@ -117,6 +117,7 @@ class Link {
   Status on_transport_frame(ByteView body, Received& out);
   Status finish_handshake(Received& out);
   Status fail(Error e);
+  Status fail_transport(Error e);
   Status write_handshake_message(ByteView payload);
 
   bool initiator_;
