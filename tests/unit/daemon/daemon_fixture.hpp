@@ -20,20 +20,21 @@ namespace peernet::testing {
 
 // msgpack helpers: a str (fixstr or str8) and a bin32 of n bytes.
 inline Bytes mp_str(std::string_view s) {
-  Bytes b;
-  if (s.size() < 32) {
-    b.push_back(static_cast<uint8_t>(0xa0 | s.size()));
+  size_t head = s.size() < 32 ? 1 : 2;
+  Bytes b(head + s.size());
+  if (head == 1) {
+    b[0] = static_cast<uint8_t>(0xa0 | s.size());
   } else {
-    b.push_back(0xd9);
-    b.push_back(static_cast<uint8_t>(s.size()));
+    b[0] = 0xd9;
+    b[1] = static_cast<uint8_t>(s.size());
   }
-  b.insert(b.end(), s.begin(), s.end());
+  std::copy(s.begin(), s.end(), b.begin() + static_cast<ptrdiff_t>(head));
   return b;
 }
 inline Bytes mp_bin(size_t n, uint8_t fill = 0x5a) {
-  Bytes b{0xc6, static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
-          static_cast<uint8_t>(n)};
-  b.insert(b.end(), n, fill);
+  Bytes b(5 + n, fill);
+  b[0] = 0xc6;
+  for (int i = 0; i < 4; ++i) b[1 + i] = static_cast<uint8_t>(n >> (24 - 8 * i));
   return b;
 }
 
