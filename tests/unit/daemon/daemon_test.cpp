@@ -3,6 +3,8 @@
 // revocation.
 #include "daemon.hpp"
 
+#include <cstdio>
+
 #include <gtest/gtest.h>
 
 #include "daemon_fixture.hpp"
@@ -281,6 +283,103 @@ TEST_F(CallTest, StopFailsPendingCallsWithCancelled) {
   EXPECT_EQ(r.result->error().code, Errc::cancelled);
   ASSERT_TRUE(run_until([&] { return b().count(PeerEvent::Kind::down, a().key()) == 1; }));
   EXPECT_EQ(b().events.back().reason, "shutdown");
+}
+
+
+TEST_F(DaemonTest, ReloadDropsOnlyThePeersRemovedOnDisk) {
+  Node& a = add_node();
+  Node& b = add_node();
+  Node& c = add_node();
+  trust(b, a, false);
+  trust(c, a, false);
+  trust(a, b);
+  trust(a, c);
+  ASSERT_TRUE(connected(a, b));
+  ASSERT_TRUE(connected(a, c));
+  auto b_session = a.info_of(b.key())->session;
+
+  // An operator edits the file: c goes, a new peer d comes.
+  Node& d = add_node();
+  trust(d, a, false);
+  auto onfile = TrustStore::load(a.dir + "/trust.toml");
+  ASSERT_TRUE(onfile.ok());
+  ASSERT_TRUE(onfile->remove(c.key()));
+  ASSERT_TRUE(onfile->add_or_update(TrustedPeer{d.key(), "dee", {d.endpoint()}}).ok());
+  ASSERT_TRUE(onfile->save(a.dir + "/trust.toml").ok());
+  Config changed = a->config();
+  changed.session.call_timeout = 7;
+  changed.network.listen = {Endpoint{"127.0.0.1", 1}};  // needs a restart
+  ASSERT_TRUE(a->reload(changed).ok());
+
+  EXPECT_FALSE(a.info_of(c.key()).has_value());  // at once
+  ASSERT_TRUE(run_until([&] { return c.count(PeerEvent::Kind::down, a.key()) == 1; }));
+  EXPECT_EQ(c.events.back().reason, "untrusted_peer");
+  ASSERT_TRUE(connected(a, d));
+  // b's session is the very same one, and b never went down.
+  auto b_now = a.info_of(b.key())->session;
+  ASSERT_TRUE(b_now);
+  EXPECT_EQ(b_now->local_address, b_session->local_address);
+  EXPECT_EQ(a.count(PeerEvent::Kind::down, b.key()), 0u);
+  EXPECT_EQ(b.count(PeerEvent::Kind::down, a.key()), 0u);
+  EXPECT_EQ(a->config().session.call_timeout, 7);
+  EXPECT_NE(a->config().network.listen[0].port, 1);
+  EXPECT_NE(log_of(a).find("network.listen needs a restart, ignoring"), std::string::npos);
+}
+
+TEST_F(DaemonTest, ReloadWithABrokenTrustFileChangesNothing) {
+  Node& a = add_node();
+  Node& b = add_node();
+  trust(b, a, false);
+  trust(a, b);
+  ASSERT_TRUE(connected(a, b));
+  {
+    std::FILE* f = std::fopen((a.dir + "/trust.toml").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("[[peer]]\nid = \"not an id\"\n", f);
+    std::fclose(f);
+  }
+  auto st = a->reload(a->config());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, Errc::config_error);
+  EXPECT_NE(a->trust().find(b.key()), nullptr);
+  EXPECT_TRUE(online(a, b));
+}
+
+TEST_F(DaemonTest, RekeyingEveryFewMessagesKeepsCallsWorking) {
+  auto rekey_often = [](Config& c) { c.session.rekey_after_messages = 3; };
+  Node& a = add_node(rekey_often);
+  Node& b = add_node(rekey_often);
+  trust(b, a, false);
+  trust(a, b);
+  ASSERT_TRUE(connected(a, b));
+  ASSERT_TRUE(b->expose("echo", 1, std::make_shared<TestHandler>()).ok());
+  // One call at a time, so that every call is its own Noise message and
+  // the keys change every third message in each direction.
+  int done = 0;
+  for (int i = 0; i < 40; ++i) {
+    CallResult r;
+    ASSERT_TRUE(call(a, b, "echo", mp_str(std::to_string(i)), r).ok());
+    ASSERT_TRUE(run_until([&] { return r.runs > 0; }));
+    ASSERT_TRUE(r.result->ok()) << "call " << i << ": " << r.result->error().describe();
+    EXPECT_EQ(**r.result, mp_str(std::to_string(i)));
+    ++done;
+  }
+  EXPECT_EQ(done, 40);
+  EXPECT_GE(a.info_of(b.key())->session->envelopes_out, 40u);
+}
+
+TEST_F(DaemonTest, TrustAddRefusesOurOwnKeyAndStartsDialling) {
+  Node& a = add_node();
+  EXPECT_EQ(a->trust_add(TrustedPeer{a.key(), "", {}}).error().code, Errc::bad_request);
+  Node& b = add_node();
+  trust(b, a, false);
+  ASSERT_TRUE(a->trust_add(TrustedPeer{b.key(), "bee", {b.endpoint()}}).ok());
+  ASSERT_TRUE(connected(a, b));
+  EXPECT_GE(a.count(PeerEvent::Kind::connecting, b.key()), 1u);
+  auto st = a->status();
+  EXPECT_EQ(st.peers_trusted, 1u);
+  EXPECT_EQ(st.peers_online, 1u);
+  EXPECT_GT(st.bytes_out, 0u);
 }
 
 }  // namespace
