@@ -96,7 +96,7 @@ PeerState Registry::state(const Peer& p) const {
 
 void Registry::set_dialing(Peer& p, bool dialing) {
   PeerState before = state(p);
-  p.dialing = dialing ? 1 : 0;
+  p.dialing = dialing;
   if (before == PeerState::offline && state(p) == PeerState::connecting)
     emit(PeerEvent{PeerEvent::Kind::connecting, p.key, p.name, {}, {}});
 }

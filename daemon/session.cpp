@@ -59,6 +59,17 @@ Session::Session(uv_loop_t* loop, uv::TcpStream stream, Params params, Link link
       timers_(loop, params_.settings.timers, *this),
       notify_(loop),
       created_at_ms_(uv_now(loop)) {
+  // The Link asks once per handshake (link.hpp): the dialled key first,
+  // then the host's trust list.
+  check_ = [this](const PublicKey& key, const Hello& hello) -> Status {
+    Status st;
+    if (params_.expected && *params_.expected != key)
+      st = make_error(Errc::untrusted_peer, "expected " + peer_tag(*params_.expected) + ", got " + peer_tag(key));
+    else
+      st = host_.on_session_check(*this, key, hello);
+    rejected_ = !st.ok();
+    return st;
+  };
   if (auto a = stream_.peer_address()) remote_addr_ = *a;
   if (auto a = stream_.local_address()) local_addr_ = *a;
 }
@@ -87,20 +98,9 @@ void Session::on_read(ByteView data) {
   counters_.bytes_in += data.size();
   timers_.on_data_received();
   if (state_ == State::closed) return;
-  bool rejected = false;
-  RemoteCheck check = [this, &rejected](const PublicKey& key, const Hello& hello) -> Status {
-    Status st;
-    if (params_.expected && *params_.expected != key)
-      st = make_error(Errc::untrusted_peer,
-                      "expected " + peer_tag(*params_.expected) + ", got " + peer_tag(key));
-    else
-      st = host_.on_session_check(*this, key, hello);
-    rejected = !st.ok();
-    return st;
-  };
   Link::Received got;
-  Status st = link_.receive(data, check, got);
-  if (got.established && !rejected && state_ == State::handshaking) {
+  Status st = link_.receive(data, check_, got);
+  if (got.established && !rejected_ && state_ == State::handshaking) {
     state_ = State::open;
     established_at_ms_ = uv_now(loop_);
     timers_.on_handshake_complete();

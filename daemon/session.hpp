@@ -184,6 +184,7 @@ class Session final : private SessionTimerEvents {
   Rng& rng_;
   Logger& log_;
   Link link_;
+  RemoteCheck check_;
   SessionTimers timers_;
   uv::Timer notify_;  // delivers on_session_closing/closed from a fresh callback
   SockAddr remote_addr_;
@@ -196,6 +197,7 @@ class Session final : private SessionTimerEvents {
   bool remote_done_ = false;  // the remote's close or end of stream arrived
   bool remote_closed_ = false;
   bool draining_ = false;
+  bool rejected_ = false;  // the remote's key failed the check
   bool closing_pending_ = false;
   bool closed_notified_ = false;
   std::string remote_close_reason_;
