@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "constants.hpp"
-#include "proto/peer_id.hpp"
 
 namespace peernet {
 namespace {
@@ -59,14 +58,9 @@ Session::Session(uv_loop_t* loop, uv::TcpStream stream, Params params, Link link
       timers_(loop, params_.settings.timers, *this),
       notify_(loop),
       created_at_ms_(uv_now(loop)) {
-  // The Link asks once per handshake (link.hpp): the dialled key first,
-  // then the host's trust list.
+  // The Link asks once per handshake (link.hpp); the host decides.
   check_ = [this](const PublicKey& key, const Hello& hello) -> Status {
-    Status st;
-    if (params_.expected && *params_.expected != key)
-      st = make_error(Errc::untrusted_peer, "expected " + peer_tag(*params_.expected) + ", got " + peer_tag(key));
-    else
-      st = host_.on_session_check(*this, key, hello);
+    Status st = host_.on_session_check(*this, key, hello);
     rejected_ = !st.ok();
     return st;
   };

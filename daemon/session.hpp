@@ -59,7 +59,8 @@ class SessionHost {
  public:
   // The handshake learned the remote's static key (the Link's RemoteCheck:
   // the initiator before revealing itself, the responder at the end). An
-  // error rejects the remote; the session then closes.
+  // error rejects the remote; the session then closes. A dialled session
+  // must refuse any key but expected().
   virtual Status on_session_check(Session& s, const PublicKey& remote, const Hello& hello) = 0;
   // The handshake completed; the session is open.
   virtual void on_session_established(Session& s) = 0;
@@ -100,7 +101,7 @@ class Session final : private SessionTimerEvents {
   struct Params {
     uint64_t id = 0;  // for logs and lookups; unique per daemon
     bool initiator = false;
-    std::optional<PublicKey> expected;  // dialled this peer: any other key is refused
+    std::optional<PublicKey> expected;  // dialled this peer (the host refuses any other key)
     const KeyPair* local = nullptr;     // must outlive the session
     Hello hello;
     SessionSettings settings;
