@@ -124,13 +124,12 @@ void Session::dispatch(Envelope&& e) {
                    }
                  },
                  [this, &e](Close& c) {
+                   // The remote sends nothing after its close: our end of
+                   // the session need not wait for more (protocol.md §7).
                    remote_closed_ = true;
+                   remote_done_ = true;
                    remote_close_reason_ = c.reason;
-                   if (state_ == State::closing) {
-                     remote_done_ = true;
-                     maybe_finish_close();
-                     return;
-                   }
+                   if (state_ == State::closing) return maybe_finish_close();
                    // The host decides: close too, or (a duplicate) keep
                    // sending on it until its replacement is up.
                    host_.on_session_envelope(*this, std::move(e));
