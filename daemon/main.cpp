@@ -1,7 +1,9 @@
-// peernetd: arguments → config → identity and trust → event loop.
+// peernetd: arguments → config → Daemon → start → event loop (style §8).
 //
 // The daemon never forks itself: --foreground is accepted for symmetry with
 // other daemons, and systemd (Type=notify) runs it in the foreground.
+// SIGINT/SIGTERM stop it gracefully; SIGHUP re-reads the config and the
+// trust list (an invalid config keeps the old one).
 #include <signal.h>
 #include <uv.h>
 
@@ -12,12 +14,11 @@
 #include <vector>
 
 #include "config.hpp"
+#include "daemon.hpp"
 #include "log.hpp"
 #include "paths.hpp"
-#include "proto/identity.hpp"
 #include "proto/peer_id.hpp"
-#include "random.hpp"
-#include "trust_store.hpp"
+#include "state_lock.hpp"
 #include "uv_signal.hpp"
 
 namespace {
@@ -30,8 +31,12 @@ struct Options {
 };
 
 // Command-line values win over the file; checked like the file's.
-Status apply_overrides(const Options& opt, Config& config) {
+Result<Config> load(const Options& opt) {
   namespace fs = std::filesystem;
+  PEERNET_TRY(auto paths, default_paths(current_path_environment()));
+  bool explicit_config = !opt.config.empty();
+  PEERNET_TRY(auto config, load_config(explicit_config ? opt.config : paths.config_file, explicit_config,
+                                       default_config(paths)));
   if (!opt.state_dir.empty()) config.daemon.state_dir = fs::absolute(opt.state_dir).lexically_normal();
   if (!opt.socket.empty()) config.control.socket = fs::absolute(opt.socket).lexically_normal();
   if (!opt.log_level.empty()) {
@@ -44,50 +49,54 @@ Status apply_overrides(const Options& opt, Config& config) {
       config.network.listen.push_back(std::move(ep));
     }
   }
-  return validate_config(config);
+  PEERNET_TRY_VOID(validate_config(config));
+  return config;
+}
+
+Status serve(uv_loop_t* loop, const Options& opt, Config config, Logger& log) {
+  PEERNET_TRY(auto daemon, Daemon::create(loop, std::move(config), log));
+  std::printf("peer id: %s\nfingerprint: %s\n", peer_id_text(daemon->identity()).c_str(),
+              fingerprint(daemon->identity()).c_str());
+  std::fflush(stdout);
+  PEERNET_TRY_VOID(daemon->start());
+
+  std::vector<uv::Signal> signals;
+  auto on_stop = [&](const char* name) {
+    log.notice(std::string("received ") + name + ", shutting down");
+    // Closing the signal handles once every session is closed lets uv_run return.
+    daemon->stop([&signals] { signals.clear(); });
+  };
+  auto on_hup = [&] {
+    log.notice("received SIGHUP, reloading");
+    auto fresh = load(opt);
+    if (!fresh) return (void)log.fail(std::move(fresh).error(), "reload: keeping the current config");
+    (void)daemon->reload(std::move(*fresh));  // logs its own outcome
+  };
+  for (int signum : {SIGINT, SIGTERM, SIGHUP}) {
+    PEERNET_TRY(auto s, uv::Signal::create(loop));
+    PEERNET_TRY_VOID(s.start(signum, [=, &on_stop, &on_hup] {
+      if (signum == SIGHUP) return on_hup();
+      on_stop(signum == SIGINT ? "SIGINT" : "SIGTERM");
+    }));
+    signals.push_back(std::move(s));
+  }
+  log.notice("peernetd " PEERNET_VERSION " running");
+  uv_run(loop, UV_RUN_DEFAULT);
+  return {};
 }
 
 Status run(const Options& opt, Logger& log) {
-  PEERNET_TRY(auto paths, default_paths(current_path_environment()));
-  bool explicit_config = !opt.config.empty();
-  PEERNET_TRY(auto config, load_config(explicit_config ? opt.config : paths.config_file, explicit_config,
-                                       default_config(paths)));
-  PEERNET_TRY_VOID(apply_overrides(opt, config));
+  PEERNET_TRY(auto config, load(opt));
   log.set_level(config.daemon.log_level);
-
   PEERNET_TRY_VOID(ensure_private_dir(config.daemon.state_dir));
-  OsRng rng;
-  bool created = false;
-  PEERNET_TRY(auto identity,
-              load_or_create_identity(config.daemon.state_dir + "/identity.key", rng, &created));
-  log.notice((created ? "created identity " : "loaded identity ") + peer_tag(identity.pub) +
-             ", fingerprint " + fingerprint(identity.pub));
-  std::printf("peer id: %s\nfingerprint: %s\n", peer_id_text(identity.pub).c_str(),
-              fingerprint(identity.pub).c_str());
-  std::fflush(stdout);
-
-  PEERNET_TRY(auto trust, TrustStore::load(config.daemon.state_dir + "/trust.toml"));
-  log.info("trust list: " + std::to_string(trust.size()) + " peer(s)");
+  PEERNET_TRY(auto lock, StateDirLock::acquire(config.daemon.state_dir));
 
   uv_loop_t loop;
   if (int rc = uv_loop_init(&loop); rc != 0) return uv::error_from_uv(rc, "event loop");
-  {
-    std::vector<uv::Signal> signals;
-    auto stop = [&] { signals.clear(); };  // Closing the last handles lets uv_run return.
-    for (int signum : {SIGINT, SIGTERM}) {
-      PEERNET_TRY(auto s, uv::Signal::create(&loop));
-      PEERNET_TRY_VOID(s.start(signum, [&log, &stop, signum] {
-        log.notice(signum == SIGINT ? "received SIGINT, shutting down" : "received SIGTERM, shutting down");
-        stop();
-      }));
-      signals.push_back(std::move(s));
-    }
-    log.notice("peernetd " PEERNET_VERSION " running");
-    uv_run(&loop, UV_RUN_DEFAULT);
-  }
-  uv_run(&loop, UV_RUN_DEFAULT);  // Finish the closes started by the destructors above.
-  if (int rc = uv_loop_close(&loop); rc != 0) return uv::error_from_uv(rc, "close event loop");
-  return {};
+  Status st = serve(&loop, opt, std::move(config), log);
+  uv_run(&loop, UV_RUN_DEFAULT);  // Finish the closes started by the destructors.
+  if (int rc = uv_loop_close(&loop); rc != 0 && st) return uv::error_from_uv(rc, "close event loop");
+  return st;
 }
 
 }  // namespace

@@ -1,0 +1,42 @@
+// The session layer's constants, in one place (style §7, after wireguard-go
+// device/constants.go). Tunables that operators may change live in
+// config.hpp; these are the fixed ones.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace peernet {
+
+// ---- Protocol (guides/protocol.md) ----
+
+// Close reasons (§5.2). Every other reason we send is an Errc name.
+inline constexpr std::string_view kReasonShutdown = "shutdown";
+inline constexpr std::string_view kReasonUntrusted = "untrusted_peer";
+inline constexpr std::string_view kReasonDuplicate = "duplicate";
+inline constexpr std::string_view kReasonTimeout = "timeout";
+inline constexpr std::string_view kReasonBusy = "busy";
+
+// ---- Implementation ----
+
+// Replies, errors and pongs answer work the peer already gave us, so they
+// are not refused at the write-queue limit; up to this multiple of it they
+// are queued, beyond it the peer is not reading and the session is closed
+// with `busy` (design: a peer that does not read cannot grow us).
+inline constexpr size_t kControlQueueFactor = 2;
+
+// Addresses learned from inbound connections, per peer, most recent first.
+// A peer that roams keeps a few recent ones; a hostile one cannot grow us.
+inline constexpr size_t kMaxLearnedAddresses = 4;
+
+// How long a session waits for its handles to settle after a graceful
+// close before it is cut: the handshake timeout (protocol.md §7 bounds the
+// draining of a duplicate by it), so there is one deadline to configure.
+
+// The dialer never retries a whole round of addresses sooner than this,
+// even when the jittered backoff draws 0: a peer that accepts and closes at
+// once must not make us spin.
+inline constexpr uint64_t kMinRedialMs = 100;
+
+}  // namespace peernet

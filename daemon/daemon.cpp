@@ -1,0 +1,414 @@
+#include "daemon.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "dialer.hpp"
+#include "listener.hpp"
+#include "paths.hpp"
+#include "proto/identity.hpp"
+#include "proto/msgpack_check.hpp"
+#include "proto/peer_id.hpp"
+#include "random.hpp"
+#include "registry.hpp"
+#include "uv_timer.hpp"
+
+namespace peernet {
+namespace {
+
+// Seconds from the config to milliseconds for libuv; at least 1 ms, and at
+// most ~35 years so that uv_now() + timeout cannot overflow.
+uint64_t to_ms(double seconds) {
+  double ms = std::ceil(seconds * 1000.0);
+  if (!(ms >= 1)) return 1;
+  return ms > 1e12 ? uint64_t{1'000'000'000'000} : static_cast<uint64_t>(ms);
+}
+
+SessionSettings session_settings(const Config& c) {
+  SessionSettings s;
+  s.max_envelope = c.session.max_envelope;
+  s.write_queue_limit = c.session.write_queue_limit;
+  s.rekey_after_messages = c.session.rekey_after_messages;
+  s.timers.handshake_timeout_ms = to_ms(c.network.handshake_timeout);
+  s.timers.ping_interval_ms = to_ms(c.session.ping_interval);
+  s.timers.dead_after_ms = to_ms(c.session.dead_after);
+  s.timers.rekey_after_ms = to_ms(c.session.rekey_after);
+  return s;
+}
+
+uv::TcpOptions tcp_options(const Config& c) {
+  uv::TcpOptions o;
+  o.user_timeout_ms = c.network.tcp_user_timeout > 0 ? static_cast<uint32_t>(to_ms(c.network.tcp_user_timeout)) : 0;
+  return o;
+}
+
+int64_t wall_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+Status check_outgoing(const std::string& handle, const Bytes& args) {
+  if (!valid_handle_name(handle))
+    return make_error(Errc::bad_request, "invalid handle name " + quote(handle) +
+                                             ": 1-128 characters of [A-Za-z0-9_.:/-] expected");
+  if (args.empty()) return {};  // encodes as nil
+  auto n = check_object(args);
+  if (!n || *n != args.size())
+    return make_error(Errc::bad_request, "args must be exactly one msgpack object" +
+                                             (n ? std::string() : ": " + n.error().message));
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(PeerState s) {
+  switch (s) {
+    case PeerState::offline: return "offline";
+    case PeerState::connecting: return "connecting";
+    case PeerState::online: return "online";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(PeerEvent::Kind k) {
+  switch (k) {
+    case PeerEvent::Kind::connecting: return "connecting";
+    case PeerEvent::Kind::up: return "up";
+    case PeerEvent::Kind::down: return "down";
+  }
+  return "unknown";
+}
+
+struct Daemon::Impl {
+  Impl(uv_loop_t* l, Config c, Logger& lg) : loop(l), config(std::move(c)), log(lg), later(l) {}
+
+  std::string trust_path() const { return config.daemon.state_dir + "/trust.toml"; }
+  void apply_settings();
+  void on_call(Peer& p, Call&& c);
+  void on_send(Peer& p, Send&& m);
+  void finish_stop();
+  Status save_trust(TrustStore next);
+
+  uv_loop_t* loop;
+  Config config;
+  Logger& log;
+  OsRng rng;
+  KeyPair identity;
+  TrustStore trust;
+  Handles handles;
+  // Declared in this order so that destruction runs listener, dialer, then
+  // registry: whatever holds callbacks into another goes first.
+  std::shared_ptr<Registry> registry;  // shared: Responders hold weak references
+  std::unique_ptr<Dialer> dialer;
+  std::unique_ptr<Listener> listener;
+  uv::Timer later;  // completes stop() from a fresh callback
+
+  uint64_t started_at_ms = 0;
+  bool started = false;
+  bool stopping = false;
+  bool stopped = false;
+  std::vector<DoneCallback> stop_waiters;
+  uint64_t calls_in = 0, calls_out = 0, sends_in = 0, sends_out = 0, sends_dropped = 0;
+};
+
+void Daemon::Impl::apply_settings() {
+  registry->configure(session_settings(config), listener->port(), to_ms(config.session.reconnect_min),
+                      to_ms(config.session.reconnect_max));
+  dialer->configure(tcp_options(config), to_ms(config.network.handshake_timeout));
+  listener->set_max_pending(config.network.max_pending_handshakes);
+}
+
+void Daemon::Impl::on_call(Peer& p, Call&& c) {
+  ++calls_in;
+  PublicKey key = p.key;
+  uint64_t id = c.req_id;
+  auto handler = handles.route(c.handle, key);
+  if (!handler) {
+    if (log.enabled(LogLevel::debug))
+      log.debug("call of " + quote(c.handle) + " from " + p.tag() + ": " + handler.error().describe());
+    registry->answer(key, ErrorReply{id, std::string(to_string(handler.error().code)), handler.error().message});
+    return;
+  }
+  std::weak_ptr<Registry> weak = registry;
+  Responder responder([weak, key, id](Envelope answer) {
+    auto reg = weak.lock();
+    if (!reg) return;  // the daemon is gone
+    if (auto* r = std::get_if<Reply>(&answer)) r->req_id = id;
+    if (auto* e = std::get_if<ErrorReply>(&answer)) e->req_id = id;
+    reg->answer(key, std::move(answer));
+  });
+  // The handler may unexpose itself (or more) while running: hold it.
+  std::shared_ptr<Handler> h = std::move(*handler);
+  h->on_call(IncomingCall{key, std::move(c.handle), std::move(c.args), std::move(responder)});
+}
+
+void Daemon::Impl::on_send(Peer& p, Send&& m) {
+  ++sends_in;
+  auto handler = handles.route(m.handle, p.key);
+  if (!handler) {
+    // A send promises only delivery to the connection (protocol.md §5.1).
+    if (log.enabled(LogLevel::debug))
+      log.debug("send to " + quote(m.handle) + " from " + p.tag() + " dropped: " + handler.error().describe());
+    return;
+  }
+  std::shared_ptr<Handler> h = std::move(*handler);
+  h->on_send(IncomingSend{p.key, std::move(m.handle), std::move(m.args)});
+}
+
+void Daemon::Impl::finish_stop() {
+  stopped = true;
+  (void)later.start(0, 0, [this] {
+    auto waiters = std::move(stop_waiters);
+    stop_waiters.clear();
+    // A waiter may destroy the daemon: nothing touches `this` from here.
+    for (auto& w : waiters)
+      if (w) w();
+  });
+}
+
+Status Daemon::Impl::save_trust(TrustStore next) {
+  if (auto st = next.save(trust_path()); !st) return log.fail(std::move(st).error(), "save the trust list");
+  trust = std::move(next);
+  return {};
+}
+
+// ---- Daemon ----
+
+Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, Logger& log) {
+  auto impl = std::make_unique<Impl>(loop, std::move(config), log);
+  const std::string& dir = impl->config.daemon.state_dir;
+  PEERNET_TRY_VOID(ensure_private_dir(dir));
+  bool created = false;
+  PEERNET_TRY(impl->identity, load_or_create_identity(dir + "/identity.key", impl->rng, &created));
+  log.notice((created ? "created identity " : "loaded identity ") + peer_tag(impl->identity.pub) +
+             ", fingerprint " + fingerprint(impl->identity.pub));
+  PEERNET_TRY(impl->trust, TrustStore::load(impl->trust_path()));
+  log.info("trust list: " + std::to_string(impl->trust.size()) + " peer(s)");
+
+  Impl* self = impl.get();
+  impl->registry = std::make_shared<Registry>(loop, log, impl->rng, impl->identity);
+  impl->dialer = std::make_unique<Dialer>(loop, log, impl->rng, *impl->registry);
+  impl->listener = std::make_unique<Listener>(
+      loop, log,
+      [self](uv::TcpStream s) {
+        if (auto st = self->registry->adopt(std::move(s), false, std::nullopt); !st)
+          self->log.debug("inbound connection dropped: " + st.error().describe());
+      },
+      [self] { return self->registry->inbound_handshaking(); });
+  RegistryHooks hooks;
+  hooks.on_call = [self](Peer& p, Call&& c) { self->on_call(p, std::move(c)); };
+  hooks.on_send = [self](Peer& p, Send&& m) { self->on_send(p, std::move(m)); };
+  hooks.on_peer_up = [self](Peer& p) { self->dialer->peer_online(p.key); };
+  hooks.on_peer_down = [self](Peer& p) {
+    if (!self->stopping) self->dialer->schedule(p.key, false);
+  };
+  impl->registry->set_hooks(std::move(hooks));
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() = default;
+
+Status Daemon::start() {
+  Impl& d = *impl_;
+  if (d.started) return make_error(Errc::invalid_state, "the daemon was started already");
+  PEERNET_TRY_VOID(d.listener->listen(d.config.network.listen, tcp_options(d.config)));
+  d.started = true;
+  d.started_at_ms = uv_now(d.loop);
+  d.apply_settings();
+  for (const TrustedPeer& tp : d.trust.peers()) d.registry->add_trusted(tp);
+  for (const TrustedPeer& tp : d.trust.peers()) d.dialer->schedule(tp.key, true);
+  return {};
+}
+
+void Daemon::stop(DoneCallback done) {
+  Impl& d = *impl_;
+  d.stop_waiters.push_back(std::move(done));
+  if (d.stopped) return d.finish_stop();
+  if (d.stopping) return;
+  d.stopping = true;
+  d.listener->close();
+  d.dialer->stop();
+  Impl* self = &d;
+  d.registry->shutdown([self] { self->finish_stop(); });
+}
+
+Status Daemon::reload(Config config) {
+  Impl& d = *impl_;
+  if (d.stopping) return make_error(Errc::closed, "the daemon is stopping");
+  auto fresh = TrustStore::load(d.trust_path());
+  if (!fresh) return d.log.fail(std::move(fresh).error(), "reload: keeping the current trust list");
+
+  // Values that only apply at startup.
+  if (config.network.listen != d.config.network.listen)
+    d.log.notice("reload: network.listen needs a restart, ignoring");
+  if (config.daemon.state_dir != d.config.daemon.state_dir)
+    d.log.notice("reload: daemon.state_dir needs a restart, ignoring");
+  if (config.control != d.config.control) d.log.notice("reload: control.* needs a restart, ignoring");
+  config.network.listen = d.config.network.listen;
+  config.daemon.state_dir = d.config.daemon.state_dir;
+  config.control = d.config.control;
+  d.config = std::move(config);
+  d.log.set_level(d.config.daemon.log_level);
+  if (d.started) d.apply_settings();
+
+  std::vector<PublicKey> removed;
+  for (const TrustedPeer& tp : d.trust.peers())
+    if (fresh->find(tp.key) == nullptr) removed.push_back(tp.key);
+  size_t added = 0;
+  for (const TrustedPeer& tp : fresh->peers())
+    if (d.trust.find(tp.key) == nullptr) ++added;
+  d.trust = std::move(*fresh);
+  if (d.started) {
+    for (const PublicKey& key : removed) {
+      d.dialer->forget(key);
+      d.registry->remove(key);  // runs user code; re-read state below
+    }
+    for (const TrustedPeer& tp : d.trust.peers()) {
+      d.registry->add_trusted(tp);
+      d.dialer->schedule(tp.key, true);  // no-op when online or being dialled
+    }
+  }
+  d.log.info("reloaded: " + std::to_string(d.trust.size()) + " trusted peer(s), " + std::to_string(added) +
+             " added, " + std::to_string(removed.size()) + " removed");
+  return {};
+}
+
+Status Daemon::call(const PublicKey& peer, std::string handle, Bytes args, double timeout_s, CallCallback cb) {
+  Impl& d = *impl_;
+  if (!d.started || d.stopping) return make_error(Errc::closed, "the daemon is not running");
+  if (!cb) return make_error(Errc::bad_request, "call without a callback");
+  PEERNET_TRY_VOID(check_outgoing(handle, args));
+  uint64_t timeout_ms = to_ms(timeout_s > 0 ? timeout_s : d.config.session.call_timeout);
+  PEERNET_TRY_VOID(d.registry->call(peer, std::move(handle), std::move(args), timeout_ms, std::move(cb)));
+  ++d.calls_out;
+  return {};
+}
+
+Status Daemon::send(const PublicKey& peer, std::string handle, Bytes args) {
+  Impl& d = *impl_;
+  Status st;
+  if (!d.started || d.stopping)
+    st = make_error(Errc::closed, "the daemon is not running");
+  else if (st = check_outgoing(handle, args); st)
+    st = d.registry->send(peer, Send{std::move(handle), std::move(args)}, Session::Priority::work);
+  ++(st ? d.sends_out : d.sends_dropped);
+  return st;
+}
+
+Status Daemon::expose(std::string name, OwnerId owner, std::shared_ptr<Handler> handler,
+                      std::vector<PublicKey> allow) {
+  return impl_->handles.expose(std::move(name), owner, std::move(handler), std::move(allow));
+}
+
+Status Daemon::unexpose(std::string_view name, OwnerId owner) { return impl_->handles.unexpose(name, owner); }
+size_t Daemon::release_owner(OwnerId owner) { return impl_->handles.release_owner(owner); }
+std::vector<HandleInfo> Daemon::handles() const { return impl_->handles.list(); }
+
+Status Daemon::trust_add(TrustedPeer peer) {
+  Impl& d = *impl_;
+  if (peer.key == d.identity.pub) return make_error(Errc::bad_request, "a daemon cannot trust its own key");
+  TrustStore next = d.trust;
+  bool is_new = next.find(peer.key) == nullptr;
+  PEERNET_TRY_VOID(next.add_or_update(peer));
+  PEERNET_TRY_VOID(d.save_trust(std::move(next)));
+  d.log.info(std::string(is_new ? "trusted " : "updated ") + peer_tag(peer.key) + " (fingerprint " +
+             fingerprint(peer.key) + ")");
+  if (d.started && !d.stopping) {
+    d.registry->add_trusted(*d.trust.find(peer.key));
+    d.dialer->schedule(peer.key, true);
+  }
+  return {};
+}
+
+Status Daemon::trust_remove(const PublicKey& key) {
+  Impl& d = *impl_;
+  TrustStore next = d.trust;
+  if (!next.remove(key)) return make_error(Errc::no_such_peer, peer_tag(key) + " is not trusted");
+  PEERNET_TRY_VOID(d.save_trust(std::move(next)));
+  d.log.info("no longer trusting " + peer_tag(key));
+  d.dialer->forget(key);
+  d.registry->remove(key);
+  return {};
+}
+
+const TrustStore& Daemon::trust() const { return impl_->trust; }
+
+Status Daemon::connect(const Endpoint& to, ConnectCallback cb) {
+  Impl& d = *impl_;
+  if (!d.started || d.stopping) return make_error(Errc::closed, "the daemon is not running");
+  if (!cb) return make_error(Errc::bad_request, "connect without a callback");
+  return d.dialer->connect(to, std::move(cb));
+}
+
+std::vector<PeerInfo> Daemon::peers() const {
+  const Impl& d = *impl_;
+  std::vector<PeerInfo> out;
+  uint64_t now = uv_now(d.loop);
+  int64_t wall = wall_now_ms();
+  for (const auto& [key, p] : d.registry->peers()) {
+    PeerInfo info;
+    info.key = key;
+    info.name = p->name;
+    info.trusted = p->trusted;
+    info.state = d.registry->state(*p);
+    info.static_addrs = p->static_addrs;
+    info.learned_addrs = p->learned_addrs;
+    info.last_seen_unix_ms = p->last_seen_unix_ms;
+    info.rtt_ms = p->rtt_ms;
+    if (const Session* s = p->active) {
+      uint64_t silent = now > s->last_received_ms() ? now - s->last_received_ms() : 0;
+      info.last_seen_unix_ms = wall - static_cast<int64_t>(silent);
+      if (s->rtt_ms()) info.rtt_ms = s->rtt_ms();
+      SessionInfo si;
+      si.remote_address = s->remote_address().to_string();
+      si.local_address = s->local_address().to_string();
+      si.initiator = s->initiator();
+      si.age_s = static_cast<double>(now - std::min(now, s->established_at_ms())) / 1000.0;
+      si.bytes_in = s->counters().bytes_in;
+      si.bytes_out = s->counters().bytes_out;
+      si.envelopes_in = s->counters().envelopes_in;
+      si.envelopes_out = s->counters().envelopes_out;
+      info.session = si;
+    }
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const PeerInfo& a, const PeerInfo& b) { return a.key < b.key; });
+  return out;
+}
+
+const PublicKey& Daemon::identity() const { return impl_->identity.pub; }
+
+DaemonStatus Daemon::status() const {
+  const Impl& d = *impl_;
+  DaemonStatus st;
+  st.uptime_s = d.started ? static_cast<double>(uv_now(d.loop) - d.started_at_ms) / 1000.0 : 0;
+  st.peers_trusted = d.trust.size();
+  for (const auto& [key, p] : d.registry->peers())
+    if (p->active != nullptr) ++st.peers_online;
+  st.sessions = d.registry->session_count();
+  st.handshakes_pending = d.registry->handshaking();
+  st.handshakes_ok = d.registry->counters().handshakes_ok;
+  st.handshakes_failed = d.registry->counters().handshakes_failed;
+  st.calls_in = d.calls_in;
+  st.calls_out = d.calls_out;
+  st.sends_in = d.sends_in;
+  st.sends_out = d.sends_out;
+  st.sends_dropped = d.sends_dropped;
+  st.bytes_in = d.registry->bytes_in();
+  st.bytes_out = d.registry->bytes_out();
+  st.handles = d.handles.size();
+  st.listening = d.listener->addresses();
+  return st;
+}
+
+const Config& Daemon::config() const { return impl_->config; }
+
+Daemon::SubscriptionId Daemon::subscribe(Observer observer) {
+  return impl_->registry->subscribe(std::move(observer));
+}
+
+void Daemon::unsubscribe(SubscriptionId id) { impl_->registry->unsubscribe(id); }
+
+}  // namespace peernet

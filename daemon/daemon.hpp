@@ -1,0 +1,181 @@
+// The daemon core: one peernetd on one libuv loop (design §4, §7, §9).
+//
+// Owns the config, the identity, the trust list, the peer registry, the
+// listeners, the dialer and the local handles. The control server and the
+// tests drive it through this API only; everything runs on the loop thread
+// and no method may be called from another thread.
+//
+// Completion contract (uv.hpp, style §5): an asynchronous method that
+// returns an error never invokes its callback; otherwise the callback runs
+// exactly once, later, on the loop — never from inside the call that
+// started it. Destroying the Daemon cancels everything silently: callbacks
+// still pending are dropped without running (whoever destroys it knows).
+// After destruction the loop must run once more so libuv can free the
+// closed handles.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "endpoint.hpp"
+#include "handles.hpp"
+#include "log.hpp"
+#include "peer_event.hpp"
+#include "proto/bytes.hpp"
+#include "proto/keys.hpp"
+#include "proto/result.hpp"
+#include "trust_store.hpp"
+
+namespace peernet {
+
+// The active session of a peer, as peers() reports it.
+struct SessionInfo {
+  std::string remote_address;  // "ip:port"
+  std::string local_address;
+  bool initiator = false;  // we dialled
+  double age_s = 0;        // since the handshake completed
+  uint64_t bytes_in = 0, bytes_out = 0;
+  uint64_t envelopes_in = 0, envelopes_out = 0;
+};
+
+struct PeerInfo {
+  PublicKey key;
+  std::string name;  // trusted alias, empty when none
+  bool trusted = true;
+  PeerState state = PeerState::offline;
+  std::vector<Endpoint> static_addrs;   // from the trust list
+  std::vector<Endpoint> learned_addrs;  // from inbound connections and connect()
+  std::optional<int64_t> last_seen_unix_ms;  // last time anything arrived from it
+  std::optional<double> rtt_ms;              // from the latest ping/pong
+  std::optional<SessionInfo> session;        // the active session when online
+};
+
+// Counters since the daemon started.
+struct DaemonStatus {
+  double uptime_s = 0;
+  size_t peers_trusted = 0;
+  size_t peers_online = 0;
+  size_t sessions = 0;            // open TCP sessions, handshaking and draining included
+  size_t handshakes_pending = 0;  // sessions still in their handshake
+  uint64_t handshakes_ok = 0;
+  uint64_t handshakes_failed = 0;  // includes untrusted keys and deadlines
+  uint64_t calls_in = 0, calls_out = 0;
+  uint64_t sends_in = 0, sends_out = 0;
+  uint64_t sends_dropped = 0;  // send() refused: offline, busy, too large
+  uint64_t bytes_in = 0, bytes_out = 0;  // TCP payload bytes, all sessions
+  size_t handles = 0;                    // exposed local handles
+  std::vector<Endpoint> listening;       // bound listener addresses (real ports)
+};
+
+class Daemon {
+ public:
+  // Result bytes of a successful call (one msgpack object), or the error:
+  // the remote's error code when it is a known Errc name, else
+  // Errc::handler_failed with the remote code in the message; Errc::timeout;
+  // Errc::peer_offline when the last session to the peer closed;
+  // Errc::cancelled when the daemon stops.
+  using CallCallback = std::function<void(Result<Bytes>)>;
+  // The key of the peer the new session reached, or why it failed.
+  using ConnectCallback = std::function<void(Result<PublicKey>)>;
+  using DoneCallback = std::function<void()>;
+  using Observer = std::function<void(const PeerEvent&)>;
+  using SubscriptionId = uint64_t;
+
+  // Loads (or creates) <state_dir>/identity.key and loads
+  // <state_dir>/trust.toml; starts nothing. `log` must outlive the Daemon.
+  static Result<std::unique_ptr<Daemon>> create(uv_loop_t* loop, Config config, Logger& log);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Binds the listeners (an error if any fails; nothing is left bound), then
+  // creates a peer per trusted key and dials those with addresses. Once only.
+  Status start();
+
+  // Graceful stop: refuses new work, fails pending calls with
+  // Errc::cancelled, sends `close` "shutdown" on every session, closes the
+  // listeners and timers. `done` (optional) runs exactly once, later, when
+  // every session is closed (a peer that does not read is cut off after
+  // the handshake timeout). Calling it again is harmless: each `done`
+  // passed runs once, when the stop completes.
+  void stop(DoneCallback done = {});
+
+  // SIGHUP: re-reads the trust list from disk and applies `config`. Peers
+  // no longer trusted lose their sessions at once (`untrusted_peer`) and
+  // their pending calls fail; new peers are dialled; changed addresses are
+  // used from the next dial; sessions of still-trusted peers are untouched.
+  // Values that need a restart (listen addresses, state dir, control.*) are
+  // logged and ignored. An unreadable trust file is an error and changes
+  // nothing.
+  Status reload(Config config);
+
+  // Calls `handle` on `peer`. Returns an error (and never calls back):
+  // Errc::peer_offline when the peer has no active session,
+  // Errc::busy when its session's write queue is full,
+  // Errc::payload_too_large when the call exceeds session.max_envelope,
+  // Errc::bad_request for an invalid handle name or args that are not one
+  // msgpack object (empty args mean nil), Errc::closed after stop().
+  // Otherwise `cb` runs exactly once (see CallCallback). `timeout_s` <= 0
+  // means session.call_timeout.
+  Status call(const PublicKey& peer, std::string handle, Bytes args, double timeout_s,
+              CallCallback cb);
+
+  // Fire-and-forget. Ok means "handed to a live session to that peer";
+  // an error says why it was dropped: Errc::peer_offline, Errc::busy,
+  // Errc::payload_too_large, Errc::bad_request, Errc::closed.
+  Status send(const PublicKey& peer, std::string handle, Bytes args);
+
+  // Local handles (handles.hpp for the errors). release_owner() is what the
+  // control server calls when a client disconnects.
+  Status expose(std::string name, OwnerId owner, std::shared_ptr<Handler> handler,
+                std::vector<PublicKey> allow = {});
+  Status unexpose(std::string_view name, OwnerId owner);
+  size_t release_owner(OwnerId owner);
+  std::vector<HandleInfo> handles() const;
+
+  // Adds or updates a trusted peer and saves trust.toml atomically (on a
+  // save error nothing changes). A new peer with addresses is dialled.
+  // Errc::bad_request for our own key or a bad alias, Errc::exists for an
+  // alias taken by another peer, Errc::io_error when saving fails.
+  Status trust_add(TrustedPeer peer);
+  // Removes the peer and saves; its sessions close at once with
+  // `untrusted_peer` and its pending calls fail with Errc::peer_offline.
+  // Errc::no_such_peer when it was not trusted.
+  Status trust_remove(const PublicKey& key);
+  // The trust list (also for resolving peer names: TrustStore::resolve).
+  const TrustStore& trust() const;
+
+  // Dials `to` whoever answers; the answering key must be trusted.
+  // Returns Errc::bad_request for port 0, Errc::closed after stop().
+  // Otherwise `cb` runs exactly once: the peer's key when the handshake
+  // completed, or Errc::untrusted_peer, Errc::timeout, Errc::io_error, ...
+  // The address becomes one of the peer's learned addresses.
+  Status connect(const Endpoint& to, ConnectCallback cb);
+
+  // A snapshot of every known peer, sorted by key.
+  std::vector<PeerInfo> peers() const;
+  const PublicKey& identity() const;
+  DaemonStatus status() const;
+  const Config& config() const;
+
+  // `observer` runs for every PeerEvent until unsubscribe(). Observers may
+  // call into the Daemon and may unsubscribe (themselves or others) while
+  // running. Ids are never reused.
+  SubscriptionId subscribe(Observer observer);
+  void unsubscribe(SubscriptionId id);
+
+ private:
+  struct Impl;
+  explicit Daemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace peernet
