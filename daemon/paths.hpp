@@ -8,6 +8,7 @@
 //                         socket  $XDG_RUNTIME_DIR/peernet/peernetd.sock
 //                                 (/tmp/peernet-<uid>/peernetd.sock without one)
 //
+// Root gets system mode unless it asks for user mode (peernetd --user).
 // The XDG variables count only when set to an absolute path (XDG Base
 // Directory spec: relative values are invalid and ignored).
 #pragma once
@@ -24,6 +25,7 @@ namespace peernet {
 // The inputs, so default_paths() is a pure function that tests can drive.
 struct PathEnvironment {
   uid_t euid = 0;
+  bool force_user_mode = false;  // user-mode paths even for euid 0 (peernetd --user)
   std::optional<std::string> home;  // $HOME, else the passwd entry's directory
   std::optional<std::string> xdg_config_home;
   std::optional<std::string> xdg_state_home;
