@@ -134,7 +134,9 @@ alive "$pid_a" && alive "$pid_b" || fail "a daemon exited"
 kill -KILL "$pid_b"
 wait "$pid_b" 2>/dev/null || true
 pid_b=
-wait_for 10 "a to see b down" test "$(downs a "$tag_b")" -ge 1
+# (a function, so that each poll counts the log lines anew)
+saw_b_down() { [ "$(downs a "$tag_b")" -ge 1 ]; }
+wait_for 10 "a to see b down" saw_b_down
 
 # b comes back on the same port and state: they find each other again.
 start b
