@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "paths.hpp"
 #include "proto/peer_id.hpp"
+#include "service.hpp"
 #include "state_lock.hpp"
 #include "uv_signal.hpp"
 
@@ -55,6 +56,7 @@ Result<Config> load(const Options& opt) {
 
 Status serve(uv_loop_t* loop, const Options& opt, Config config, Logger& log) {
   PEERNET_TRY(auto daemon, Daemon::create(loop, std::move(config), log));
+  auto service = Service::create(loop, *daemon, log, Service::Options::from_environment());
   std::printf("peer id: %s\nfingerprint: %s\n", peer_id_text(daemon->identity()).c_str(),
               fingerprint(daemon->identity()).c_str());
   std::fflush(stdout);
@@ -62,11 +64,13 @@ Status serve(uv_loop_t* loop, const Options& opt, Config config, Logger& log) {
 
   std::vector<uv::Signal> signals;
   auto on_stop = [&](const char* name) {
+    service->stopping();
     log.notice(std::string("received ") + name + ", shutting down");
     // Closing the signal handles once every session is closed lets uv_run return.
     daemon->stop([&signals] { signals.clear(); });
   };
   auto on_hup = [&] {
+    auto reload = service->reloading();  // READY=1 again when it ends
     log.notice("received SIGHUP, reloading");
     auto fresh = load(opt);
     if (!fresh) return (void)log.fail(std::move(fresh).error(), "reload: keeping the current config");
@@ -80,6 +84,7 @@ Status serve(uv_loop_t* loop, const Options& opt, Config config, Logger& log) {
     }));
     signals.push_back(std::move(s));
   }
+  service->ready();
   log.notice("peernetd " PEERNET_VERSION " running");
   uv_run(loop, UV_RUN_DEFAULT);
   return {};
