@@ -1,6 +1,6 @@
 #include "service.hpp"
 
-#include <algorithm>
+#include <utility>
 
 namespace peernet {
 
@@ -22,7 +22,7 @@ std::unique_ptr<Service> Service::create(uv_loop_t* loop, Daemon& daemon, Logger
                                          Options options) {
   std::unique_ptr<Service> s(new Service(loop, daemon, log, std::move(options)));
   Service* self = s.get();
-  s->subscription_ = daemon.subscribe([self](const PeerEvent&) { self->on_peer_event(); });
+  s->subscription_ = daemon.subscribe([self](const PeerEvent&) { self->update_status(); });
   return s;
 }
 
@@ -53,7 +53,7 @@ void Service::ready() {
     check(watchdog_timer_.start(every, every,
                                 [this] {
                                   check(options_.notifier.watchdog(), "WATCHDOG=1");
-                                  on_peer_event();
+                                  update_status();
                                 }),
           "watchdog timer");
   }
@@ -87,7 +87,7 @@ std::string Service::status_text(const DaemonStatus& s) {
 
 // Sends now when the last status is old enough, else once, later, when it
 // is: bursts of events collapse into one update that reflects the latest.
-void Service::on_peer_event() {
+void Service::update_status() {
   if (stopping_ || !options_.notifier.enabled() || status_timer_.active()) return;
   uint64_t now = uv_now(loop_);
   uint64_t due = last_status_ms_ ? *last_status_ms_ + options_.status_interval_ms : now;

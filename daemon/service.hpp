@@ -74,7 +74,7 @@ class Service {
 
  private:
   Service(uv_loop_t* loop, Daemon& daemon, Logger& log, Options options);
-  void on_peer_event();
+  void update_status();
   void send_status();
   void check(Status st, const char* what);
 
