@@ -25,6 +25,7 @@
 #include "log.hpp"
 #include "paths.hpp"
 #include "proto/peer_id.hpp"
+#include "service.hpp"
 #include "state_lock.hpp"
 #include "uv_signal.hpp"
 
@@ -68,6 +69,7 @@ Result<Config> load(const Options& opt, const DefaultPaths& paths) {
 
 Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Config config, Logger& log) {
   PEERNET_TRY(auto daemon, Daemon::create(loop, std::move(config), log));
+  auto service = Service::create(loop, *daemon, log, Service::Options::from_environment());
   std::printf("peer id: %s\nfingerprint: %s\n", peer_id_text(daemon->identity()).c_str(),
               fingerprint(daemon->identity()).c_str());
   std::fflush(stdout);
@@ -85,6 +87,7 @@ Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Con
 
   std::vector<uv::Signal> signals;
   auto on_stop = [&](const char* name) {
+    service->stopping();
     log.notice(std::string("received ") + name + ", shutting down");
     // Closing the signal handles once every session is closed lets uv_run
     // return; the control server's connections close on their own.
@@ -92,6 +95,7 @@ Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Con
     daemon->stop([&signals] { signals.clear(); });
   };
   auto on_hup = [&] {
+    auto reload = service->reloading();  // READY=1 again when it ends
     log.notice("received SIGHUP, reloading");
     auto fresh = load(opt, paths);
     if (!fresh) return (void)log.fail(std::move(fresh).error(), "reload: keeping the current config");
@@ -105,6 +109,7 @@ Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Con
     }));
     signals.push_back(std::move(s));
   }
+  service->ready();
   log.notice("peernetd " PEERNET_VERSION " running");
   uv_run(loop, UV_RUN_DEFAULT);
   return {};
