@@ -246,6 +246,10 @@ Status Daemon::reload(Config config) {
   if (config.daemon.state_dir != d.config.daemon.state_dir)
     d.log.notice("reload: daemon.state_dir needs a restart, ignoring");
   if (config.control != d.config.control) d.log.notice("reload: control.* needs a restart, ignoring");
+  // The listeners' sockets took it at bind time.
+  if (config.network.tcp_user_timeout != d.config.network.tcp_user_timeout)
+    d.log.notice("reload: network.tcp_user_timeout needs a restart, ignoring");
+  config.network.tcp_user_timeout = d.config.network.tcp_user_timeout;
   config.network.listen = d.config.network.listen;
   config.daemon.state_dir = d.config.daemon.state_dir;
   config.control = d.config.control;

@@ -112,8 +112,9 @@ class Daemon {
   // no longer trusted lose their sessions at once (`untrusted_peer`) and
   // their pending calls fail; new peers are dialled; changed addresses are
   // used from the next dial; sessions of still-trusted peers are untouched.
-  // Values that need a restart (listen addresses, state dir, control.*) are
-  // logged and ignored. An unreadable trust file is an error and changes
+  // Values that need a restart (network.listen, network.tcp_user_timeout,
+  // daemon.state_dir, control.*) are logged and ignored; the others apply
+  // to sessions started from now on (the log level at once). An unreadable trust file is an error and changes
   // nothing.
   Status reload(Config config);
 

@@ -1,9 +1,15 @@
-// peernetd: arguments → config → Daemon → start → event loop (style §8).
+// peernetd: arguments → config → Daemon → start → control socket → event
+// loop (style §8).
 //
 // The daemon never forks itself: --foreground is accepted for symmetry with
 // other daemons, and systemd (Type=notify) runs it in the foreground.
-// SIGINT/SIGTERM stop it gracefully; SIGHUP re-reads the config and the
-// trust list (an invalid config keeps the old one).
+// SIGINT/SIGTERM stop it gracefully (local clients get their outstanding
+// requests answered `cancelled`, the socket file is removed); SIGHUP
+// re-reads the config and the trust list (an invalid config keeps the old
+// one).
+//
+// As root it runs in system mode (/etc, /var/lib, /run) unless --user asks
+// for the user-mode XDG paths, as `scripts/dev run` does.
 #include <signal.h>
 #include <uv.h>
 
@@ -14,6 +20,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "control_server.hpp"
 #include "daemon.hpp"
 #include "log.hpp"
 #include "paths.hpp"
@@ -28,12 +35,18 @@ using namespace peernet;
 struct Options {
   std::string config, state_dir, socket, log_level;
   std::vector<std::string> listen;
+  bool user = false;
 };
 
+Result<DefaultPaths> paths_for(const Options& opt) {
+  PathEnvironment env = current_path_environment();
+  env.force_user_mode = opt.user;
+  return default_paths(env);
+}
+
 // Command-line values win over the file; checked like the file's.
-Result<Config> load(const Options& opt) {
+Result<Config> load(const Options& opt, const DefaultPaths& paths) {
   namespace fs = std::filesystem;
-  PEERNET_TRY(auto paths, default_paths(current_path_environment()));
   bool explicit_config = !opt.config.empty();
   PEERNET_TRY(auto config, load_config(explicit_config ? opt.config : paths.config_file, explicit_config,
                                        default_config(paths)));
@@ -53,22 +66,34 @@ Result<Config> load(const Options& opt) {
   return config;
 }
 
-Status serve(uv_loop_t* loop, const Options& opt, Config config, Logger& log) {
+Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Config config, Logger& log) {
   PEERNET_TRY(auto daemon, Daemon::create(loop, std::move(config), log));
   std::printf("peer id: %s\nfingerprint: %s\n", peer_id_text(daemon->identity()).c_str(),
               fingerprint(daemon->identity()).c_str());
   std::fflush(stdout);
   PEERNET_TRY_VOID(daemon->start());
 
+  // Local programs are let in once the daemon can reach its peers.
+  auto control_options = ControlServerOptions::from(daemon->config());
+  namespace fs = std::filesystem;
+  control_options.own_dir =
+      fs::path(control_options.path).parent_path() == fs::path(paths.socket_path).parent_path();
+  control_options.daemon_name = "peernetd " PEERNET_VERSION;
+  PEERNET_TRY(auto control, ControlServer::start(loop, *daemon, log, std::move(control_options)));
+  std::printf("control socket: %s\n", control->path().c_str());
+  std::fflush(stdout);
+
   std::vector<uv::Signal> signals;
   auto on_stop = [&](const char* name) {
     log.notice(std::string("received ") + name + ", shutting down");
-    // Closing the signal handles once every session is closed lets uv_run return.
+    // Closing the signal handles once every session is closed lets uv_run
+    // return; the control server's connections close on their own.
+    control->stop();
     daemon->stop([&signals] { signals.clear(); });
   };
   auto on_hup = [&] {
     log.notice("received SIGHUP, reloading");
-    auto fresh = load(opt);
+    auto fresh = load(opt, paths);
     if (!fresh) return (void)log.fail(std::move(fresh).error(), "reload: keeping the current config");
     (void)daemon->reload(std::move(*fresh));  // logs its own outcome
   };
@@ -86,14 +111,15 @@ Status serve(uv_loop_t* loop, const Options& opt, Config config, Logger& log) {
 }
 
 Status run(const Options& opt, Logger& log) {
-  PEERNET_TRY(auto config, load(opt));
+  PEERNET_TRY(auto paths, paths_for(opt));
+  PEERNET_TRY(auto config, load(opt, paths));
   log.set_level(config.daemon.log_level);
   PEERNET_TRY_VOID(ensure_private_dir(config.daemon.state_dir));
   PEERNET_TRY(auto lock, StateDirLock::acquire(config.daemon.state_dir));
 
   uv_loop_t loop;
   if (int rc = uv_loop_init(&loop); rc != 0) return uv::error_from_uv(rc, "event loop");
-  Status st = serve(&loop, opt, std::move(config), log);
+  Status st = serve(&loop, opt, paths, std::move(config), log);
   uv_run(&loop, UV_RUN_DEFAULT);  // Finish the closes started by the destructors.
   if (int rc = uv_loop_close(&loop); rc != 0 && st) return uv::error_from_uv(rc, "close event loop");
   return st;
@@ -113,6 +139,10 @@ int main(int argc, char** argv) {
   app.add_option("-l,--listen", opt.listen, "Listen on HOST:PORT instead of network.listen (repeatable)");
   app.add_option("--socket", opt.socket, "Control socket path");
   app.add_option("--log-level", opt.log_level, "error, warning, notice, info or debug");
+  app.add_flag("--user", opt.user,
+               "User mode even as root: default config, state and socket paths in the XDG "
+               "directories ($XDG_CONFIG_HOME, $XDG_STATE_HOME, $XDG_RUNTIME_DIR) instead of "
+               "/etc, /var/lib and /run");
   bool foreground = true;  // The only mode there is.
   app.add_flag("-f,--foreground", foreground, "Accepted for compatibility: peernetd always runs in the foreground");
   app.set_version_flag("-V,--version", "peernetd " PEERNET_VERSION);

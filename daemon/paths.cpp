@@ -49,7 +49,7 @@ PathEnvironment current_path_environment() {
 
 Result<DefaultPaths> default_paths(const PathEnvironment& env) {
   DefaultPaths p;
-  if (env.euid == 0) {
+  if (env.euid == 0 && !env.force_user_mode) {
     p.system_mode = true;
     p.config_file = "/etc/peernet/peernetd.toml";
     p.state_dir = "/var/lib/peernet";

@@ -9,6 +9,7 @@
 //                                 (/tmp/peernet-<uid>/peernetd.sock without one;
 //                                 the rule clients share: proto/control_socket.hpp)
 //
+// Root gets system mode unless it asks for user mode (peernetd --user).
 // The XDG variables count only when set to an absolute path (XDG Base
 // Directory spec: relative values are invalid and ignored).
 #pragma once
@@ -25,6 +26,7 @@ namespace peernet {
 // The inputs, so default_paths() is a pure function that tests can drive.
 struct PathEnvironment {
   uid_t euid = 0;
+  bool force_user_mode = false;  // user-mode paths even for euid 0 (peernetd --user)
   std::optional<std::string> home;  // $HOME, else the passwd entry's directory
   std::optional<std::string> xdg_config_home;
   std::optional<std::string> xdg_state_home;

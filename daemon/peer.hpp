@@ -51,7 +51,7 @@ class Peer {
 
   Session* active = nullptr;
   std::vector<Session*> sessions;
-  int dialing = 0;  // dial attempts and handshakes the dialer has under way
+  bool dialing = false;  // the dialer has an attempt under way
 
   PendingCalls calls;
   ReconnectBackoff backoff;

@@ -96,7 +96,7 @@ PeerState Registry::state(const Peer& p) const {
 
 void Registry::set_dialing(Peer& p, bool dialing) {
   PeerState before = state(p);
-  p.dialing = dialing ? 1 : 0;
+  p.dialing = dialing;
   if (before == PeerState::offline && state(p) == PeerState::connecting)
     emit(PeerEvent{PeerEvent::Kind::connecting, p.key, p.name, {}, {}});
 }
@@ -159,6 +159,13 @@ Status Registry::on_session_check(Session& s, const PublicKey& remote, const Hel
   if (stopping_) return make_error(Errc::closed, "daemon is stopping");
   if (remote == identity_.pub)
     return make_error(Errc::untrusted_peer, s.remote_address().to_string() + " is this daemon itself");
+  // Dialling a particular peer, only that key may answer: we have not
+  // revealed ourselves yet and will not to anyone else (protocol.md §3).
+  if (s.expected() && *s.expected() != remote) {
+    log_.info("dialled " + peer_tag(*s.expected()) + " at " + s.remote_address().to_string() + " but " +
+              peer_tag(remote) + " (fingerprint " + fingerprint(remote) + ") answered, refusing");
+    return make_error(Errc::untrusted_peer, "expected " + peer_tag(*s.expected()) + ", got " + peer_tag(remote));
+  }
   if (const Peer* p = find(remote); p != nullptr && p->trusted) return {};
   log_.info("rejected untrusted " + peer_tag(remote) + " (fingerprint " + fingerprint(remote) + ") " +
             (s.initiator() ? "at " : "from ") + s.remote_address().to_string());

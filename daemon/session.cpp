@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "constants.hpp"
-#include "proto/peer_id.hpp"
 
 namespace peernet {
 namespace {
@@ -59,6 +58,12 @@ Session::Session(uv_loop_t* loop, uv::TcpStream stream, Params params, Link link
       timers_(loop, params_.settings.timers, *this),
       notify_(loop),
       created_at_ms_(uv_now(loop)) {
+  // The Link asks once per handshake (link.hpp); the host decides.
+  check_ = [this](const PublicKey& key, const Hello& hello) -> Status {
+    Status st = host_.on_session_check(*this, key, hello);
+    rejected_ = !st.ok();
+    return st;
+  };
   if (auto a = stream_.peer_address()) remote_addr_ = *a;
   if (auto a = stream_.local_address()) local_addr_ = *a;
 }
@@ -87,20 +92,9 @@ void Session::on_read(ByteView data) {
   counters_.bytes_in += data.size();
   timers_.on_data_received();
   if (state_ == State::closed) return;
-  bool rejected = false;
-  RemoteCheck check = [this, &rejected](const PublicKey& key, const Hello& hello) -> Status {
-    Status st;
-    if (params_.expected && *params_.expected != key)
-      st = make_error(Errc::untrusted_peer,
-                      "expected " + peer_tag(*params_.expected) + ", got " + peer_tag(key));
-    else
-      st = host_.on_session_check(*this, key, hello);
-    rejected = !st.ok();
-    return st;
-  };
   Link::Received got;
-  Status st = link_.receive(data, check, got);
-  if (got.established && !rejected && state_ == State::handshaking) {
+  Status st = link_.receive(data, check_, got);
+  if (got.established && !rejected_ && state_ == State::handshaking) {
     state_ = State::open;
     established_at_ms_ = uv_now(loop_);
     timers_.on_handshake_complete();
@@ -130,13 +124,12 @@ void Session::dispatch(Envelope&& e) {
                    }
                  },
                  [this, &e](Close& c) {
+                   // The remote sends nothing after its close: our end of
+                   // the session need not wait for more (protocol.md §7).
                    remote_closed_ = true;
+                   remote_done_ = true;
                    remote_close_reason_ = c.reason;
-                   if (state_ == State::closing) {
-                     remote_done_ = true;
-                     maybe_finish_close();
-                     return;
-                   }
+                   if (state_ == State::closing) return maybe_finish_close();
                    // The host decides: close too, or (a duplicate) keep
                    // sending on it until its replacement is up.
                    host_.on_session_envelope(*this, std::move(e));

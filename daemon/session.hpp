@@ -59,7 +59,8 @@ class SessionHost {
  public:
   // The handshake learned the remote's static key (the Link's RemoteCheck:
   // the initiator before revealing itself, the responder at the end). An
-  // error rejects the remote; the session then closes.
+  // error rejects the remote; the session then closes. A dialled session
+  // must refuse any key but expected().
   virtual Status on_session_check(Session& s, const PublicKey& remote, const Hello& hello) = 0;
   // The handshake completed; the session is open.
   virtual void on_session_established(Session& s) = 0;
@@ -100,7 +101,7 @@ class Session final : private SessionTimerEvents {
   struct Params {
     uint64_t id = 0;  // for logs and lookups; unique per daemon
     bool initiator = false;
-    std::optional<PublicKey> expected;  // dialled this peer: any other key is refused
+    std::optional<PublicKey> expected;  // dialled this peer (the host refuses any other key)
     const KeyPair* local = nullptr;     // must outlive the session
     Hello hello;
     SessionSettings settings;
@@ -184,6 +185,7 @@ class Session final : private SessionTimerEvents {
   Rng& rng_;
   Logger& log_;
   Link link_;
+  RemoteCheck check_;
   SessionTimers timers_;
   uv::Timer notify_;  // delivers on_session_closing/closed from a fresh callback
   SockAddr remote_addr_;
@@ -196,6 +198,7 @@ class Session final : private SessionTimerEvents {
   bool remote_done_ = false;  // the remote's close or end of stream arrived
   bool remote_closed_ = false;
   bool draining_ = false;
+  bool rejected_ = false;  // the remote's key failed the check
   bool closing_pending_ = false;
   bool closed_notified_ = false;
   std::string remote_close_reason_;

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "daemon_fixture.hpp"
+#include "random.hpp"
+#include "raw_peer.hpp"
 
 namespace peernet::testing {
 namespace {
@@ -100,6 +102,64 @@ TEST_F(RegistryTest, RedialFromTheSameSideReplacesTheOldSession) {
   EXPECT_EQ(ai->session->local_address, bi->session->remote_address);
   EXPECT_EQ(a.count(PeerEvent::Kind::down, b.key()), 0u);
   EXPECT_EQ(b.count(PeerEvent::Kind::down, a.key()), 0u);
+}
+
+
+// The remote lost a tie-break on our active session and says so before our
+// side has its replacement: we keep sending on it (the remote still reads)
+// until the replacement is up, without the peer going down.
+class RemoteDuplicateTest : public RegistryTest {
+ protected:
+  void SetUp() override {
+    RegistryTest::SetUp();
+    a_ = &add_node([](Config& c) { c.network.handshake_timeout = 0.3; });
+    keys_ = generate_keypair(rng_);
+    ASSERT_TRUE((*a_)->trust_add(TrustedPeer{keys_.pub, "", {}}).ok());
+  }
+
+  std::unique_ptr<RawPeer> dial_raw() {
+    auto raw = std::make_unique<RawPeer>(rng_, true, keys_);
+    auto s = uv::TcpStream::connect(&loop, *SockAddr::from_endpoint(a_->endpoint()), {}, [](Status) {});
+    EXPECT_TRUE(s.ok());
+    raw->attach(std::move(*s));
+    return raw;
+  }
+
+  bool call_reaches(RawPeer& raw) {
+    size_t before = raw.received.size();
+    auto st = (*a_)->call(keys_.pub, "h", {}, 5, [](Result<Bytes>) {});
+    return st && run_until([&] {
+             return raw.received.size() > before && std::holds_alternative<Call>(raw.received.back());
+           });
+  }
+
+  OsRng rng_;
+  KeyPair keys_;
+  Node* a_ = nullptr;
+};
+
+TEST_F(RemoteDuplicateTest, KeepsSendingUntilTheReplacementIsUp) {
+  auto first = dial_raw();
+  ASSERT_TRUE(run_until([&] { return a_->state_of(keys_.pub) == PeerState::online; }));
+  ASSERT_TRUE(first->send(Close{"duplicate", "the other one won"}));
+  ASSERT_TRUE(call_reaches(*first));  // still the way to the peer
+  EXPECT_EQ(a_->state_of(keys_.pub), PeerState::online);
+
+  auto second = dial_raw();
+  ASSERT_TRUE(run_until([&] { return first->eof && (*a_)->status().sessions == 1; }));
+  EXPECT_TRUE(call_reaches(*second));
+  EXPECT_EQ(a_->count(PeerEvent::Kind::down, keys_.pub), 0u);
+  EXPECT_EQ(a_->count(PeerEvent::Kind::up, keys_.pub), 1u);
+  // We did not answer the remote's close with one of our own.
+  for (const Envelope& e : first->received) EXPECT_FALSE(std::holds_alternative<Close>(e));
+}
+
+TEST_F(RemoteDuplicateTest, GivesUpWhenNoReplacementComes) {
+  auto first = dial_raw();
+  ASSERT_TRUE(run_until([&] { return a_->state_of(keys_.pub) == PeerState::online; }));
+  ASSERT_TRUE(first->send(Close{"duplicate", ""}));
+  ASSERT_TRUE(run_until([&] { return a_->count(PeerEvent::Kind::down, keys_.pub) == 1; }));
+  EXPECT_EQ(a_->events.back().reason, "timeout");
 }
 
 }  // namespace
