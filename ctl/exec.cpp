@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -76,6 +77,28 @@ bool drain(int fd, std::string& into, size_t keep, size_t& dropped) {
   }
 }
 
+// write() to a pipe whose reader is gone raises SIGPIPE, which would kill
+// a program that has not ignored it (peernetctl has; a library caller may
+// not). The signal is blocked around the write and, if the write raised
+// it, taken back before it is unblocked.
+ssize_t write_quietly(int fd, const char* data, size_t size) {
+  sigset_t pipe_only, old, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  ssize_t n = ::write(fd, data, size);
+  int err = errno;
+  if (n < 0 && err == EPIPE && !was_pending) {
+    timespec zero{0, 0};
+    ::sigtimedwait(&pipe_only, nullptr, &zero);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return n;
+}
+
 }  // namespace
 
 Result<ExecResult> run_command(const ExecRequest& request) {
@@ -146,7 +169,8 @@ Result<ExecResult> run_command(const ExecRequest& request) {
       break;
     }
     if (in_i >= 0 && p[in_i].revents != 0) {
-      ssize_t w = ::write(in_w.fd, request.input.data() + written, request.input.size() - written);
+      ssize_t w =
+          write_quietly(in_w.fd, request.input.data() + written, request.input.size() - written);
       if (w > 0) written += static_cast<size_t>(w);
       // A command that does not read its stdin is fine: EPIPE just ends it.
       if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == request.input.size())

@@ -1,6 +1,7 @@
 #include "ctl/socket_path.hpp"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proto/control_socket.hpp"
@@ -22,6 +23,10 @@ SocketPathInputs current_socket_path_inputs(std::optional<std::string> flag) {
   in.env_socket = env("PEERNET_SOCKET");
   in.euid = ::geteuid();
   in.xdg_runtime_dir = env("XDG_RUNTIME_DIR");
+  in.exists = [](const std::string& path) {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0;
+  };
   return in;
 }
 
@@ -29,7 +34,13 @@ std::string resolve_socket_path(const SocketPathInputs& in) {
   // An empty value is "not given", as a shell's `--socket "$UNSET"` means.
   if (in.flag && !in.flag->empty()) return *in.flag;
   if (in.env_socket && !in.env_socket->empty()) return *in.env_socket;
-  return control::default_socket_path(in.euid, in.xdg_runtime_dir);
+  std::string user = control::default_socket_path(false, in.euid, in.xdg_runtime_dir);
+  if (in.euid != 0) return user;
+  std::string system = control::default_socket_path(true, in.euid, in.xdg_runtime_dir);
+  // Without either, name the system path: that is the daemon root most
+  // likely meant, and the error message will say it is missing.
+  if (in.exists && !in.exists(system) && in.exists(user)) return user;
+  return system;
 }
 
 std::string resolve_socket_path(std::optional<std::string> flag) {

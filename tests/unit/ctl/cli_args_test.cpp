@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <initializer_list>
+#include <set>
 #include <sstream>
 
 #include "cli.hpp"
@@ -166,12 +167,24 @@ TEST(SocketPath, FlagThenEnvironmentThenDefault) {
 
 TEST(SocketPath, DefaultsFollowTheDaemonsRule) {
   SocketPathInputs in;
+  in.euid = 1234;
+  EXPECT_EQ(resolve_socket_path(in), "/tmp/peernet-1234/peernetd.sock");
   in.euid = 0;
   in.xdg_runtime_dir = "/run/user/0";
   EXPECT_EQ(resolve_socket_path(in), "/run/peernet/peernetd.sock");
-  in.euid = 1234;
-  in.xdg_runtime_dir.reset();
-  EXPECT_EQ(resolve_socket_path(in), "/tmp/peernet-1234/peernetd.sock");
+}
+
+TEST(SocketPath, RootFindsItsUserModeDaemonWhenThereIsNoSystemOne) {
+  SocketPathInputs in;
+  in.euid = 0;
+  in.xdg_runtime_dir = "/run/user/0";
+  std::set<std::string> present;
+  in.exists = [&](const std::string& p) { return present.count(p) > 0; };
+  EXPECT_EQ(resolve_socket_path(in), "/run/peernet/peernetd.sock");  // neither: name the system one
+  present.insert("/run/user/0/peernet/peernetd.sock");
+  EXPECT_EQ(resolve_socket_path(in), "/run/user/0/peernet/peernetd.sock");
+  present.insert("/run/peernet/peernetd.sock");
+  EXPECT_EQ(resolve_socket_path(in), "/run/peernet/peernetd.sock");  // both: the system daemon
 }
 
 TEST(ExitCodes, FollowTheErrorCode) {
