@@ -26,14 +26,19 @@ int run_cli(int argc, const char* const* argv, Io& io) {
       "Exit codes: 0 ok, 1 error, 2 usage, 3 peer offline (or send dropped for it), 4 timeout, "
       "5 denied, 6 no such peer or handle, 7 busy or too large, 8 peernetd not running.");
 
+  // --socket and --json go before the verb or after it, as people type them.
   Globals globals;
+  auto add_globals = [&globals](CLI::App& a) {
+    a.add_option("--socket", globals.socket,
+                 "Control socket (default: $PEERNET_SOCKET, else peernetd's default)");
+    a.add_flag("--json", globals.json, "Print JSON (one document per line)");
+  };
+  add_globals(app);
   std::vector<std::pair<CLI::App*, Handler>> verbs;
   for (const Command& c : commands()) {
     CLI::App* sub = app.add_subcommand(std::string(c.name), std::string(c.help));
     if (!c.alias.empty()) sub->alias(std::string(c.alias));
-    sub->add_option("--socket", globals.socket,
-                    "Control socket (default: $PEERNET_SOCKET, else peernetd's default)");
-    sub->add_flag("--json", globals.json, "Print JSON (one document per line)");
+    add_globals(*sub);
     verbs.emplace_back(sub, c.define(*sub));
   }
 
@@ -67,7 +72,7 @@ int report(const Globals& g, Io& io, const Error& e) {
   return exit_code(e.code);
 }
 
-void print_json(Io& io, const nlohmann::json& value) {
+void print_json(Io& io, const nlohmann::ordered_json& value) {
   io.out << dump_json(value) << '\n' << std::flush;
 }
 

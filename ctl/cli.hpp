@@ -60,7 +60,7 @@ Result<Client> open_client(const Globals& g);
 int report(const Globals& g, Io& io, const Error& e);
 
 // One JSON document on one line of stdout.
-void print_json(Io& io, const nlohmann::json& value);
+void print_json(Io& io, const nlohmann::ordered_json& value);
 
 // Reads all of `fd` (ARGS_JSON "-"), at most `max` bytes.
 Result<std::string> read_all(int fd, size_t max);

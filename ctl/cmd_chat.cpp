@@ -30,8 +30,8 @@ namespace {
 constexpr std::string_view kChatHandle = "chat";
 constexpr size_t kMaxLine = 64 * 1024;
 
-nlohmann::json name_json(const std::optional<std::string>& n) {
-  return n ? nlohmann::json(*n) : nlohmann::json(nullptr);
+nlohmann::ordered_json name_json(const std::optional<std::string>& n) {
+  return n ? nlohmann::ordered_json(*n) : nlohmann::ordered_json(nullptr);
 }
 
 // Whether PEER, as the user typed it, names this peer: its alias, or a
@@ -92,7 +92,7 @@ class Chat {
 
   // Sends one line. A drop is reported and chat goes on; an error ends it.
   Status say(Client& c, const std::string& text) {
-    auto args = json_to_msgpack(nlohmann::json(text));
+    auto args = json_to_msgpack(nlohmann::ordered_json(text));
     if (!args) return fail(args.error());
     auto r = c.send(peer_, kChatHandle, std::move(*args));
     if (!r) return fail(r.error());
@@ -172,9 +172,9 @@ Handler define_chat(CLI::App& sub) {
     using control::PeerEventKind;
     if (auto st = client->subscribe(std::vector{PeerEventKind::up, PeerEventKind::down}); !st)
       return report(g, io, st.error());
-    if (!g.json)
-      io.err << "chatting with " << *peer << ": type a line and press Enter to send; Ctrl-D ends\n"
-             << std::flush;
+    // On stderr even with --json: scripts wait for it before they send.
+    io.err << "chatting with " << *peer << ": type a line and press Enter to send; Ctrl-D ends\n"
+           << std::flush;
     Chat chat(*peer, g, io);
     return chat.run(*client);
   };

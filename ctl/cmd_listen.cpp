@@ -61,7 +61,7 @@ Bytes reply_from_output(const std::string& out) {
   std::string text = trim_newlines(out);
   if (text.empty()) return Bytes{0xc0};
   if (auto packed = json_text_to_msgpack(text)) return std::move(*packed);
-  auto as_string = json_to_msgpack(nlohmann::json(text));
+  auto as_string = json_to_msgpack(nlohmann::ordered_json(text));
   return as_string ? std::move(*as_string) : Bytes{0xc0};
 }
 
@@ -113,7 +113,7 @@ class Listener {
     if (o_.exec.empty()) {
       print_json(io_, {{"kind", m.kind},
                        {"from", peer_id_text(m.from)},
-                       {"from_name", m.from_name ? nlohmann::json(*m.from_name) : nlohmann::json(nullptr)},
+                       {"from_name", m.from_name ? nlohmann::ordered_json(*m.from_name) : nlohmann::ordered_json(nullptr)},
                        {"handle", m.handle},
                        {"args", *args}});
       return reply(Bytes{0xc0});

@@ -18,15 +18,15 @@
 namespace peernet::ctl {
 namespace {
 
-nlohmann::json opt_json(const std::optional<double>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+nlohmann::ordered_json opt_json(const std::optional<double>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
 }
 
-nlohmann::json peer_json(const control::PeerInfo& p) {
-  nlohmann::json session = nullptr;
+nlohmann::ordered_json peer_json(const control::PeerInfo& p) {
+  nlohmann::ordered_json session = nullptr;
   if (p.session) session = {{"initiator", p.session->initiator}, {"remote", p.session->remote}};
   return {{"id", peer_id_text(p.id)},
-          {"name", p.name ? nlohmann::json(*p.name) : nlohmann::json(nullptr)},
+          {"name", p.name ? nlohmann::ordered_json(*p.name) : nlohmann::ordered_json(nullptr)},
           {"state", std::string(control::to_string(p.state))},
           {"trusted", p.trusted},
           {"addrs", p.addrs},
@@ -47,7 +47,7 @@ Handler define_peers(CLI::App& sub) {
     auto peers = client->peers(*all);
     if (!peers) return report(g, io, peers.error());
     if (g.json) {
-      auto out = nlohmann::json::array();
+      auto out = nlohmann::ordered_json::array();
       for (const auto& p : *peers) out.push_back(peer_json(p));
       print_json(io, out);
       return 0;

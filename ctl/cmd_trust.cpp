@@ -20,8 +20,8 @@
 namespace peernet::ctl {
 namespace {
 
-nlohmann::json name_json(const std::optional<std::string>& name) {
-  return name ? nlohmann::json(*name) : nlohmann::json(nullptr);
+nlohmann::ordered_json name_json(const std::optional<std::string>& name) {
+  return name ? nlohmann::ordered_json(*name) : nlohmann::ordered_json(nullptr);
 }
 
 }  // namespace
@@ -66,7 +66,7 @@ Handler define_untrust(CLI::App& sub) {
     if (!client) return report(g, io, client.error());
     if (auto st = client->trust_remove(*peer); !st) return report(g, io, st.error());
     if (g.json)
-      print_json(io, nlohmann::json::object());
+      print_json(io, nlohmann::ordered_json::object());
     else
       io.out << "no longer trusting " << *peer << '\n';
     return 0;
@@ -80,7 +80,7 @@ Handler define_list(CLI::App&) {
     auto list = client->trust_list();
     if (!list) return report(g, io, list.error());
     if (g.json) {
-      auto out = nlohmann::json::array();
+      auto out = nlohmann::ordered_json::array();
       for (const auto& e : *list)
         out.push_back({{"id", peer_id_text(e.id)}, {"name", name_json(e.name)}, {"addrs", e.addrs}});
       print_json(io, out);

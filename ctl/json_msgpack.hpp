@@ -8,17 +8,20 @@
 //   float 32/64              number (NaN and infinities become null)
 //   str                      string (invalid UTF-8 printed as U+FFFD)
 //   bin                      {"$bin": "<base64>"}        (both ways)
-//   ext type T (0..127)      {"$ext": T, "$data": "<base64>"}  (both ways)
+//   ext type T               {"$ext": T, "$data": "<base64>"}  (both ways
+//                            for application types 0..127)
 //   array                    array
-//   map                      object; a key that is not a str becomes its
-//                            JSON text (1 -> "1", nil -> "null"); of keys
-//                            that end up equal, the first wins
+//   map                      object, keys in their order; a key that is not
+//                            a str becomes its JSON text (1 -> "1",
+//                            nil -> "null"); of keys that end up equal, the
+//                            first wins
 //
 // From JSON, an integer stays an integer (1 -> msgpack int, 1.0 -> float 64),
 // and an object whose keys are exactly "$bin" or "$ext" + "$data" is read as
 // above (so a map with only a "$bin" key cannot be written from JSON).
-// Nesting deeper than 32 containers is refused both ways: the daemon refuses
-// it too (guides/control-api.md §4).
+// Nesting deeper than 32 containers is refused both ways, as the daemon
+// refuses it (guides/control-api.md §4; its count includes the two levels of
+// params around call and send args, so args may nest 30 deep).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -33,16 +36,16 @@ namespace peernet::ctl {
 inline constexpr size_t kMaxJsonDepth = 32;
 
 // Errc::bad_request "invalid JSON: …" with the line and column.
-Result<nlohmann::json> parse_json(std::string_view text);
+Result<nlohmann::ordered_json> parse_json(std::string_view text);
 // Errc::bad_request for an invalid $bin/$ext object or too deep nesting.
-Result<Bytes> json_to_msgpack(const nlohmann::json& value);
+Result<Bytes> json_to_msgpack(const nlohmann::ordered_json& value);
 // parse_json, then json_to_msgpack.
 Result<Bytes> json_text_to_msgpack(std::string_view text);
 // `data` is exactly one msgpack object (empty: nil). Errc::protocol_error
 // for anything else.
-Result<nlohmann::json> msgpack_to_json(ByteView data);
+Result<nlohmann::ordered_json> msgpack_to_json(ByteView data);
 // Compact one-line JSON text; invalid UTF-8 replaced.
-std::string dump_json(const nlohmann::json& value);
+std::string dump_json(const nlohmann::ordered_json& value);
 
 // RFC 4648 base64 with padding; decoding also takes it without padding.
 std::string base64_encode(ByteView data);

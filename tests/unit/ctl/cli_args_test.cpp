@@ -125,14 +125,24 @@ TEST(CliArgs, NoDaemonExitsEightAndSaysWhere) {
 TEST(CliArgs, JsonErrorsAreJsonOnStdout) {
   Outcome r = run({"send", "laptop", "chat", "\"hi\"", "--json", "--socket", kNoSocket});
   EXPECT_EQ(r.code, kExitNoDaemon);
-  auto j = nlohmann::json::parse(r.out);
+  auto j = nlohmann::ordered_json::parse(r.out);
   EXPECT_EQ(j["error"]["code"], "closed");
   EXPECT_EQ(j["error"]["message"],
             std::string("peernetd is not running? no socket at ") + kNoSocket);
   // Usage errors found by peernetctl itself too.
   r = run({"call", "laptop", "echo", "nope", "--json"});
   EXPECT_EQ(r.code, kExitUsage);
-  EXPECT_EQ(nlohmann::json::parse(r.out)["error"]["code"], "bad_request");
+  EXPECT_EQ(nlohmann::ordered_json::parse(r.out)["error"]["code"], "bad_request");
+}
+
+TEST(CliArgs, GlobalOptionsGoBeforeOrAfterTheVerb) {
+  Outcome r = run({"--socket", kNoSocket, "--json", "status"});
+  EXPECT_EQ(r.code, kExitNoDaemon);
+  EXPECT_EQ(nlohmann::ordered_json::parse(r.out)["error"]["code"], "closed");
+  r = run({"status", "--json", "--socket", kNoSocket});
+  EXPECT_EQ(r.code, kExitNoDaemon);
+  EXPECT_EQ(nlohmann::ordered_json::parse(r.out)["error"]["code"], "closed");
+  EXPECT_EQ(run({"id", "-q", "--socket", kNoSocket}).code, kExitNoDaemon);
 }
 
 TEST(CliArgs, ArgsDashReadsStdin) {

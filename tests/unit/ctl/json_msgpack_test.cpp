@@ -8,7 +8,7 @@
 namespace peernet::ctl {
 namespace {
 
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 Bytes hex(std::string_view h) {
   auto b = from_hex(h);
@@ -51,6 +51,9 @@ TEST(JsonToMsgpack, AnIntegerStaysAnIntegerAndAFloatAFloat) {
 TEST(JsonToMsgpack, ContainersKeepTheirOrderAndKeys) {
   EXPECT_EQ(packed_hex("[1, \"a\", [null]]"), "9301a16191c0");
   EXPECT_EQ(packed_hex("{\"text\": \"hi\"}"), "81a474657874a26869");
+  // Keys keep the order they were written in, both ways.
+  EXPECT_EQ(packed_hex("{\"b\": 1, \"a\": 2}"), "82a16201a16102");
+  EXPECT_EQ(dump_json(unpacked("82a16201a16102")), "{\"b\":1,\"a\":2}");
 }
 
 TEST(JsonToMsgpack, BinAndExtObjectsBecomeBinAndExt) {
