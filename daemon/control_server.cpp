@@ -1,7 +1,6 @@
 #include "control_server.hpp"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
