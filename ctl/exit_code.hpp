@@ -1,5 +1,5 @@
-// peernetctl's exit codes: stable, documented (guides/control-api.md,
-// "peernetctl"), and derived from the error code alone (style §10).
+// peernetctl's exit codes: stable, documented (README.md, "peernetctl"),
+// and derived from the error code alone (style §10).
 #pragma once
 
 #include "proto/result.hpp"

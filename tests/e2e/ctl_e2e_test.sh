@@ -187,8 +187,12 @@ expect 0 id_b_human b id
 has id_b_human.out "peer id:      $id_b" || fail "id output: $(cat "$tmp/id_b_human.out")"
 
 expect 0 pair_a a pair "$(b id -q)" --name bee --addr "127.0.0.1:$port_b"
-expect_json 0 pair_b b trust "$(a id -q)" --name ay --addr "127.0.0.1:$port_a" --json
-[ "$(field id <"$tmp/pair_b.out")" = "$id_a" ] || fail "trust --json: $(cat "$tmp/pair_b.out")"
+expect 0 pair_b b pair "$(a id -q)" --name ay --addr "127.0.0.1:$port_a"
+# trust is pair's other name; without --name and --addr it keeps both.
+expect_json 0 trust_b b trust "$id_a" --json
+[ "$(field id <"$tmp/trust_b.out")" = "$id_a" ] || fail "trust --json: $(cat "$tmp/trust_b.out")"
+expect_json 0 list_b b list --json
+[ "$(field 0 name <"$tmp/list_b.out")" = ay ] || fail "trust dropped the alias: $(cat "$tmp/list_b.out")"
 
 state_of() { "$1" peers --json | field 0 state; }
 online() { [ "$(state_of "$1" 2>/dev/null)" = online ]; }
@@ -254,8 +258,8 @@ expect 6 call_no_peer a call nobody-here echo
 # listen without --exec prints each message as a JSON line; calls get null.
 start_bg listen_inbox b listen inbox --count 2
 wait_for 10 "listen inbox" listening listen_inbox
-expect_json 0 send_inbox a send bee inbox '{"n": 1}' --json
-[ "$(cat "$tmp/send_inbox.out")" = '{"delivered":true}' ] || fail "send: $(cat "$tmp/send_inbox.out")"
+expect 0 send_inbox a send bee inbox '{"n": 1}'
+[ "$(cat "$tmp/send_inbox.out")" = delivered ] || fail "send: $(cat "$tmp/send_inbox.out")"
 expect 0 call_inbox a call bee inbox '"ping"'
 [ "$(cat "$tmp/call_inbox.out")" = null ] || fail "listen's answer: $(cat "$tmp/call_inbox.out")"
 exits_with listen_inbox 0
@@ -265,8 +269,8 @@ json_lines_ok "$tmp/listen_inbox.out"
   fail "listen line 1: $(sed -n 1p "$tmp/listen_inbox.out")"
 [ "$(sed -n 2p "$tmp/listen_inbox.out" | field kind)" = call ] || fail "listen line 2"
 [ "$(sed -n 2p "$tmp/listen_inbox.out" | field args)" = ping ] || fail "listen line 2 args"
-expect 0 send_human a send bee inbox '"x"'
-[ "$(cat "$tmp/send_human.out")" = delivered ] || fail "send output: $(cat "$tmp/send_human.out")"
+expect_json 0 send_json a send bee inbox '"x"' --json
+[ "$(cat "$tmp/send_json.out")" = '{"delivered":true}' ] || fail "send --json: $(cat "$tmp/send_json.out")"
 
 # A disconnect releases the handle: once that listen is gone, the Python
 # echo service can expose "echo" and serve it.
