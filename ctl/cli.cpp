@@ -3,6 +3,7 @@
 #include "cli.hpp"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "ctl/socket_path.hpp"

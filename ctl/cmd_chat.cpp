@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <memory>
 
 #include "cli.hpp"
