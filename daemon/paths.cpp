@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "log.hpp"
+#include "proto/control_socket.hpp"
 
 namespace peernet {
 namespace {
@@ -52,7 +53,7 @@ Result<DefaultPaths> default_paths(const PathEnvironment& env) {
     p.system_mode = true;
     p.config_file = "/etc/peernet/peernetd.toml";
     p.state_dir = "/var/lib/peernet";
-    p.socket_path = "/run/peernet/peernetd.sock";
+    p.socket_path = control::default_socket_path(true, env.euid, env.xdg_runtime_dir);
     return p;
   }
 
@@ -65,10 +66,7 @@ Result<DefaultPaths> default_paths(const PathEnvironment& env) {
                       "XDG_CONFIG_HOME and XDG_STATE_HOME, or pass --config and --state-dir");
   p.config_file = (config_home ? *config_home : *home + "/.config") + "/peernet/peernetd.toml";
   p.state_dir = (state_home ? *state_home : *home + "/.local/state") + "/peernet";
-  if (auto runtime = usable(env.xdg_runtime_dir))
-    p.socket_path = *runtime + "/peernet/peernetd.sock";
-  else
-    p.socket_path = "/tmp/peernet-" + std::to_string(env.euid) + "/peernetd.sock";
+  p.socket_path = control::default_socket_path(false, env.euid, env.xdg_runtime_dir);
   return p;
 }
 

@@ -6,7 +6,8 @@
 //   user mode             config  $XDG_CONFIG_HOME/peernet/peernetd.toml  (~/.config)
 //                         state   $XDG_STATE_HOME/peernet                 (~/.local/state)
 //                         socket  $XDG_RUNTIME_DIR/peernet/peernetd.sock
-//                                 (/tmp/peernet-<uid>/peernetd.sock without one)
+//                                 (/tmp/peernet-<uid>/peernetd.sock without one;
+//                                 the rule clients share: proto/control_socket.hpp)
 //
 // Root gets system mode unless it asks for user mode (peernetd --user).
 // The XDG variables count only when set to an absolute path (XDG Base

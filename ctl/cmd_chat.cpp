@@ -1,0 +1,184 @@
+// peernetctl chat PEER: a walkie-talkie. Each line typed is sent to PEER's
+// "chat" handle; lines PEER sends to ours are printed with its alias. Both
+// sides run `peernetctl chat` (or anything that exposes and sends to
+// "chat"). Like every send, a line typed while PEER is offline is dropped,
+// and chat says so. Ctrl-D (end of input) ends it.
+//
+// Human output:   laptop: hello            a line from the peer
+//                 * laptop is online       peer.up / peer.down
+// --json, one object per line:
+//   {"kind": "message", "from": "<peer id>", "from_name": "laptop" | null, "text": "hello"}
+//   {"kind": "dropped", "reason": "peer_offline", "message": "…", "text": "<your line>"}
+//   {"kind": "peer.up" | "peer.down", "id": "<peer id>", "name": "laptop" | null}
+//
+// The handle "chat" is this daemon's: one chat at a time per daemon, and
+// only PEER may send to it.
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <memory>
+
+#include "cli.hpp"
+#include "exit_code.hpp"
+#include "json_msgpack.hpp"
+#include "proto/peer_id.hpp"
+
+namespace peernet::ctl {
+namespace {
+
+constexpr std::string_view kChatHandle = "chat";
+constexpr size_t kMaxLine = 64 * 1024;
+
+nlohmann::ordered_json name_json(const std::optional<std::string>& n) {
+  return n ? nlohmann::ordered_json(*n) : nlohmann::ordered_json(nullptr);
+}
+
+// Whether PEER, as the user typed it, names this peer: its alias, or a
+// prefix of its id (case and dashes ignored). Only for choosing which
+// events to show; the daemon resolves names for everything else.
+bool names(const std::string& given, const PublicKey& id, const std::optional<std::string>& name) {
+  if (name && *name == given) return true;
+  std::string g;
+  for (char c : given)
+    if (c != '-') g += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return !g.empty() && peer_id_compact(id).starts_with(g);
+}
+
+class Chat {
+ public:
+  Chat(std::string peer, const Globals& g, Io& io) : peer_(std::move(peer)), g_(g), io_(io) {}
+
+  int run(Client& c) {
+    for (;;) {
+      // Whatever arrived while we sent is in the inbox; poll() would not see it.
+      for (;;) {
+        auto in = c.next_incoming(Deadline::now());
+        if (!in) return report(g_, io_, in.error());
+        if (!*in) break;
+        if (auto st = show(c, **in); !st) return report(g_, io_, st.error());
+      }
+      pollfd p[2] = {{io_.in_fd, POLLIN, 0}, {c.fd(), POLLIN, 0}};
+      if (::poll(p, 2, -1) < 0 && errno != EINTR)
+        return report(g_, io_, make_error(Errc::io_error, "poll failed"));
+      if (p[0].revents != 0) {
+        char buf[4096];
+        ssize_t n = ::read(io_.in_fd, buf, sizeof buf);
+        if (n < 0 && errno != EINTR && errno != EAGAIN)
+          return report(g_, io_, make_error(Errc::io_error, "reading stdin failed"));
+        if (n == 0) {  // Ctrl-D: what is left is the last line
+          if (!line_.empty()) return say(c, std::exchange(line_, {})).ok() ? 0 : exit_;
+          return 0;
+        }
+        if (n > 0) {
+          line_.append(buf, static_cast<size_t>(n));
+          if (auto st = send_lines(c); !st) return exit_;
+        }
+      }
+    }
+  }
+
+ private:
+  Status send_lines(Client& c) {
+    for (size_t nl; (nl = line_.find('\n')) != std::string::npos || line_.size() >= kMaxLine;) {
+      size_t end = nl == std::string::npos ? kMaxLine : nl;
+      std::string text = line_.substr(0, end);
+      line_.erase(0, nl == std::string::npos ? end : end + 1);
+      if (!text.empty() && text.back() == '\r') text.pop_back();
+      PEERNET_TRY_VOID(say(c, text));
+    }
+    return {};
+  }
+
+  // Sends one line. A drop is reported and chat goes on; an error ends it.
+  Status say(Client& c, const std::string& text) {
+    auto args = json_to_msgpack(nlohmann::ordered_json(text));
+    if (!args) return fail(args.error());
+    auto r = c.send(peer_, kChatHandle, std::move(*args));
+    if (!r) return fail(r.error());
+    if (r->delivered) return {};
+    std::string reason(to_string(r->reason));
+    if (g_.json) {
+      print_json(io_, {{"kind", "dropped"}, {"reason", reason}, {"message", r->message}, {"text", text}});
+    } else {
+      std::string why = r->reason == Errc::peer_offline ? peer_ + " is offline"
+                        : r->reason == Errc::busy        ? "the connection to " + peer_ + " is busy"
+                                                         : "the line is too large";
+      io_.err << "(not delivered: " << why << ")\n" << std::flush;
+    }
+    return {};
+  }
+
+  Status fail(const Error& e) {
+    exit_ = report(g_, io_, e);
+    return e;
+  }
+
+  Status show(Client& c, const Incoming& in) {
+    if (const auto* call = std::get_if<IncomingCall>(&in)) {
+      show_line(call->call.peer, call->call.peer_name, call->call.args);
+      return c.answer(call->msgid, reply(Bytes{0xc0}));
+    }
+    if (const auto* s = std::get_if<control::HandleSend>(&in)) {
+      show_line(s->peer, s->peer_name, s->args);
+      return {};
+    }
+    const auto& e = std::get<control::PeerEvent>(in);
+    if (!names(peer_, e.id, e.name)) return {};
+    if (e.kind != control::PeerEventKind::up && e.kind != control::PeerEventKind::down) return {};
+    if (g_.json) {
+      print_json(io_, {{"kind", std::string(control::to_string(e.kind))},
+                       {"id", peer_id_text(e.id)},
+                       {"name", name_json(e.name)}});
+    } else {
+      std::string who = e.name.value_or(short_peer_id(e.id));
+      io_.out << "* " << who << (e.kind == control::PeerEventKind::up ? " is online" : " went offline")
+              << '\n'
+              << std::flush;
+    }
+    return {};
+  }
+
+  void show_line(const PublicKey& from, const std::optional<std::string>& name, const Bytes& args) {
+    auto j = msgpack_to_json(args);
+    std::string text = !j ? "(unreadable message)" : j->is_string() ? j->get<std::string>() : dump_json(*j);
+    if (g_.json) {
+      print_json(io_, {{"kind", "message"},
+                       {"from", peer_id_text(from)},
+                       {"from_name", name_json(name)},
+                       {"text", text}});
+    } else {
+      io_.out << name.value_or(short_peer_id(from)) << ": " << text << '\n' << std::flush;
+    }
+  }
+
+  std::string peer_;
+  const Globals& g_;
+  Io& io_;
+  std::string line_;
+  int exit_ = kExitError;
+};
+
+}  // namespace
+
+Handler define_chat(CLI::App& sub) {
+  auto peer = std::make_shared<std::string>();
+  sub.add_option("PEER", *peer, "Peer id, unique prefix or alias")->required();
+  return [peer](const Globals& g, Io& io) {
+    auto client = open_client(g);
+    if (!client) return report(g, io, client.error());
+    if (auto st = client->expose(kChatHandle, std::vector<std::string>{*peer}); !st)
+      return report(g, io, st.error());
+    using control::PeerEventKind;
+    if (auto st = client->subscribe(std::vector{PeerEventKind::up, PeerEventKind::down}); !st)
+      return report(g, io, st.error());
+    // On stderr even with --json: scripts wait for it before they send.
+    io.err << "chatting with " << *peer << ": type a line and press Enter to send; Ctrl-D ends\n"
+           << std::flush;
+    Chat chat(*peer, g, io);
+    return chat.run(*client);
+  };
+}
+
+}  // namespace peernet::ctl

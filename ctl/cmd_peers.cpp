@@ -1,0 +1,80 @@
+// peernetctl peers [--all]: every trusted peer and its connection state;
+// with --all also peers discovered on the network that are not trusted.
+//
+//   --json  [{"id": "<peer id>", "name": "laptop" | null,
+//             "state": "online" | "connecting" | "offline", "trusted": true,
+//             "addrs": ["host:port", …], "last_seen": <unix s> | null,
+//             "rtt_ms": <ms> | null, "since": <unix s> | null,
+//             "session": {"initiator": bool, "remote": "host:port"} | null}, …]
+//
+// The table shows the id's first group, which is enough to name the peer on
+// the command line (a unique prefix); --json has the full id.
+#include <memory>
+
+#include "cli.hpp"
+#include "proto/peer_id.hpp"
+#include "table.hpp"
+
+namespace peernet::ctl {
+namespace {
+
+nlohmann::ordered_json opt_json(const std::optional<double>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json peer_json(const control::PeerInfo& p) {
+  nlohmann::ordered_json session = nullptr;
+  if (p.session) session = {{"initiator", p.session->initiator}, {"remote", p.session->remote}};
+  return {{"id", peer_id_text(p.id)},
+          {"name", p.name ? nlohmann::ordered_json(*p.name) : nlohmann::ordered_json(nullptr)},
+          {"state", std::string(control::to_string(p.state))},
+          {"trusted", p.trusted},
+          {"addrs", p.addrs},
+          {"last_seen", opt_json(p.last_seen)},
+          {"rtt_ms", opt_json(p.rtt_ms)},
+          {"since", opt_json(p.since)},
+          {"session", session}};
+}
+
+}  // namespace
+
+Handler define_peers(CLI::App& sub) {
+  auto all = std::make_shared<bool>(false);
+  sub.add_flag("-a,--all", *all, "Also list discovered peers that are not trusted");
+  return [all](const Globals& g, Io& io) {
+    auto client = open_client(g);
+    if (!client) return report(g, io, client.error());
+    auto peers = client->peers(*all);
+    if (!peers) return report(g, io, peers.error());
+    if (g.json) {
+      auto out = nlohmann::ordered_json::array();
+      for (const auto& p : *peers) out.push_back(peer_json(p));
+      print_json(io, out);
+      return 0;
+    }
+    if (peers->empty()) {
+      io.out << (*all ? "no peers known\n" : "no trusted peers; pair one with: peernetctl pair ID\n");
+      return 0;
+    }
+    std::vector<std::string> header{"NAME", "ID", "STATE", "SINCE", "RTT", "LAST SEEN", "ADDRESS"};
+    if (*all) header.insert(header.begin() + 2, "TRUSTED");
+    Table t(header);
+    for (const auto& p : *peers) {
+      std::string addr = p.session ? p.session->remote : (p.addrs.empty() ? "" : p.addrs.front());
+      std::string since = p.since ? format_ago(p.since) : "";
+      std::vector<std::string> row{p.name.value_or(""),
+                                   peer_id_text(p.id).substr(0, 7),
+                                   std::string(control::to_string(p.state)),
+                                   since,
+                                   format_ms(p.rtt_ms),
+                                   format_ago(p.last_seen),
+                                   addr};
+      if (*all) row.insert(row.begin() + 2, p.trusted ? "yes" : "no");
+      t.add(row);
+    }
+    t.print(io.out);
+    return 0;
+  };
+}
+
+}  // namespace peernet::ctl
