@@ -89,6 +89,11 @@ void Process::reset() {
 Result<Process> Process::spawn(uv_loop_t* loop, const SpawnOptions& options, ChildStdio& stdio,
                                ExitCallback on_exit) {
   const std::string what = "spawn " + options.file;
+  // Our own descriptors are close-on-exec already (libuv and every open()
+  // here ask for it); this catches any the daemon inherited from whoever
+  // started it, which a program run for a peer must not get either. One
+  // system call; on a kernel without it (before 5.11) they stay as they are.
+  (void)::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
   std::array<FdPair, 3> pairs;  // stdin, stdout, stderr: [0] reads, [1] writes
   for (FdPair& p : pairs)
     if (int rc = uv_pipe(p.fds, 0, 0); rc != 0) return error_from_uv(rc, what);

@@ -61,7 +61,8 @@ class Process {
   // Starts the program in a session and process group of its own
   // (UV_PROCESS_DETACHED: setsid(2)), whose id is its pid, with stdin,
   // stdout and stderr on new pipes (real pipes, not sockets, so that
-  // /dev/stdin works) whose parent ends are stored in `stdio`. On success
+  // /dev/stdin works) whose parent ends are stored in `stdio`, and no
+  // other descriptor (all of ours become close-on-exec). On success
   // `on_exit` runs exactly once, after the child exited and was reaped. On
   // an error (libuv's, e.g. "spawn /x: no such file or directory
   // (ENOENT)") no process exists and `stdio` is untouched.

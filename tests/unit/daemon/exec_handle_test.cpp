@@ -114,6 +114,16 @@ printf '{"got":%s,"peer":"%s","name":"%s","handle":"%s","path":"%s","home":"%s",
   expect_all_reaped();
 }
 
+TEST_F(ExecTest, ProgramsInheritNoDescriptorButTheirStdio) {
+  // The daemon's sockets, pipes and files stay its own. (ls opens the
+  // directory it lists: that is the 3.)
+  pair({handle("fds", {"/bin/ls", "/proc/self/fd"})});
+  auto r = call_wait("fds");
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(*r, mp_str("0\n1\n2\n3"));
+  expect_all_reaped();
+}
+
 TEST_F(ExecTest, OutputThatIsNotJsonIsAString) {
   pair({handle("hello", {"/bin/echo", "hello world"}), handle("half", {"/bin/echo", "[1, 2"}),
         handle("echo.args", sh("read -r line; echo \"$line\"")), handle("silent", {"/bin/true"})});
