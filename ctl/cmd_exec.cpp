@@ -87,7 +87,8 @@ Handler define_exec(CLI::App& sub) {
     auto reply = msgpack_to_json(*result);
     if (!reply) return report(g, io, reply.error());
     if (!reply->is_object())
-      return report(g, io, make_error(Errc::protocol_error, "the peer's admin handle answered " + dump_json(*reply)));
+      return report(g, io,
+                    make_error(Errc::protocol_error, "the peer's admin handle answered " + dump_json(*reply)));
 
     if (g.json) {
       print_json(io, *reply);

@@ -141,7 +141,7 @@ AdminHandle::AdminHandle(uv_loop_t* loop, Logger& log, ExecHandle::NameOf name_o
 void AdminHandle::configure(const Config::Admin& admin, uint64_t max_envelope, std::vector<PublicKey> allow) {
   admin_ = admin;
   max_output_ = std::min(admin.max_output, max_envelope > 2 * kReplyOverhead ? max_envelope - kReplyOverhead
-                                                                             : kReplyOverhead);
+                                                                             : max_envelope / 4);
   std::sort(allow.begin(), allow.end());
   allow_ = std::move(allow);
 }

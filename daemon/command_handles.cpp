@@ -51,9 +51,10 @@ std::vector<PublicKey> CommandHandles::resolve(const std::vector<std::string>& a
 }
 
 void CommandHandles::apply(const Config& config) {
-  const TrustStore& trust = trust_;
-  auto name_of = [&trust](const PublicKey& key) {
-    const TrustedPeer* tp = trust.find(key);
+  // The trust list object lives as long as the daemon; its contents change.
+  const TrustStore* trust = &trust_;
+  auto name_of = [trust](const PublicKey& key) {
+    const TrustedPeer* tp = trust->find(key);
     return tp ? tp->name : std::string();
   };
 

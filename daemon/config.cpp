@@ -317,7 +317,9 @@ const HandleKeySpec kHandleSchema[] = {
        return n.is_array() ? std::string() : expected("an array: [\"/absolute/program\", \"arg\", ...]", n);
      }},
     {"allow",
-     [](const toml::node& n, CommandHandleConfig&) { return n.is_array() ? std::string() : expected("an array", n); }},
+     [](const toml::node& n, CommandHandleConfig&) {
+       return n.is_array() ? std::string() : expected("an array", n);
+     }},
     {"timeout",
      [](const toml::node& n, CommandHandleConfig& h) { return get_duration(n, h.timeout, 0.1, kDay); }},
     {"max_output",
@@ -443,7 +445,8 @@ Result<CommandHandleConfig> apply_handle(std::string_view source, const toml::ta
         }
       return key_error(position(source, key.source()), full, msg);
     }
-    if (auto why = spec->apply(node, h); !why.empty()) return key_error(position(source, node.source()), full, why);
+    if (auto why = spec->apply(node, h); !why.empty())
+      return key_error(position(source, node.source()), full, why);
     if (key.str() == "command") {
       for (const auto& item : *node.as_array()) {
         auto s = item.as_string();

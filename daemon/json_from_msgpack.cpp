@@ -194,7 +194,8 @@ Result<std::string> json_from_msgpack(ByteView data) {
   if (data.empty()) data = kNil;
   auto size = check_object(data);
   if (!size || *size != data.size())
-    return make_error(Errc::bad_request, "not one msgpack object" + (size ? std::string() : ": " + size.error().message));
+    return make_error(Errc::bad_request,
+                      "not one msgpack object" + (size ? std::string() : ": " + size.error().message));
   try {
     msgpack::object_handle h = msgpack::unpack(reinterpret_cast<const char*>(data.data()), data.size());
     return to_json(h.get()).dump(-1, ' ', false, json::error_handler_t::replace);

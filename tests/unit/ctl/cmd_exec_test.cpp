@@ -36,7 +36,8 @@ Outcome run(std::vector<const char*> args, int in_fd = -1) {
 
 // Answers hello, then expects one call of the admin handle, hands its
 // params to `check` and answers with `answer`.
-FakeDaemon::Script admin_call(std::function<void(const CallParams&)> check, std::function<RpcMessage(uint32_t)> answer) {
+FakeDaemon::Script admin_call(std::function<void(const CallParams&)> check,
+                              std::function<RpcMessage(uint32_t)> answer) {
   return [=](FakeConnection& c) {
     auto hello = c.expect_request("hello");
     PublicKey self;
@@ -84,7 +85,8 @@ TEST(Exec, StdinAndJsonOutput) {
   ASSERT_EQ(::pipe(p), 0);
   ASSERT_EQ(::write(p[1], "some input", 10), 10);
   ::close(p[1]);
-  Outcome r = run({"exec", "pi", "--json", "--stdin", "-t", "5", "--socket", d.path().c_str(), "--", "cat"}, p[0]);
+  Outcome r =
+      run({"exec", "pi", "--json", "--stdin", "-t", "5", "--socket", d.path().c_str(), "--", "cat"}, p[0]);
   ::close(p[0]);
   d.join();
   EXPECT_EQ(r.code, 0);

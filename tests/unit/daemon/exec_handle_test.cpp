@@ -220,7 +220,8 @@ TEST_F(ExecTest, OutputBeyondTheBoundKillsTheProgram) {
 
 TEST_F(ExecTest, FailuresCarryTheExitCodeAndStderr) {
   pair({handle("broken", sh("echo 'it broke' >&2; echo 'not this'; exit 3")),
-        handle("noisy", sh("i=0; while [ $i -lt 200 ]; do echo 'xxxxxxxxxxxxxxxxxxxx' >&2; i=$((i+1)); done; exit 1")),
+        handle("noisy",
+               sh("i=0; while [ $i -lt 200 ]; do echo 'xxxxxxxxxxxxxxxxxxxx' >&2; i=$((i+1)); done; exit 1")),
         handle("shot", sh("kill -USR1 $$")), handle("gone", {"/nonexistent/program"})});
   auto broken = call_wait("broken");
   ASSERT_FALSE(broken.ok());
