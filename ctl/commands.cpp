@@ -15,6 +15,7 @@ Handler define_send(CLI::App& sub);     // cmd_call.cpp
 Handler define_listen(CLI::App& sub);   // cmd_listen.cpp
 Handler define_chat(CLI::App& sub);     // cmd_chat.cpp
 Handler define_connect(CLI::App& sub);  // cmd_connect.cpp
+Handler define_exec(CLI::App& sub);     // cmd_exec.cpp
 
 namespace {
 
@@ -30,6 +31,7 @@ constexpr Command kCommands[] = {
     {"listen", "", "Expose a handle; print each message or run a command for it", define_listen},
     {"chat", "", "Chat with a peer, line by line", define_chat},
     {"connect", "", "Dial HOST:PORT now", define_connect},
+    {"exec", "", "Run a command on a peer that granted us admin access", define_exec},
 };
 
 }  // namespace

@@ -13,6 +13,9 @@
 #include <cmath>
 #include <toml++/toml.h>
 
+#include "proto/envelope.hpp"
+#include "proto/peer_id.hpp"
+#include "trust_store.hpp"
 #include "units.hpp"
 
 namespace peernet {
@@ -187,6 +190,49 @@ std::string check_listen_entry(const toml::node& item, std::vector<Endpoint>& ou
   return "";
 }
 
+// Peer ids are 56 base32 characters once dashes and spaces are dropped; an
+// entry of about that length made of letters and digits is read as an id,
+// so that a typo in one is an error here rather than an alias that never
+// matches (and so grants nothing, silently).
+bool looks_like_peer_id(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) {
+    if (c == '-' || c == ' ') continue;
+    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+    ++n;
+  }
+  return n >= 52 && n <= 60;
+}
+
+// One entry of an allow list: a full peer id (kept in its canonical text)
+// or an alias, which the daemon resolves against the trust list later.
+std::string check_allow_entry(const toml::node& item, std::vector<std::string>& out) {
+  auto s = item.as_string();
+  if (!s) return expected("a string (a peer id or an alias)", item);
+  const std::string& text = s->get();
+  std::string entry;
+  if (looks_like_peer_id(text)) {
+    auto key = parse_peer_id(text);
+    if (!key) return "peer id " + quote(text) + ": " + key.error().message;
+    entry = peer_id_text(*key);
+  } else if (is_valid_alias(text)) {
+    entry = text;
+  } else {
+    return quote(text) + " is neither a peer id nor an alias";
+  }
+  if (std::find(out.begin(), out.end(), entry) != out.end()) return quote(text) + " is listed twice";
+  out.push_back(std::move(entry));
+  return "";
+}
+
+std::string check_handle_name(std::string_view name) {
+  if (!valid_handle_name(name))
+    return "invalid handle name " + quote(name) + ": 1-128 characters of [A-Za-z0-9_.:/-] expected";
+  // The daemon's own handles (the admin handle) live under this prefix.
+  if (name.substr(0, 8) == "peernet.") return "names starting with \"peernet.\" are reserved";
+  return "";
+}
+
 constexpr double kMinute = 60, kHour = 3600, kDay = 86400;
 
 const KeySpec kSchema[] = {
@@ -238,6 +284,48 @@ const KeySpec kSchema[] = {
      [](const toml::node& n, Config& c) { return get_group(n, c.control.socket_group); }},
     {"control", "admin_group",
      [](const toml::node& n, Config& c) { return get_group(n, c.control.admin_group); }},
+
+    // Entries are checked one by one in apply_table, like network.listen.
+    {"admin", "allow",
+     [](const toml::node& n, Config&) { return n.is_array() ? std::string() : expected("an array", n); }},
+    {"admin", "timeout",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.admin.timeout, 0.1, kDay); }},
+    {"admin", "max_output",
+     [](const toml::node& n, Config& c) { return get_size(n, c.admin.max_output, 1, 64 << 20); }},
+    {"admin", "max_concurrent",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.admin.max_concurrent, 1, 1024); }},
+};
+
+// The keys of one [[handle]] entry.
+struct HandleKeySpec {
+  std::string_view key;
+  std::string (*apply)(const toml::node&, CommandHandleConfig&);
+};
+
+const HandleKeySpec kHandleSchema[] = {
+    {"name",
+     [](const toml::node& n, CommandHandleConfig& h) {
+       auto s = n.as_string();
+       if (!s) return expected("a string", n);
+       if (auto why = check_handle_name(s->get()); !why.empty()) return why;
+       h.name = s->get();
+       return std::string();
+     }},
+    // The entries of these two are checked one by one in apply_handle.
+    {"command",
+     [](const toml::node& n, CommandHandleConfig&) {
+       return n.is_array() ? std::string() : expected("an array: [\"/absolute/program\", \"arg\", ...]", n);
+     }},
+    {"allow",
+     [](const toml::node& n, CommandHandleConfig&) {
+       return n.is_array() ? std::string() : expected("an array", n);
+     }},
+    {"timeout",
+     [](const toml::node& n, CommandHandleConfig& h) { return get_duration(n, h.timeout, 0.1, kDay); }},
+    {"max_output",
+     [](const toml::node& n, CommandHandleConfig& h) { return get_size(n, h.max_output, 1, 64 << 20); }},
+    {"max_concurrent",
+     [](const toml::node& n, CommandHandleConfig& h) { return get_integer(n, h.max_concurrent, 1, 1024); }},
 };
 
 // A rule that relates keys; `key` is blamed, `other` is where to point when
@@ -327,6 +415,74 @@ Status apply_table(std::string_view source, std::string_view table_name, const t
           return key_error(position(source, item.source()), full, why);
       config.network.listen = std::move(listen);
     }
+    if (full == "admin.allow") {
+      std::vector<std::string> allow;
+      for (const auto& item : *node.as_array())
+        if (auto why = check_allow_entry(item, allow); !why.empty())
+          return key_error(position(source, item.source()), full, why);
+      config.admin.allow = std::move(allow);
+      config.admin.where = position(source, node.source());
+    }
+  }
+  return {};
+}
+
+// One [[handle]] table.
+Result<CommandHandleConfig> apply_handle(std::string_view source, const toml::table& table) {
+  CommandHandleConfig h;
+  h.where = position(source, table.source());
+  for (const auto& [key, node] : table) {
+    std::string full = "handle." + std::string(key.str());
+    const HandleKeySpec* spec = nullptr;
+    for (const auto& s : kHandleSchema)
+      if (s.key == key.str()) spec = &s;
+    if (spec == nullptr) {
+      std::string msg = "unknown key";
+      for (const auto& s : kHandleSchema)
+        if (edit_distance(s.key, key.str()) <= 2) {
+          msg += " (did you mean \"" + std::string(s.key) + "\"?)";
+          break;
+        }
+      return key_error(position(source, key.source()), full, msg);
+    }
+    if (auto why = spec->apply(node, h); !why.empty())
+      return key_error(position(source, node.source()), full, why);
+    if (key.str() == "command") {
+      for (const auto& item : *node.as_array()) {
+        auto s = item.as_string();
+        std::string why;
+        if (!s)
+          why = expected("a string", item);
+        else if (h.command.empty() && !(why = check_path(s->get())).empty())
+          why = "the program " + why + " (no shell runs it and PATH is not searched)";
+        else if (s->get().find('\0') != std::string::npos)
+          why = "must not contain NUL";
+        if (!why.empty()) return key_error(position(source, item.source()), full, why);
+        h.command.push_back(s->get());
+      }
+      if (h.command.empty()) return key_error(position(source, node.source()), full, "names no program");
+    } else if (key.str() == "allow") {
+      for (const auto& item : *node.as_array())
+        if (auto why = check_allow_entry(item, h.allow); !why.empty())
+          return key_error(position(source, item.source()), full, why);
+    }
+  }
+  if (h.name.empty()) return key_error(h.where, "handle.name", "missing: every [[handle]] needs a name");
+  if (h.command.empty()) return key_error(h.where, "handle.command", "missing: every [[handle]] needs a command");
+  return h;
+}
+
+Status apply_handles(std::string_view source, const toml::node& node, Config& config) {
+  auto array = node.as_array();
+  if (array == nullptr || !array->is_array_of_tables())
+    return key_error(position(source, node.source()), "handle", "expected an array of tables ([[handle]])");
+  for (const auto& item : *array) {
+    PEERNET_TRY(auto h, apply_handle(source, *item.as_table()));
+    for (const auto& other : config.handles)
+      if (other.name == h.name)
+        return key_error(h.where, "handle.name",
+                         "handle " + quote(h.name) + " is defined twice (also at " + other.where + ")");
+    config.handles.push_back(std::move(h));
   }
   return {};
 }
@@ -349,6 +505,7 @@ Config default_config(const DefaultPaths& paths) {
 std::vector<std::string> config_keys() {
   std::vector<std::string> keys;
   for (const auto& s : kSchema) keys.push_back(std::string(s.table) + "." + std::string(s.key));
+  for (const auto& s : kHandleSchema) keys.push_back("handle." + std::string(s.key));
   return keys;
 }
 
@@ -363,11 +520,16 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
 
   Config config = base;
   for (const auto& [key, node] : root) {
+    if (key.str() == "handle") {
+      config.handles.clear();  // the file's entries replace the base's
+      PEERNET_TRY_VOID(apply_handles(source_name, node, config));
+      continue;
+    }
     bool known = std::any_of(std::begin(kSchema), std::end(kSchema),
                              [&](const KeySpec& s) { return s.table == key.str(); });
     if (!known)
       return key_error(position(source_name, key.source()), key.str(),
-                       "unknown table (expected daemon, network, session or control)");
+                       "unknown table (expected daemon, network, session, control, admin or [[handle]])");
     auto table = node.as_table();
     if (table == nullptr)
       return key_error(position(source_name, node.source()), key.str(), expected("a table", node));
@@ -434,6 +596,12 @@ Status validate_config(const Config& c) {
   }
   for (const auto& rule : kCrossRules)
     if (auto why = rule.check(c); !why.empty()) return fail(rule.key, why);
+  for (const auto& h : c.handles) {
+    if (auto why = check_handle_name(h.name); !why.empty()) return fail("handle.name", why);
+    if (h.command.empty()) return fail("handle.command", "handle " + quote(h.name) + " names no program");
+    if (auto why = check_path(h.command[0]); !why.empty())
+      return fail("handle.command", "handle " + quote(h.name) + ": the program " + why);
+  }
   return {};
 }
 

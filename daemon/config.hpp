@@ -24,6 +24,27 @@ namespace peernet {
 
 inline constexpr uint16_t kDefaultPort = 7469;
 
+// A [[handle]] entry: a handle backed by a program (design §8,
+// command_handles.hpp). `allow` holds peer ids and trusted aliases as
+// written; they are resolved against the trust list when the handles are
+// registered. `where` ("FILE:LINE:COL" of the entry) is for messages only
+// and takes no part in comparisons.
+struct CommandHandleConfig {
+  std::string name;                  // a handle name, not starting with "peernet."
+  std::vector<std::string> command;  // absolute program path, then fixed args
+  std::vector<std::string> allow;    // empty: reachable by nobody
+  double timeout = 10;
+  uint64_t max_output = 64 << 10;  // stdout bytes
+  uint32_t max_concurrent = 4;
+  std::string where;
+
+  friend bool operator==(const CommandHandleConfig& a, const CommandHandleConfig& b) {
+    return a.name == b.name && a.command == b.command && a.allow == b.allow &&
+           a.timeout == b.timeout && a.max_output == b.max_output &&
+           a.max_concurrent == b.max_concurrent;
+  }
+};
+
 struct Config {
   struct Daemon {
     std::string state_dir;  // absolute; default by mode (paths.hpp)
@@ -60,6 +81,22 @@ struct Config {
     friend bool operator==(const Control&, const Control&) = default;
   } control;
 
+  // Granted admin access: the peers that may run any command as the
+  // daemon's user through the admin handle (command_handles.hpp).
+  struct Admin {
+    std::vector<std::string> allow;  // peer ids or aliases; empty: off
+    double timeout = 60;
+    uint64_t max_output = 1 << 20;  // stdout and stderr together
+    uint32_t max_concurrent = 4;
+    std::string where;  // position of admin.allow, for messages only
+    friend bool operator==(const Admin& a, const Admin& b) {
+      return a.allow == b.allow && a.timeout == b.timeout && a.max_output == b.max_output &&
+             a.max_concurrent == b.max_concurrent;
+    }
+  } admin;
+
+  std::vector<CommandHandleConfig> handles;  // in file order, names unique
+
   friend bool operator==(const Config&, const Config&) = default;
 };
 
@@ -80,8 +117,8 @@ Result<Config> load_config(const std::string& path, bool must_exist, const Confi
 // Errc::config_error naming the keys.
 Status validate_config(const Config& config);
 
-// "daemon.state_dir", "network.listen", ...: every key the parser accepts,
-// in file order.
+// "daemon.state_dir", "network.listen", ..., "handle.name", ...: every key
+// the parser accepts, in file order.
 std::vector<std::string> config_keys();
 
 }  // namespace peernet

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "command_handles.hpp"
 #include "dialer.hpp"
 #include "listener.hpp"
 #include "paths.hpp"
@@ -97,6 +98,9 @@ struct Daemon::Impl {
   KeyPair identity;
   TrustStore trust;
   Handles handles;
+  // After `handles`, which holds its handlers, and before `registry`, so
+  // that programs still running at destruction answer no session.
+  std::unique_ptr<CommandHandles> commands;  // [[handle]] entries and [admin]
   // Declared in this order so that destruction runs listener, dialer, then
   // registry: whatever holds callbacks into another goes first.
   std::shared_ptr<Registry> registry;  // shared: Responders hold weak references
@@ -187,6 +191,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, L
   log.info("trust list: " + std::to_string(impl->trust.size()) + " peer(s)");
 
   Impl* self = impl.get();
+  impl->commands = std::make_unique<CommandHandles>(loop, log, impl->handles, impl->trust);
   impl->registry = std::make_shared<Registry>(loop, log, impl->rng, impl->identity);
   impl->dialer = std::make_unique<Dialer>(loop, log, impl->rng, *impl->registry);
   impl->listener = std::make_unique<Listener>(
@@ -219,6 +224,7 @@ Status Daemon::start() {
   d.apply_settings();
   for (const TrustedPeer& tp : d.trust.peers()) d.registry->add_trusted(tp);
   for (const TrustedPeer& tp : d.trust.peers()) d.dialer->schedule(tp.key, true);
+  d.commands->apply(d.config);
   return {};
 }
 
@@ -264,6 +270,7 @@ Status Daemon::reload(Config config) {
   for (const TrustedPeer& tp : fresh->peers())
     if (d.trust.find(tp.key) == nullptr) ++added;
   d.trust = std::move(*fresh);
+  if (d.started) d.commands->apply(d.config);  // new grants and aliases
   if (d.started) {
     for (const PublicKey& key : removed) {
       d.dialer->forget(key);
@@ -322,6 +329,7 @@ Status Daemon::trust_add(TrustedPeer peer) {
   if (d.started && !d.stopping) {
     d.registry->add_trusted(*d.trust.find(peer.key));
     d.dialer->schedule(peer.key, true);
+    d.commands->apply(d.config);  // an alias may now name this key
   }
   return {};
 }
@@ -334,6 +342,7 @@ Status Daemon::trust_remove(const PublicKey& key) {
   d.log.info("no longer trusting " + peer_tag(key));
   d.dialer->forget(key);
   d.registry->remove(key);
+  if (d.started && !d.stopping) d.commands->apply(d.config);  // its alias names nobody now
   return {};
 }
 

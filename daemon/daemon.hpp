@@ -108,7 +108,9 @@ class Daemon {
   // passed runs once, when the stop completes.
   void stop(DoneCallback done = {});
 
-  // SIGHUP: re-reads the trust list from disk and applies `config`. Peers
+  // SIGHUP: re-reads the trust list from disk and applies `config`. The
+  // command handles and the admin grant are exposed again from it
+  // (command_handles.hpp): a revoked grant holds from the next call. Peers
   // no longer trusted lose their sessions at once (`untrusted_peer`) and
   // their pending calls fail; new peers are dialled; changed addresses are
   // used from the next dial; sessions of still-trusted peers are untouched.

@@ -43,17 +43,24 @@ void Responder::fail(std::string_view code, std::string_view message) {
   sink(std::move(e));
 }
 
+Error no_such_handle(std::string_view name) {
+  return make_error(Errc::no_such_handle, "no handle \"" + std::string(name) + "\"");
+}
+
 Status Handles::expose(std::string name, OwnerId owner, std::shared_ptr<Handler> handler,
-                       std::vector<PublicKey> allow) {
+                       std::vector<PublicKey> allow, Exclusion exclusion) {
   if (!valid_handle_name(name))
     return make_error(Errc::bad_request,
                       "invalid handle name: 1-128 characters of [A-Za-z0-9_.:/-] expected");
   if (!handler) return make_error(Errc::bad_request, "expose without a handler");
+  // An empty list admits every trusted peer, which a concealed handle never means to.
+  if (exclusion == Exclusion::conceal && allow.empty())
+    return make_error(Errc::bad_request, "a concealed handle needs an allow-list");
   if (entries_.count(name) != 0)
     return make_error(Errc::handle_taken, "handle \"" + name + "\" is already exposed");
   std::sort(allow.begin(), allow.end());
   allow.erase(std::unique(allow.begin(), allow.end()), allow.end());
-  entries_.emplace(std::move(name), Entry{owner, std::move(handler), std::move(allow)});
+  entries_.emplace(std::move(name), Entry{owner, std::move(handler), std::move(allow), exclusion});
   return {};
 }
 
@@ -74,12 +81,13 @@ size_t Handles::release_owner(OwnerId owner) {
 
 Result<std::shared_ptr<Handler>> Handles::route(std::string_view name, const PublicKey& from) const {
   auto it = entries_.find(std::string(name));
-  if (it == entries_.end())
-    return make_error(Errc::no_such_handle, "no handle \"" + std::string(name) + "\"");
+  if (it == entries_.end()) return no_such_handle(name);
   const auto& allow = it->second.allow;
-  if (!allow.empty() && !std::binary_search(allow.begin(), allow.end(), from))
+  if (!allow.empty() && !std::binary_search(allow.begin(), allow.end(), from)) {
+    if (it->second.exclusion == Exclusion::conceal) return no_such_handle(name);
     return make_error(Errc::forbidden,
                       "handle \"" + std::string(name) + "\" is not exposed to this peer");
+  }
   return it->second.handler;
 }
 

@@ -84,6 +84,16 @@ class Handler {
   virtual void on_send(IncomingSend send) = 0;
 };
 
+// What route() tells a peer that the allow-list excludes. `forbidden`
+// admits that the handle exists. `conceal` answers exactly as for a name
+// that is not exposed at all, code and message alike, so that probing
+// reveals nothing (the admin handle, command_handles.hpp).
+enum class Exclusion { forbidden, conceal };
+
+// What a peer gets for a handle that does not exist for it: the same
+// words for a missing name and a concealed one.
+Error no_such_handle(std::string_view name);
+
 struct HandleInfo {
   std::string name;
   OwnerId owner = 0;
@@ -93,10 +103,11 @@ struct HandleInfo {
 class Handles {
  public:
   // Errc::bad_request for a name that is not a valid handle name
-  // (guides/protocol.md §5), Errc::handle_taken when the name is exposed
-  // already (by anyone, this owner included).
+  // (guides/protocol.md §5) or a concealed handle without an allow-list,
+  // Errc::handle_taken when the name is exposed already (by anyone, this
+  // owner included).
   Status expose(std::string name, OwnerId owner, std::shared_ptr<Handler> handler,
-                std::vector<PublicKey> allow = {});
+                std::vector<PublicKey> allow = {}, Exclusion exclusion = Exclusion::forbidden);
   // Errc::no_such_handle when not exposed, Errc::forbidden when exposed by
   // another owner.
   Status unexpose(std::string_view name, OwnerId owner);
@@ -104,7 +115,8 @@ class Handles {
   size_t release_owner(OwnerId owner);
 
   // The handler `from` may reach under `name`: Errc::no_such_handle, or
-  // Errc::forbidden when the allow-list excludes `from`. The pointer is
+  // Errc::forbidden when the allow-list excludes `from` (no_such_handle
+  // when the handle is concealed). The pointer is
   // valid until the handle is removed; callers hold the shared_ptr across
   // the dispatch, since a handler may unexpose itself while running.
   Result<std::shared_ptr<Handler>> route(std::string_view name, const PublicKey& from) const;
@@ -117,6 +129,7 @@ class Handles {
     OwnerId owner;
     std::shared_ptr<Handler> handler;
     std::vector<PublicKey> allow;
+    Exclusion exclusion;
   };
   std::unordered_map<std::string, Entry> entries_;
 };

@@ -16,6 +16,7 @@
 
 #include "uv_handle.hpp"    // IWYU pragma: export
 #include "uv_pipe.hpp"      // IWYU pragma: export
+#include "uv_process.hpp"   // IWYU pragma: export
 #include "uv_resolver.hpp"  // IWYU pragma: export
 #include "uv_signal.hpp"    // IWYU pragma: export
 #include "uv_stream.hpp"    // IWYU pragma: export

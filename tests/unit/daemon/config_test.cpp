@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proto/peer_id.hpp"
 #include "units.hpp"
 
 namespace peernet {
@@ -66,6 +67,16 @@ TEST(Config, Defaults) {
   EXPECT_EQ(c.control.socket_mode, 0660u);
   EXPECT_EQ(c.control.socket_group, "");
   EXPECT_EQ(c.control.admin_group, "");
+  EXPECT_TRUE(c.admin.allow.empty());
+  EXPECT_EQ(c.admin.timeout, 60);
+  EXPECT_EQ(c.admin.max_output, 1u << 20);
+  EXPECT_EQ(c.admin.max_concurrent, 4u);
+  EXPECT_TRUE(c.handles.empty());
+  CommandHandleConfig h;
+  EXPECT_TRUE(h.allow.empty());
+  EXPECT_EQ(h.timeout, 10);
+  EXPECT_EQ(h.max_output, 64u << 10);
+  EXPECT_EQ(h.max_concurrent, 4u);
 
   Config sys = system_defaults();
   EXPECT_EQ(sys.daemon.state_dir, "/var/lib/peernet");
@@ -83,16 +94,21 @@ TEST(Config, ShippedFileParsesToTheDefaults) {
 
 // Uncommenting every "# key = value" line of the shipped file must name
 // every key the parser knows, and still give the defaults: the file and the
-// code cannot drift apart.
+// code cannot drift apart. The commented "# [[handle]]" example becomes one
+// command handle whose optional keys hold their defaults.
 TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
   std::istringstream in(read_file(kEtcConfig));
-  std::regex table_re(R"(^\[([a-z_]+)\]$)"), key_re(R"(^# ([a-z_]+) = (.*)$)");
+  std::regex table_re(R"(^\[([a-z_]+)\]$)"), key_re(R"(^# ([a-z_]+) = (.*)$)"),
+      array_re(R"(^# \[\[([a-z_]+)\]\]$)");
   std::string line, table, text;
   std::set<std::string> documented;
   while (std::getline(in, line)) {
     std::smatch m;
     if (std::regex_match(line, m, table_re)) {
       table = m[1];
+    } else if (std::regex_match(line, m, array_re)) {
+      table = m[1];
+      line = line.substr(2);
     } else if (std::regex_match(line, m, key_re)) {
       EXPECT_TRUE(documented.insert(table + "." + m[1].str()).second) << "twice: " << m[1];
       line = line.substr(2);
@@ -105,6 +121,16 @@ TEST(Config, ShippedFileDocumentsEveryKeyWithItsDefault) {
   Config base = system_defaults();
   auto c = parse_config(text, "uncommented", base);
   ASSERT_TRUE(c.ok()) << c.error().describe();
+  ASSERT_EQ(c->handles.size(), 1u);
+  CommandHandleConfig example = c->handles[0], defaults;
+  EXPECT_FALSE(example.name.empty());
+  ASSERT_FALSE(example.command.empty());
+  EXPECT_EQ(example.command[0].front(), '/');
+  EXPECT_EQ(example.allow, defaults.allow);
+  EXPECT_EQ(example.timeout, defaults.timeout);
+  EXPECT_EQ(example.max_output, defaults.max_output);
+  EXPECT_EQ(example.max_concurrent, defaults.max_concurrent);
+  c->handles.clear();
   EXPECT_EQ(*c, base);
 }
 
@@ -157,6 +183,114 @@ admin_group = "wheel"
   EXPECT_EQ(c.control.admin_group, "wheel");
 }
 
+PublicKey test_key(uint8_t fill) {
+  PublicKey k;
+  k.bytes.fill(fill);
+  return k;
+}
+
+TEST(Config, AdminAndCommandHandlesAreParsed) {
+  std::string id = peer_id_text(test_key(7));
+  std::string compact_lower = peer_id_compact(test_key(9));
+  for (char& ch : compact_lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  Config c = parse_ok(R"(
+[admin]
+allow = [")" + id + R"(", "phone"]
+timeout = "2m"
+max_output = "256KiB"
+max_concurrent = 1
+
+[[handle]]
+name = "sensors/read"
+command = ["/usr/bin/sensors", "-j", ""]
+allow = ["laptop", ")" + compact_lower + R"("]
+timeout = "1.5s"
+max_output = 100
+max_concurrent = 2
+
+[[handle]]
+name = "uptime"
+command = ["/usr/bin/uptime"]
+)",
+                      system_defaults());
+  EXPECT_EQ(c.admin.allow, (std::vector<std::string>{id, "phone"}));
+  EXPECT_EQ(c.admin.timeout, 120);
+  EXPECT_EQ(c.admin.max_output, 256u << 10);
+  EXPECT_EQ(c.admin.max_concurrent, 1u);
+  EXPECT_EQ(c.admin.where, "test.toml:3:9");
+  ASSERT_EQ(c.handles.size(), 2u);
+  const CommandHandleConfig& h = c.handles[0];
+  EXPECT_EQ(h.name, "sensors/read");
+  EXPECT_EQ(h.command, (std::vector<std::string>{"/usr/bin/sensors", "-j", ""}));
+  // Peer ids are kept in their canonical grouped form.
+  EXPECT_EQ(h.allow, (std::vector<std::string>{"laptop", peer_id_text(test_key(9))}));
+  EXPECT_EQ(h.timeout, 1.5);
+  EXPECT_EQ(h.max_output, 100u);
+  EXPECT_EQ(h.max_concurrent, 2u);
+  EXPECT_EQ(h.where, "test.toml:8:1");
+  EXPECT_EQ(c.handles[1].name, "uptime");
+  EXPECT_TRUE(c.handles[1].allow.empty());
+  EXPECT_EQ(c.handles[1].timeout, 10);
+  EXPECT_TRUE(validate_config(c).ok());
+  // Positions are for messages only.
+  Config moved = c;
+  moved.handles[0].where = "elsewhere:1:1";
+  moved.admin.where.clear();
+  EXPECT_EQ(moved, c);
+}
+
+TEST(Config, CommandHandleErrorsAreReported) {
+  EXPECT_EQ(parse_error("[[handle]]\ncommand = [\"/bin/true\"]\n"),
+            "test.toml:1:1: key \"handle.name\": missing: every [[handle]] needs a name");
+  EXPECT_EQ(parse_error("\n[[handle]]\nname = \"x\"\n"),
+            "test.toml:2:1: key \"handle.command\": missing: every [[handle]] needs a command");
+  EXPECT_EQ(parse_error("[[handle]]\nname = \"x\"\ncommand = [\"true\"]\n"),
+            "test.toml:3:12: key \"handle.command\": the program must be an absolute path (no shell "
+            "runs it and PATH is not searched)");
+  EXPECT_NE(parse_error("[[handle]]\nname = \"x\"\ncommand = []\n").find("names no program"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[[handle]]\nname = \"x\"\ncommand = \"/bin/true\"\n").find("expected an array"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[[handle]]\nname = \"x\"\ncommand = [\"/bin/echo\", 1]\n").find("expected a string"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[[handle]]\nname = \"a b\"\n").find("invalid handle name \"a b\""), std::string::npos);
+  EXPECT_NE(parse_error("[[handle]]\nname = \"peernet.admin.exec\"\n").find("reserved"), std::string::npos);
+  EXPECT_EQ(parse_error("[[handle]]\nname = \"x\"\ncommand = [\"/bin/true\"]\ntimout = 1\n"),
+            "test.toml:4:1: key \"handle.timout\": unknown key (did you mean \"timeout\"?)");
+  EXPECT_EQ(parse_error("[[handle]]\nname = \"x\"\ncommand = [\"/bin/true\"]\n"
+                        "[[handle]]\nname = \"x\"\ncommand = [\"/bin/false\"]\n"),
+            "test.toml:4:1: key \"handle.name\": handle \"x\" is defined twice (also at test.toml:1:1)");
+  EXPECT_EQ(parse_error("[handle]\nname = \"x\"\n"),
+            "test.toml:1:1: key \"handle\": expected an array of tables ([[handle]])");
+  EXPECT_NE(parse_error("[[handle]]\nname = \"x\"\ncommand = [\"/bin/true\"]\nmax_concurrent = 0\n")
+                .find("between 1 and 1024"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[[handle]]\nname = \"x\"\ncommand = [\"/bin/true\"]\ntimeout = \"2d\"\n")
+                .find("handle.timeout"),
+            std::string::npos);
+}
+
+TEST(Config, AllowEntriesAreIdsOrAliases) {
+  std::string id = peer_id_text(test_key(7));
+  std::string typo = id;
+  typo[3] = typo[3] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(parse_error("[admin]\nallow = [\"ok\", \"" + typo + "\"]\n").rfind(
+                "test.toml:2:16: key \"admin.allow\": peer id \"" + typo + "\": ", 0),
+            0u);
+  EXPECT_EQ(parse_error("[admin]\nallow = [\"no way\"]\n"),
+            "test.toml:2:10: key \"admin.allow\": \"no way\" is neither a peer id nor an alias");
+  EXPECT_NE(parse_error("[admin]\nallow = [\"" + id + "\", \"" + peer_id_compact(test_key(7)) + "\"]\n")
+                .find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[admin]\nallow = [1]\n").find("expected a string (a peer id or an alias)"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[admin]\nallow = \"phone\"\n").find("expected an array"), std::string::npos);
+  EXPECT_NE(parse_error("[[handle]]\nname = \"x\"\ncommand = [\"/bin/true\"]\nallow = [\"-x\"]\n")
+                .find("neither a peer id nor an alias"),
+            std::string::npos);
+  EXPECT_NE(parse_error("[admin]\nmax_output = 0\n").find("between 1B and 64MiB"), std::string::npos);
+}
+
 TEST(Config, EmptyListenListAcceptsNothing) {
   EXPECT_TRUE(parse_ok("[network]\nlisten = []\n").network.listen.empty());
 }
@@ -167,7 +301,8 @@ TEST(Config, UnknownKeyIsReportedWithItsPosition) {
   EXPECT_EQ(parse_error("[session]\n  frobnicate = 1\n"),
             "test.toml:2:3: key \"session.frobnicate\": unknown key");
   EXPECT_EQ(parse_error("\n[netwrk]\n"),
-            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session or control)");
+            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session, control, admin or "
+            "[[handle]])");
   EXPECT_EQ(parse_error("network = 1\n"), "test.toml:1:11: key \"network\": expected a table, got an integer");
 }
 
@@ -311,6 +446,11 @@ TEST(Config, ValidateAfterOverrides) {
   c = system_defaults();
   c.session.dead_after = 1;
   EXPECT_NE(validate_config(c).error().message.find("session.dead_after"), std::string::npos);
+  c = system_defaults();
+  c.handles.push_back(CommandHandleConfig{});
+  c.handles[0].name = "x";
+  c.handles[0].command = {"relative"};
+  EXPECT_NE(validate_config(c).error().message.find("handle.command"), std::string::npos);
 }
 
 }  // namespace

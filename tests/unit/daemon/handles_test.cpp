@@ -95,6 +95,22 @@ TEST(Handles, AllowListAdmitsOnlyItsPeers) {
   EXPECT_EQ(h.route("private", key(4)).error().code, Errc::forbidden);
 }
 
+TEST(Handles, ConcealedHandleLooksMissingToExcludedPeers) {
+  Handles h;
+  auto handler = std::make_shared<NullHandler>();
+  EXPECT_EQ(h.expose("hidden", 1, handler, {}, Exclusion::conceal).error().code, Errc::bad_request);
+  ASSERT_TRUE(h.expose("hidden", 1, handler, {key(1)}, Exclusion::conceal).ok());
+  EXPECT_TRUE(h.route("hidden", key(1)).ok());
+  auto excluded = h.route("hidden", key(2));
+  auto missing = h.route("hidde", key(2));
+  ASSERT_FALSE(excluded.ok());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(excluded.error().code, Errc::no_such_handle);
+  // Byte for byte what a missing name gets, but for the name itself.
+  EXPECT_EQ(excluded.error().message, "no handle \"hidden\"");
+  EXPECT_EQ(missing.error().message, "no handle \"hidde\"");
+}
+
 TEST(Handles, ReleaseOwnerRemovesOnlyItsHandles) {
   Handles h;
   auto handler = std::make_shared<NullHandler>();
