@@ -9,20 +9,11 @@
 set -euo pipefail
 
 peernetd=$(realpath "$1")
-tmp=$(mktemp -d /tmp/peernet-e2e-start.XXXXXX)
+here=$(dirname "$(realpath "$0")")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+e2e_init start  # HOME and XDG in $tmp: away from the invoking user's directories
 pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done; exit 1; }
-
-# Keep the daemon away from the invoking user's real directories.
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_STATE_HOME="$tmp/home/.local/state" \
-  XDG_RUNTIME_DIR="$tmp/run"
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 state="$tmp/state"
 config="$tmp/peernetd.toml"
 # Port 0: the kernel picks a free one, so parallel runs never collide.
@@ -38,6 +29,7 @@ start() {
   "$peernetd" --config "$config" --state-dir "$state" --socket "$tmp/run/ctl.sock" --foreground \
     >"$tmp/$1.out" 2>"$tmp/$1.err" &
   pid=$!
+  track "$pid"
 }
 
 # wait_for_id NAME: up to 10 s for the "peer id:" line; prints the id.
