@@ -1,5 +1,6 @@
 #include "ctl/socket_path.hpp"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,7 +26,7 @@ SocketPathInputs current_socket_path_inputs(std::optional<std::string> flag) {
   in.xdg_runtime_dir = env("XDG_RUNTIME_DIR");
   in.exists = [](const std::string& path) {
     struct stat st;
-    return ::stat(path.c_str(), &st) == 0;
+    return ::stat(path.c_str(), &st) == 0 || errno == EACCES;
   };
   return in;
 }
@@ -35,12 +36,15 @@ std::string resolve_socket_path(const SocketPathInputs& in) {
   if (in.flag && !in.flag->empty()) return *in.flag;
   if (in.env_socket && !in.env_socket->empty()) return *in.env_socket;
   std::string user = control::default_socket_path(false, in.euid, in.xdg_runtime_dir);
-  if (in.euid != 0) return user;
   std::string system = control::default_socket_path(true, in.euid, in.xdg_runtime_dir);
-  // Without either, name the system path: that is the daemon root most
-  // likely meant, and the error message will say it is missing.
-  if (in.exists && !in.exists(system) && in.exists(user)) return user;
-  return system;
+  // Root's first choice is the system daemon, anyone else's their own; the
+  // other is taken only when it is there and the first choice is not.
+  // Without either, the first choice is named, and the error says it is
+  // missing.
+  const std::string& first = in.euid == 0 ? system : user;
+  const std::string& second = in.euid == 0 ? user : system;
+  if (in.exists && !in.exists(first) && in.exists(second)) return second;
+  return first;
 }
 
 std::string resolve_socket_path(std::optional<std::string> flag) {

@@ -9,7 +9,8 @@
 // one).
 //
 // As root it runs in system mode (/etc, /var/lib, /run) unless --user asks
-// for the user-mode XDG paths, as `scripts/dev run` does.
+// for the user-mode XDG paths, as `scripts/dev run` does; --system asks for
+// system mode as any user, as the unit (User=peernet) does.
 #include <signal.h>
 #include <uv.h>
 
@@ -37,11 +38,13 @@ struct Options {
   std::string config, state_dir, socket, log_level;
   std::vector<std::string> listen;
   bool user = false;
+  bool system = false;
 };
 
 Result<DefaultPaths> paths_for(const Options& opt) {
   PathEnvironment env = current_path_environment();
   env.force_user_mode = opt.user;
+  env.force_system_mode = opt.system;
   return default_paths(env);
 }
 
@@ -144,10 +147,15 @@ int main(int argc, char** argv) {
   app.add_option("-l,--listen", opt.listen, "Listen on HOST:PORT instead of network.listen (repeatable)");
   app.add_option("--socket", opt.socket, "Control socket path");
   app.add_option("--log-level", opt.log_level, "error, warning, notice, info or debug");
-  app.add_flag("--user", opt.user,
-               "User mode even as root: default config, state and socket paths in the XDG "
-               "directories ($XDG_CONFIG_HOME, $XDG_STATE_HOME, $XDG_RUNTIME_DIR) instead of "
-               "/etc, /var/lib and /run");
+  auto* user = app.add_flag("--user", opt.user,
+                            "User mode even as root: default config, state and socket paths in the XDG "
+                            "directories ($XDG_CONFIG_HOME, $XDG_STATE_HOME, $XDG_RUNTIME_DIR) instead of "
+                            "/etc, /var/lib and /run");
+  app.add_flag("--system", opt.system,
+               "System mode as any user: default config, state and socket paths "
+               "/etc/peernet/peernetd.toml, /var/lib/peernet and /run/peernet/peernetd.sock "
+               "(the system service runs as the user peernet)")
+      ->excludes(user);
   bool foreground = true;  // The only mode there is.
   app.add_flag("-f,--foreground", foreground, "Accepted for compatibility: peernetd always runs in the foreground");
   app.set_version_flag("-V,--version", "peernetd " PEERNET_VERSION);

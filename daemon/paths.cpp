@@ -49,7 +49,9 @@ PathEnvironment current_path_environment() {
 
 Result<DefaultPaths> default_paths(const PathEnvironment& env) {
   DefaultPaths p;
-  if (env.euid == 0 && !env.force_user_mode) {
+  if (env.force_user_mode && env.force_system_mode)
+    return make_error(Errc::config_error, "user mode and system mode at once");
+  if (env.force_system_mode || (env.euid == 0 && !env.force_user_mode)) {
     p.system_mode = true;
     p.config_file = "/etc/peernet/peernetd.toml";
     p.state_dir = "/var/lib/peernet";

@@ -1,6 +1,6 @@
 // Where peernetd keeps its files when the command line and config do not say.
 //
-//   system mode (euid 0)  config  /etc/peernet/peernetd.toml
+//   system mode           config  /etc/peernet/peernetd.toml
 //                         state   /var/lib/peernet
 //                         socket  /run/peernet/peernetd.sock
 //   user mode             config  $XDG_CONFIG_HOME/peernet/peernetd.toml  (~/.config)
@@ -9,7 +9,9 @@
 //                                 (/tmp/peernet-<uid>/peernetd.sock without one;
 //                                 the rule clients share: proto/control_socket.hpp)
 //
-// Root gets system mode unless it asks for user mode (peernetd --user).
+// Root gets system mode unless it asks for user mode (peernetd --user);
+// anyone gets it with peernetd --system, as the system service does, which
+// runs as the unprivileged user "peernet".
 // The XDG variables count only when set to an absolute path (XDG Base
 // Directory spec: relative values are invalid and ignored).
 #pragma once
@@ -26,7 +28,8 @@ namespace peernet {
 // The inputs, so default_paths() is a pure function that tests can drive.
 struct PathEnvironment {
   uid_t euid = 0;
-  bool force_user_mode = false;  // user-mode paths even for euid 0 (peernetd --user)
+  bool force_user_mode = false;    // user-mode paths even for euid 0 (peernetd --user)
+  bool force_system_mode = false;  // system-mode paths for any euid (peernetd --system)
   std::optional<std::string> home;  // $HOME, else the passwd entry's directory
   std::optional<std::string> xdg_config_home;
   std::optional<std::string> xdg_state_home;

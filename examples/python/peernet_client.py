@@ -37,16 +37,36 @@ class PeernetError(Exception):
         self.message = message
 
 
+SYSTEM_SOCKET = "/run/peernet/peernetd.sock"
+
+
+def _exists(path):
+    # A socket in a directory we may not search (/run/peernet is 0710)
+    # counts: connecting then says "permission denied", not "not running".
+    try:
+        os.stat(path)
+        return True
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+
+
 def default_socket_path():
-    """$PEERNET_SOCKET, else where peernetd puts its socket for this user."""
+    """$PEERNET_SOCKET, else peernetd's default socket, chosen as peernetctl does:
+    root's first choice is the system daemon, anyone else's their own
+    user-mode daemon; the other is taken when only it exists."""
     if os.environ.get("PEERNET_SOCKET"):
         return os.environ["PEERNET_SOCKET"]
-    if os.geteuid() == 0:
-        return "/run/peernet/peernetd.sock"
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
     if runtime.startswith("/"):
-        return runtime + "/peernet/peernetd.sock"
-    return f"/tmp/peernet-{os.geteuid()}/peernetd.sock"
+        user = runtime + "/peernet/peernetd.sock"
+    else:
+        user = f"/tmp/peernet-{os.geteuid()}/peernetd.sock"
+    first, second = (SYSTEM_SOCKET, user) if os.geteuid() == 0 else (user, SYSTEM_SOCKET)
+    if not _exists(first) and _exists(second):
+        return second
+    return first
 
 
 class Client:

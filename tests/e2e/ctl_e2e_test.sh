@@ -23,7 +23,8 @@
 #   ctl_e2e_test.sh PATH/TO/peernetd PATH/TO/peernetctl PATH/TO/examples/python
 #
 # Everything lives in one temporary directory (removed on exit); only
-# processes this script starts are signalled, by PID. Every wait is bounded.
+# processes this script starts are signalled, by PID. Every wait is bounded
+# (tests/e2e/lib.sh).
 # Without root (setpriv needs it) everything but the non-admin part runs,
 # and the script then exits 77 so the run is not reported as complete.
 set -euo pipefail
@@ -37,46 +38,13 @@ if ! "$py" -c 'import msgpack' 2>/dev/null; then
   exit 77
 fi
 
-tmp=$(mktemp -d /tmp/peernet-e2e-ctl.XXXXXX)
+here=$(dirname "$(realpath "$0")")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+e2e_init ctl  # $tmp; wait_for, expect, field, has, fail, ...
 # nobody must be able to reach b's socket directory inside (see below).
 chmod 755 "$tmp"
-bg_pids=()
-cleanup() {
-  exec 3>&- 2>/dev/null || true
-  for p in "${bg_pids[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$tmp"/*.out "$tmp"/*.err "$tmp"/*.log; do
-    [ -s "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }
-  done
-  exit 1
-}
-
-# wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.1 s.
-wait_for() {
-  local limit=$(( $1 * 10 )) what=$2
-  shift 2
-  for _ in $(seq "$limit"); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out after $((limit / 10)) s waiting for: $what"
-}
-
-# expect RC NAME COMMAND...: run COMMAND with stdout and stderr in
-# $tmp/NAME.out and NAME.err, and check its exit code.
-expect() {
-  local want=$1 name=$2 rc=0
-  shift 2
-  "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null || rc=$?
-  [ "$rc" -eq "$want" ] || fail "$name: exit code $rc, expected $want ($(head -c 300 "$tmp/$name.err"))"
-}
+e2e_before_cleanup() { exec 3>&- 2>/dev/null || true; }
 
 # Every line of FILE is one JSON document.
 json_lines_ok() {
@@ -94,16 +62,6 @@ expect_json() {
   json_lines_ok "$tmp/$2.out"
 }
 
-# field KEY... < JSON: the value at that path (strings bare, the rest as JSON).
-field() {
-  "$py" -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1:]:
-    v = v[int(k)] if isinstance(v, list) else v[k]
-print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))' "$@"
-}
-
 # start_bg NAME COMMAND...: run COMMAND in the background, output in
 # NAME.out/.err. The a and b shorthands are expanded here, so that the PID
 # is peernetctl's own and not a subshell's.
@@ -115,10 +73,9 @@ start_bg() {
     b) set -- "$peernetctl" --socket "$sock_b" "${@:2}" ;;
   esac
   "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null 3>&- &
-  bg_pids+=("$!")
+  track "$!"
   eval "pid_$name=$!"
 }
-alive() { kill -0 "$1" 2>/dev/null; }
 # stop_bg NAME: SIGTERM and reap.
 stop_bg() {
   local p
@@ -134,19 +91,11 @@ exits_with() {
   wait "$p" || rc=$?
   [ "$rc" -eq "$2" ] || fail "$1: exit code $rc, expected $2 ($(head -c 300 "$tmp/$1.err"))"
 }
-has() { grep -qF -- "$2" "$tmp/$1" 2>/dev/null; }
 listening() { has "$1.err" "listening on"; }
 
 # ---------------------------------------------------------------------------
 # Two daemons. The kernel picks two free loopback ports.
-read -r port_a port_b < <("$py" - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-PY
-)
+read -r port_a port_b < <(free_ports 2)
 printf '[network]\nlisten = ["127.0.0.1:%s"]\n' "$port_a" >"$tmp/a.toml"
 printf '[network]\nlisten = ["127.0.0.1:%s"]\n' "$port_b" >"$tmp/b.toml"
 # b's socket must be reachable by nobody for the non-admin checks: it lives
@@ -160,14 +109,14 @@ mkdir -m 755 "$tmp/pub"
 sock_a=$tmp/run-a/a.sock
 sock_b=$tmp/pub/b.sock
 
-start_daemon() {  # start_daemon NAME SOCKET
+start_peernetd() {  # start_peernetd NAME SOCKET
   "$peernetd" --config "$tmp/$1.toml" --state-dir "$tmp/state-$1" --socket "$2" \
     >"$tmp/$1.log" 2>"$tmp/$1-daemon.log" </dev/null 3>&- &
-  bg_pids+=("$!")
+  track "$!"
   eval "pid_d$1=$!"
 }
-start_daemon a "$sock_a"
-start_daemon b "$sock_b"
+start_peernetd a "$sock_a"
+start_peernetd b "$sock_b"
 wait_for 10 "a's control socket" grep -q '^control socket: ' "$tmp/a.log"
 wait_for 10 "b's control socket" grep -q '^control socket: ' "$tmp/b.log"
 
@@ -291,7 +240,7 @@ wait_for 10 "echo_service.py to print the send" has echo_py.out "ay: [1, 2]"
 mkfifo "$tmp/chat.in"
 exec 3<>"$tmp/chat.in"
 "$peernetctl" --socket "$sock_a" chat bee --json <"$tmp/chat.in" >"$tmp/chat_a.out" 2>"$tmp/chat_a.err" 3>&- &
-bg_pids+=("$!")
+track "$!"
 pid_chat_a=$!
 wait_for 10 "chat on a" has chat_a.err "chatting with bee"
 printf 'hello from b\n' | b chat ay >"$tmp/chat_b.out" 2>"$tmp/chat_b.err" || fail "chat on b failed"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # peernetd starts, prints its peer id, keeps its identity across restarts,
-# refuses bad configs and insecure key files, and exits 0 on SIGTERM.
+# refuses bad configs and insecure key files, and exits 0 on SIGTERM;
+# --system picks the system paths as any user.
 #
 #   daemon_start_test.sh PATH/TO/peernetd
 #
@@ -9,20 +10,11 @@
 set -euo pipefail
 
 peernetd=$(realpath "$1")
-tmp=$(mktemp -d /tmp/peernet-e2e-start.XXXXXX)
+here=$(dirname "$(realpath "$0")")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+e2e_init start  # HOME and XDG in $tmp: away from the invoking user's directories
 pid=
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done; exit 1; }
-
-# Keep the daemon away from the invoking user's real directories.
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_STATE_HOME="$tmp/home/.local/state" \
-  XDG_RUNTIME_DIR="$tmp/run"
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 state="$tmp/state"
 config="$tmp/peernetd.toml"
 # Port 0: the kernel picks a free one, so parallel runs never collide.
@@ -38,6 +30,7 @@ start() {
   "$peernetd" --config "$config" --state-dir "$state" --socket "$tmp/run/ctl.sock" --foreground \
     >"$tmp/$1.out" 2>"$tmp/$1.err" &
   pid=$!
+  track "$pid"
 }
 
 # wait_for_id NAME: up to 10 s for the "peer id:" line; prints the id.
@@ -112,5 +105,32 @@ rc=0
 wait "$pid" || rc=$?
 pid=
 [ "$rc" -eq 0 ] || fail "peernetd exited with $rc after SIGINT"
+
+# 7. --system: the system paths whoever runs it, not the XDG directories
+# exported above. Run unprivileged (as nobody when the test runs as root),
+# it cannot create them: it names /var/lib/peernet, or, given a state
+# directory, the control socket's /run/peernet. Without --system the same
+# user would pick $tmp/home/... and $tmp/run/....
+as_user=()
+sys_state="$tmp/sys-state"
+mkdir -m 700 "$sys_state"
+if [ "$(id -u)" -eq 0 ]; then
+  as_user=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups)
+  chmod 755 "$tmp"
+  chown nobody "$sys_state"
+fi
+rc=0
+"${as_user[@]}" "$peernetd" --system --config "$config" >"$tmp/system-state.out" 2>"$tmp/system-state.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "--system without the rights for /var/lib/peernet: exit code $rc, expected 1"
+grep -qF '"/var/lib/peernet"' "$tmp/system-state.err" || fail "--system did not pick /var/lib/peernet"
+rc=0
+"${as_user[@]}" "$peernetd" --system --config "$config" --state-dir "$sys_state" \
+  >"$tmp/system-socket.out" 2>"$tmp/system-socket.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "--system without the rights for /run/peernet: exit code $rc, expected 1"
+grep -qF '"/run/peernet' "$tmp/system-socket.err" || fail "--system did not pick /run/peernet/peernetd.sock"
+# Not both modes at once.
+rc=0
+"$peernetd" --system --user --config "$config" >/dev/null 2>"$tmp/both.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "--system --user: exit code $rc, expected 2"
 
 echo "ok"

@@ -62,7 +62,7 @@ bad=$(find "$dest" \( -perm /022 -o -perm /6000 \) -printf '%m %p\n')
 bad=$(find "$dest" -type d ! -perm 755 -printf '%m %p\n')
 [ -z "$bad" ] || fail "directories not 0755: $bad"
 
-# 4. The unit names the installed binary and config, with every
+# 4. The unit names the installed binary and config (in system mode), with every
 # placeholder filled in.
 unit="$dest$unit_path"
 ! grep -n '@[a-z_]*@' "$unit" || fail "unsubstituted placeholder in the unit"
@@ -71,12 +71,21 @@ exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 read -r -a argv <<<"$exec_start"
 [ "${argv[0]}" = "$sbindir/peernetd" ] || fail "ExecStart runs ${argv[0]}, not $sbindir/peernetd"
 [ -x "$dest${argv[0]}" ] || fail "ExecStart binary ${argv[0]} is not in the installed tree"
-config=
+# System mode (--system) names the state directory and the socket, which
+# the unit's StateDirectory= and RuntimeDirectory= create, and the config
+# /etc/peernet/peernetd.toml; --config only where the install put it
+# elsewhere.
+config=/etc/peernet/peernetd.toml system=
 for ((i = 1; i < ${#argv[@]}; i++)); do
-  [ "${argv[i]}" = --config ] && config=${argv[i + 1]}
+  case ${argv[i]} in
+    --system) system=1 ;;
+    --config) config=${argv[i + 1]} ;;
+    --state-dir | --socket | --user) fail "ExecStart names ${argv[i]}, which --system makes unnecessary" ;;
+  esac
 done
-[ "$config" = "$sysconfdir/peernet/peernetd.toml" ] || fail "ExecStart's --config is '$config'"
-[ -f "$dest$config" ] || fail "ExecStart's --config $config is not in the installed tree"
+[ -n "$system" ] || fail "ExecStart does not run peernetd --system"
+[ "$config" = "$sysconfdir/peernet/peernetd.toml" ] || fail "ExecStart's config is '$config'"
+[ -f "$dest$config" ] || fail "ExecStart's config $config is not in the installed tree"
 # The installed binary accepts the unit's options (--help stops after parsing).
 "$dest${argv[0]}" "${argv[@]:1}" --help >/dev/null || fail "the installed peernetd refuses the unit's options"
 

@@ -9,34 +9,18 @@
 #   no_key_in_logs_test.sh PATH/TO/peernetd
 #
 # Everything lives in one temporary directory (removed on exit); only
-# processes this script starts are signalled, by PID. Every wait is bounded.
+# processes this script starts are signalled, by PID. Every wait is bounded
+# (tests/e2e/lib.sh).
 set -euo pipefail
 
 peernetd=$(realpath "$1")
-tmp=$(mktemp -d /tmp/peernet-e2e-keys.XXXXXX)
+here=$(dirname "$(realpath "$0")")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+e2e_init keys
 pid_a= pid_b=
-cleanup() {
-  for p in $pid_a $pid_b; do
-    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_STATE_HOME="$tmp/home/.local/state" \
-  XDG_RUNTIME_DIR="$tmp/run"
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-
-read -r port_a port_b < <(/usr/bin/python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-PY
-)
+read -r port_a port_b < <(free_ports 2)
 for name in a b; do
   eval "port=\$port_$name"
   cat >"$tmp/$name.toml" <<TOML
@@ -53,16 +37,8 @@ done
 start() {  # start NAME: peernetd at debug level; output appended to $tmp/NAME.log
   "$peernetd" --config "$tmp/$1.toml" --state-dir "$tmp/state-$1" --socket "$tmp/run/$1.sock" \
     --log-level debug >>"$tmp/$1.log" 2>&1 &
+  track "$!"
   eval "pid_$1=$!"
-}
-wait_for() {  # wait_for TIMEOUT_S DESCRIPTION COMMAND...
-  local limit=$(( $1 * 10 )) what=$2
-  shift 2
-  for _ in $(seq "$limit"); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out after ${limit}00 ms waiting for: $what"
 }
 stop() {  # stop NAME: SIGTERM, exit status 0
   eval "local p=\$pid_$1"
@@ -72,8 +48,8 @@ stop() {  # stop NAME: SIGTERM, exit status 0
   eval "pid_$1="
   [ "$rc" -eq 0 ] || fail "peernetd ($1) exited with $rc after SIGTERM"
 }
+# (stdout and stderr share NAME.log here)
 id_of() { sed -n 's/^peer id: //p' "$tmp/$1.log" 2>/dev/null | head -n 1; }
-tag_of() { local c=${1//-/}; printf 'peer(%s…%s)' "${c:0:4}" "${c: -4}"; }
 has_id() { [ -n "$(id_of "$1")" ]; }
 up_count() { grep -cF -- "$2 up:" "$tmp/$1.log" || true; }
 connected() { [ "$(up_count a "$(tag_of "$(id_of b)")")" -ge 1 ] && [ "$(up_count b "$(tag_of "$(id_of a)")")" -ge 1 ]; }

@@ -8,86 +8,37 @@
 #   peers_reconnect_test.sh PATH/TO/peernetd
 #
 # Everything lives in one temporary directory (removed on exit); only
-# processes this script starts are signalled, by PID. Every wait is bounded.
+# processes this script starts are signalled, by PID. Every wait is bounded
+# (tests/e2e/lib.sh).
 set -euo pipefail
 
 peernetd=$(realpath "$1")
-tmp=$(mktemp -d /tmp/peernet-e2e-peers.XXXXXX)
-pid_a= pid_b=
-cleanup() {
-  for p in $pid_a $pid_b; do
-    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+here=$(dirname "$(realpath "$0")")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+e2e_init peers
 
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$tmp"/*.out "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done
-  exit 1
-}
+# Two free loopback ports (they must stay fixed across the restart, so
+# port 0 in the config will not do).
+read -r port_a port_b < <(free_ports 2)
 
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_STATE_HOME="$tmp/home/.local/state" \
-  XDG_RUNTIME_DIR="$tmp/run"
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
-
-# Two free loopback ports (the kernel picks them; they must stay fixed
-# across the restart, so port 0 in the config will not do).
-read -r port_a port_b < <(/usr/bin/python3 - <<'PY'
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-PY
-)
-
-# config NAME PORT: short intervals so that the test is quick.
-config() {
-  cat >"$tmp/$1.toml" <<TOML
-[daemon]
-log_level = "info"
-[network]
-listen = ["127.0.0.1:$2"]
-handshake_timeout = "2s"
+# Short intervals so that the test is quick.
+intervals='handshake_timeout = "2s"
 [session]
 ping_interval = "200ms"
 dead_after = "1s"
 reconnect_min = "100ms"
-reconnect_max = "500ms"
-TOML
-}
-config a "$port_a"
-config b "$port_b"
+reconnect_max = "500ms"'
+write_config a "$port_a" "$intervals"
+write_config b "$port_b" "$intervals"
 
-# start NAME: run peernetd NAME in the background; sets pid_NAME. Output
-# is appended, so a restarted daemon's lines follow the first run's.
-start() {
-  "$peernetd" --config "$tmp/$1.toml" --state-dir "$tmp/state-$1" --socket "$tmp/run/$1.sock" \
-    >>"$tmp/$1.out" 2>>"$tmp/$1.err" &
-  eval "pid_$1=$!"
-}
+# start NAME: peernetd NAME in the background (lib.sh); output is
+# appended, so a restarted daemon's lines follow the first run's.
+start() { start_daemon "$1"; }
 
-# wait_for TIMEOUT_S DESCRIPTION COMMAND...: poll every 0.1 s.
-wait_for() {
-  local limit=$(( $1 * 10 )) what=$2
-  shift 2
-  for _ in $(seq "$limit"); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out after ${limit}00 ms waiting for: $what"
-}
-
-alive() { kill -0 "$1" 2>/dev/null; }
 has_id() { grep -q '^peer id: ' "$tmp/$1.out" 2>/dev/null; }
-id_of() { sed -n 's/^peer id: //p' "$tmp/$1.out" | head -n 1; }
-# The log tag of a peer id: peer(ABCD…WXYZ).
-tag_of() { local c=${1//-/}; printf 'peer(%s…%s)' "${c:0:4}" "${c: -4}"; }
-count() { grep -cF -- "$2" "$tmp/$1.err" || true; }
-ups() { count "$1" "$2 up:"; }
-downs() { count "$1" "$2 down:"; }
+ups() { count "$1.err" "$2 up:"; }
+downs() { count "$1.err" "$2 down:"; }
 
 start a
 start b

@@ -7,45 +7,20 @@
 #   sd_notify_test.sh PATH/TO/peernetd
 #
 # Everything lives in one temporary directory (removed on exit); only
-# processes this script starts are signalled, by PID. Every wait is bounded.
+# processes this script starts are signalled, by PID. Every wait is bounded
+# (tests/e2e/lib.sh).
 set -euo pipefail
 
 peernetd=$(realpath "$1")
 here=$(dirname "$(realpath "$0")")
-tmp=$(mktemp -d /tmp/peernet-e2e-notify.XXXXXX)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+e2e_init notify
 pid= rx=
-cleanup() {
-  for p in $pid $rx; do
-    if kill -0 "$p" 2>/dev/null; then kill -KILL "$p" 2>/dev/null || true; fi
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$tmp"/*.log "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }; done
-  exit 1
-}
-
-export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_STATE_HOME="$tmp/home/.local/state" \
-  XDG_RUNTIME_DIR="$tmp/run"
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 cat >"$tmp/peernetd.toml" <<TOML
 [network]
 listen = ["127.0.0.1:0"]
 TOML
-
-# wait_for TIMEOUT_S DESCRIPTION COMMAND...: poll every 0.1 s.
-wait_for() {
-  local limit=$(( $1 * 10 )) what=$2
-  shift 2
-  for _ in $(seq "$limit"); do
-    if "$@"; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out after ${limit}00 ms waiting for: $what"
-}
 
 # run NAME [VAR=VALUE...]: the receiver on $tmp/NAME.sock writing
 # $tmp/NAME.log, then peernetd with NOTIFY_SOCKET and the extra variables.
@@ -54,16 +29,18 @@ run() {
   shift
   /usr/bin/python3 "$here/notify_listen.py" "$tmp/$name.sock" "$tmp/$name.log" 60 >"$tmp/$name.rx" &
   rx=$!
+  track "$rx"
   wait_for 10 "the notify socket of $name" grep -q bound "$tmp/$name.rx"
   env NOTIFY_SOCKET="$tmp/$name.sock" "$@" "$peernetd" --config "$tmp/peernetd.toml" \
     --state-dir "$tmp/state-$name" --socket "$tmp/run/$name.sock" >"$tmp/$name.out" 2>"$tmp/$name.err" &
   pid=$!
+  track "$pid"
 }
-# count NAME MESSAGE: how many datagrams equal MESSAGE.
-count() { grep -cxF "\"$2\"" "$tmp/$1.log" || true; }
+# datagrams NAME MESSAGE: how many datagrams equal MESSAGE.
+datagrams() { grep -cxF "\"$2\"" "$tmp/$1.log" || true; }
 # line_of NAME MESSAGE [NTH]: the line number of the NTH such datagram.
 line_of() { grep -nxF "\"$2\"" "$tmp/$1.log" | sed -n "${3:-1}p" | cut -d: -f1; }
-at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
+at_least() { [ "$(datagrams "$1" "$2")" -ge "$3" ]; }
 # stop NAME: SIGTERM, exit status 0. Then a last datagram of our own,
 # END: once it is logged, so is everything peernetd sent.
 stop() {
@@ -106,7 +83,7 @@ after=$(tail -n "+$stopping" "$tmp/watched.log" | tr '\n' ' ')
 run unwatched
 wait_for 10 "READY=1" at_least unwatched READY=1 1
 stop unwatched
-[ "$(count unwatched WATCHDOG=1)" -eq 0 ] || fail "watchdog pings without WATCHDOG_USEC"
-[ "$(count unwatched STOPPING=1)" -eq 1 ] || fail "no single STOPPING=1"
+[ "$(datagrams unwatched WATCHDOG=1)" -eq 0 ] || fail "watchdog pings without WATCHDOG_USEC"
+[ "$(datagrams unwatched STOPPING=1)" -eq 1 ] || fail "no single STOPPING=1"
 
 echo "ok"

@@ -197,6 +197,23 @@ TEST(SocketPath, RootFindsItsUserModeDaemonWhenThereIsNoSystemOne) {
   EXPECT_EQ(resolve_socket_path(in), "/run/peernet/peernetd.sock");  // both: the system daemon
 }
 
+// A member of the group "peernet" without a daemon of their own reaches
+// the system service.
+TEST(SocketPath, UserFindsTheSystemDaemonWhenTheyHaveNone) {
+  SocketPathInputs in;
+  in.euid = 1000;
+  in.xdg_runtime_dir = "/run/user/1000";
+  std::set<std::string> present;
+  in.exists = [&](const std::string& p) { return present.count(p) > 0; };
+  EXPECT_EQ(resolve_socket_path(in), "/run/user/1000/peernet/peernetd.sock");  // neither: their own
+  present.insert("/run/peernet/peernetd.sock");
+  EXPECT_EQ(resolve_socket_path(in), "/run/peernet/peernetd.sock");
+  present.insert("/run/user/1000/peernet/peernetd.sock");
+  EXPECT_EQ(resolve_socket_path(in), "/run/user/1000/peernet/peernetd.sock");  // both: their own
+  in.env_socket = "/srv/env.sock";
+  EXPECT_EQ(resolve_socket_path(in), "/srv/env.sock");
+}
+
 TEST(ExitCodes, FollowTheErrorCode) {
   EXPECT_EQ(exit_code(Errc::bad_request), 2);
   EXPECT_EQ(exit_code(Errc::bad_peer_id), 2);

@@ -24,6 +24,41 @@ TEST(DefaultPaths, SystemModeForRoot) {
   EXPECT_EQ(p->socket_path, "/run/peernet/peernetd.sock");
 }
 
+// peernetd --system: the unit runs as the unprivileged user "peernet",
+// whose own XDG directories must not count.
+TEST(DefaultPaths, SystemModeForAnyUserWhenForced) {
+  PathEnvironment env;
+  env.euid = 998;
+  env.home = "/var/lib/peernet-home";
+  env.xdg_config_home = "/cfg";
+  env.xdg_state_home = "/st";
+  env.xdg_runtime_dir = "/run/user/998";
+  env.force_system_mode = true;
+  auto p = default_paths(env);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(p->system_mode);
+  EXPECT_EQ(p->config_file, "/etc/peernet/peernetd.toml");
+  EXPECT_EQ(p->state_dir, "/var/lib/peernet");
+  EXPECT_EQ(p->socket_path, "/run/peernet/peernetd.sock");
+  // Without the flag the same user gets user mode.
+  env.force_system_mode = false;
+  p = default_paths(env);
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->system_mode);
+  EXPECT_EQ(p->socket_path, "/run/user/998/peernet/peernetd.sock");
+}
+
+TEST(DefaultPaths, UserAndSystemModeAtOnceIsAnError) {
+  PathEnvironment env;
+  env.euid = 0;
+  env.home = "/root";
+  env.force_user_mode = true;
+  env.force_system_mode = true;
+  auto p = default_paths(env);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code, Errc::config_error);
+}
+
 TEST(DefaultPaths, UserModeWithXdg) {
   PathEnvironment env;
   env.euid = 1000;
