@@ -10,11 +10,7 @@
 #    pn-<pid>-b  198.18.0.2 --+ br0      peernetd, mDNS
 #    pn-<pid>-c  198.18.0.3 --+          peernetd (mDNS off), dbus-daemon, avahi-daemon
 #
-# avahi-daemon needs a D-Bus system bus: c gets a private one (its own
-# dbus-daemon and config, its socket in the test's directory, named by
-# DBUS_SYSTEM_BUS_ADDRESS), and both daemons run in a mount namespace of
-# their own with a tmpfs over /run, so /run/dbus and /run/avahi-daemon are
-# theirs alone and nothing is left behind.
+# avahi-daemon runs with a private D-Bus system bus (lib.sh: avahi_start).
 #
 #   avahi_test.sh PEERNETD PEERNETCTL   (root; exits 77 otherwise)
 . "$(dirname "$0")/lib.sh"
@@ -35,63 +31,7 @@ id_b=$(id_of b)
 id_c=$(id_of c)
 wait_call a b 20
 
-# --- dbus-daemon and avahi-daemon on c.
-av=$pn_tmp/avahi-c
-mkdir -p "$av"
-cat >"$av/bus.conf" <<XML
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$av/bus.sock</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="root"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-XML
-cat >"$av/avahi-daemon.conf" <<CONF
-[server]
-host-name=avahi-c
-use-ipv4=yes
-use-ipv6=no
-allow-interfaces=eth0
-enable-dbus=yes
-disallow-other-stacks=no
-ratelimit-interval-usec=0
-[wide-area]
-enable-wide-area=no
-[publish]
-publish-addresses=yes
-publish-hinfo=no
-publish-workstation=no
-publish-aaaa-on-ipv4=no
-[reflector]
-enable-reflector=no
-CONF
-export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$av/bus.sock"
-pn_pidfiles+=("$av/dbus.pid")
-in_ns c unshare --mount --propagation private /bin/sh -c '
-  set -e
-  mount -t tmpfs -o mode=0755 pn-run /run
-  mkdir -p /run/dbus /run/avahi-daemon
-  dbus-daemon --config-file="$0/bus.conf" --nofork --nopidfile &
-  echo $! >"$0/dbus.pid"
-  i=0
-  while [ ! -S "$0/bus.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-  exec avahi-daemon --no-drop-root --no-chroot --no-rlimits --no-proc-title -f "$0/avahi-daemon.conf"
-' "$av" >"$pn_tmp/avahi.out" 2>"$pn_tmp/avahi.err" </dev/null &
-pn_pids+=("$!")
-pid_avahi=$!
-avahi_running() {
-  kill -0 "$pid_avahi" 2>/dev/null ||
-    skip "avahi-daemon could not run in the namespace: $(tail -n 5 "$pn_tmp/avahi.err" | tr '\n' ' ')"
-  grep -q 'Server startup complete' "$pn_tmp/avahi.err"
-}
-wait_for 15 "avahi-daemon on c to start" avahi_running
+avahi_start c
 
 # --- Avahi sees peernetd: a and b, each with its id in TXT and its address.
 t0=$(now)

@@ -306,3 +306,69 @@ hosts_up() {
     echo_start "$name"
   done
 }
+
+# avahi_start NAME: avahi-daemon on host NAME, limited to its eth0, with a
+# D-Bus system bus of its own: a private dbus-daemon (its own config, its
+# socket in the test's directory, named by DBUS_SYSTEM_BUS_ADDRESS, which
+# this exports for avahi-browse and avahi-publish-service). Both daemons run
+# in a mount namespace of their own with a tmpfs over /run, so /run/dbus and
+# /run/avahi-daemon are theirs alone and nothing is left behind. Skips (77)
+# when avahi-daemon cannot run there, saying why.
+avahi_start() {
+  local av=$pn_tmp/avahi-$1
+  mkdir -p "$av"
+  cat >"$av/bus.conf" <<XML
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$av/bus.sock</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="root"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+XML
+  cat >"$av/avahi-daemon.conf" <<CONF
+[server]
+host-name=avahi-$1
+use-ipv4=yes
+use-ipv6=no
+allow-interfaces=eth0
+enable-dbus=yes
+disallow-other-stacks=no
+[wide-area]
+enable-wide-area=no
+[publish]
+publish-addresses=yes
+publish-hinfo=no
+publish-workstation=no
+publish-aaaa-on-ipv4=no
+[reflector]
+enable-reflector=no
+CONF
+  export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$av/bus.sock"
+  pn_pidfiles+=("$av/dbus.pid")
+  in_ns "$1" unshare --mount --propagation private /bin/sh -c '
+    set -e
+    mount -t tmpfs -o mode=0755 pn-run /run
+    mkdir -p /run/dbus /run/avahi-daemon
+    dbus-daemon --config-file="$0/bus.conf" --nofork --nopidfile &
+    echo $! >"$0/dbus.pid"
+    i=0
+    while [ ! -S "$0/bus.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    exec avahi-daemon --no-drop-root --no-chroot --no-rlimits --no-proc-title -f "$0/avahi-daemon.conf"
+  ' "$av" >"$av/out" 2>"$av/err" </dev/null &
+  pn_pids+=("$!")
+  pid_avahi=$!
+  avahi_err=$av/err
+  wait_for 15 "avahi-daemon on $1 to start" avahi_running
+}
+avahi_running() {
+  kill -0 "$pid_avahi" 2>/dev/null ||
+    skip "avahi-daemon could not run in the namespace: $(tail -n 5 "$avahi_err" | tr '\n' ' ')"
+  grep -q 'Server startup complete' "$avahi_err"
+}
