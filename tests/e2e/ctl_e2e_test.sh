@@ -147,8 +147,8 @@ for s in socks:
 print(*(s.getsockname()[1] for s in socks))
 PY
 )
-printf '[network]\nlisten = ["127.0.0.1:%s"]\n' "$port_a" >"$tmp/a.toml"
-printf '[network]\nlisten = ["127.0.0.1:%s"]\n' "$port_b" >"$tmp/b.toml"
+printf '[network]\nlisten = ["127.0.0.1:%s"]\n[discovery]\nmdns = false\n' "$port_a" >"$tmp/a.toml"
+printf '[network]\nlisten = ["127.0.0.1:%s"]\n[discovery]\nmdns = false\n' "$port_b" >"$tmp/b.toml"
 # b's socket must be reachable by nobody for the non-admin checks: it lives
 # in a directory anyone may traverse (0755, not the daemon's private runtime
 # directory, which peernetd keeps 0700), and the socket itself is 0666. The

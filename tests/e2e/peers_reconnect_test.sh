@@ -51,6 +51,8 @@ log_level = "info"
 [network]
 listen = ["127.0.0.1:$2"]
 handshake_timeout = "2s"
+[discovery]
+mdns = false
 [session]
 ping_interval = "200ms"
 dead_after = "1s"

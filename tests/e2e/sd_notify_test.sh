@@ -34,6 +34,8 @@ mkdir -p "$HOME" "$XDG_RUNTIME_DIR"
 cat >"$tmp/peernetd.toml" <<TOML
 [network]
 listen = ["127.0.0.1:0"]
+[discovery]
+mdns = false
 TOML
 
 # wait_for TIMEOUT_S DESCRIPTION COMMAND...: poll every 0.1 s.
