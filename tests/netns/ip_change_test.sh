@@ -20,7 +20,7 @@ wait_call b a 20
 
 t0=$(now)
 in_ns b ip addr del 198.18.0.2/24 dev eth0
-in_ns b ip addr add 198.18.0.12/24 dev eth0
+in_ns b ip addr add 198.18.0.12/24 brd + dev eth0
 addr_b=198.18.0.12
 wait_call a b 30 "$t0"
 measured "change_to_call" "$elapsed"

@@ -116,7 +116,9 @@ host_add() {
   ns_add "$name" || fail "cannot create namespace $ns"
   ip -n "$PN_PREFIX-br" link add "v-$name" type veth peer name eth0 netns "$ns"
   ip -n "$PN_PREFIX-br" link set "v-$name" master br0 up
-  ip -n "$ns" addr add "$addr/24" dev eth0
+  # brd +: the broadcast address, as DHCP clients and networkd set it (ip
+  # sets none by default); broadcast discovery sends its beacons there.
+  ip -n "$ns" addr add "$addr/24" brd + dev eth0
   ip -n "$ns" link set eth0 up
   eval "addr_$name=$addr"
 }
@@ -224,13 +226,13 @@ since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; 
 # wait_for SECONDS DESCRIPTION COMMAND...: poll every 0.1 s until COMMAND
 # succeeds; fail after SECONDS.
 wait_for() {
-  local deadline what=$2
+  local deadline secs=$1 what=$2
   deadline=$(awk -v n="$EPOCHREALTIME" -v s="$1" 'BEGIN { printf "%.3f", n + s }')
   shift 2
   while :; do
     if "$@"; then return 0; fi
     awk -v n="$EPOCHREALTIME" -v d="$deadline" 'BEGIN { exit !(n > d) }' &&
-      fail "timed out after $1 s waiting for: $what"
+      fail "timed out after $secs s waiting for: $what"
     sleep 0.1
   done
 }
