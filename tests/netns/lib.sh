@@ -201,10 +201,12 @@ echo_start() {
   wait_for 10 "$name's echo handle" grep -q 'listening on' "$pn_tmp/echo-$name.err"
 }
 
-# call_ok A B: A calls B's echo and gets its argument back.
+# call_ok A B: A calls B's echo and gets its argument back. The timeout is
+# short because a call that went out on a session that is about to be
+# replaced is not retried by the daemon (it drains); the next one is.
 call_ok() {
   local out
-  out=$(ctl "$1" call "$2" echo '"ping"' --timeout 2 2>/dev/null) || return 1
+  out=$(ctl "$1" call "$2" echo '"ping"' --timeout 1 2>/dev/null) || return 1
   [ "$out" = '"ping"' ]
 }
 

@@ -38,6 +38,9 @@ PY
 wait_for 20 "a to list c" listed a
 measured "listed" "$(since "$t0")"
 wait_for 20 "b to list c" listed b
+# The table says so too: c's row (its id's first group) is not trusted.
+ctl a peers --all | grep -Eq "^[^ ]+ +${id_c:0:7} +no +" ||
+  fail "a's peers --all table: $(ctl a peers --all)"
 # peers without --all shows the trusted ones only.
 ctl a peers --json | grep -qF "$id_c" && fail "a's peers (without --all) lists c"
 
