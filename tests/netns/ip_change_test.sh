@@ -10,12 +10,22 @@
 # session from the vanished address and dials a from the new one, and a
 # learns the new address from b's announcement.
 #
-#   ip_change_test.sh PEERNETD PEERNETCTL   (root; exits 77 otherwise)
+# With "poll", the daemons notice the change by polling the interfaces
+# ([network] monitor = "poll", every second) instead of over rtnetlink.
+#
+#   ip_change_test.sh PEERNETD PEERNETCTL [netlink|poll]
+#                                            (root; exits 77 otherwise)
+PN_MONITOR=${3:-netlink}
 . "$(dirname "$0")/lib.sh"
-netns_init ip_change "$@"
+case $PN_MONITOR in
+  netlink) netns_init ip_change "$1" "$2" ;;
+  poll) netns_init ip_change_poll "$1" "$2" ;;
+  *) echo "usage: $0 PEERNETD PEERNETCTL [netlink|poll]" >&2; exit 2 ;;
+esac
 mode=${PN_MODE:-mdns}
 
 hosts_up "$mode" a b
+log_has b "network monitor: $PN_MONITOR" || fail "b does not use the $PN_MONITOR monitor"
 wait_call a b 20
 wait_call b a 20
 

@@ -281,9 +281,15 @@ discovery_toml() {
   esac
   printf '[discovery]\nmdns = %s\ninstance = "host-%s"\nbroadcast = %s\n' "$mdns" "$2" "$broadcast"
 }
+# network_toml: the [network] keys of the network monitor, netlink unless
+# $PN_MONITOR says poll.
 network_toml() {
   [ -n "${PN_NO_DISCOVERY:-}" ] && return 0
-  printf 'monitor = "netlink"\n'
+  if [ "${PN_MONITOR:-netlink}" = poll ]; then
+    printf 'monitor = "poll"\npoll_interval = "1s"\n'
+  else
+    printf 'monitor = "netlink"\n'
+  fi
 }
 
 # hosts_up MODE NAME...: a host per NAME (198.18.0.1, .2, ... in order), each
