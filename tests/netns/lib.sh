@@ -25,8 +25,9 @@
 #
 # A scenario sources this file, then:
 #   netns_init SCENARIO PEERNETD PEERNETCTL   (exits 77 without root)
-#   host_add a 198.18.0.1 ...; daemon_config a [TOML]; daemon_start a
-#   pair a b; echo_start b; wait_call a b 20 -> $elapsed; measured ...
+#   hosts_up mdns a b          (or host_add, daemon_config, daemon_start,
+#                               pair, echo_start one by one)
+#   wait_call a b 20 -> $elapsed; measured WHAT "$elapsed"
 # Every wait has a deadline; durations are printed ("measured: ..."), never
 # asserted.
 
@@ -44,9 +45,8 @@ netns_cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   set +e
-  local p
-  # Processes started indirectly leave their PID in a file (pid_file).
-  local f
+  local p f
+  # Processes started indirectly left their PID in a file (pn_pidfiles).
   for f in "${pn_pidfiles[@]}"; do
     [ -s "$f" ] && pn_pids+=("$(cat "$f")")
   done
@@ -58,8 +58,10 @@ netns_cleanup() {
     kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
     wait "$p" 2>/dev/null
   done
-  local ns
-  for ns in "${pn_namespaces[@]}"; do
+  # Hosts first, the bridge's namespace (the first one made) last.
+  local i ns
+  for ((i = ${#pn_namespaces[@]} - 1; i >= 0; i--)); do
+    ns=${pn_namespaces[i]}
     ip netns exec "$ns" nft delete table inet pn_partition 2>/dev/null
     ip netns delete "$ns" 2>/dev/null
   done
@@ -107,7 +109,6 @@ ns_add() {
   ip -n "$ns" link set lo up
 }
 
-ns_of() { printf '%s' "$PN_PREFIX-$1"; }
 in_ns() { local ns=$PN_PREFIX-$1; shift; ip netns exec "$ns" "$@"; }
 
 # host_add NAME ADDR: a namespace with eth0 (ADDR/24) on the bridge.
@@ -202,8 +203,9 @@ echo_start() {
 }
 
 # call_ok A B: A calls B's echo and gets its argument back. The timeout is
-# short because a call that went out on a session that is about to be
-# replaced is not retried by the daemon (it drains); the next one is.
+# short because a call that leaves on a session whose other end is already
+# gone (not yet declared dead) is lost and ends only at its timeout; the
+# next attempt may find the new session.
 call_ok() {
   local out
   out=$(ctl "$1" call "$2" echo '"ping"' --timeout 1 2>/dev/null) || return 1
@@ -219,7 +221,6 @@ for p in json.load(sys.stdin):
     if p["name"] == sys.argv[1]:
         print(p["state"])' "$2"
 }
-is_online() { [ "$(peer_state "$1" "$2")" = online ]; }
 not_online() { [ "$(peer_state "$1" "$2")" != online ]; }
 
 now() { printf '%s' "$EPOCHREALTIME"; }
