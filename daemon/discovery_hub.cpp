@@ -43,7 +43,7 @@ void DiscoveryHub::start(const Config& config, uint16_t tcp_port) {
 
 void DiscoveryHub::start_mdns() {
   mdns_.reset();
-  if (!settings_.mdns || tcp_port_ == 0) return;
+  if (!settings_.mdns) return;
   MdnsSettings s{settings_.instance, settings_.interfaces, tcp_port_, self_};
   auto m = std::make_unique<MdnsDiscovery>(loop_, log_, rng_, *this, std::move(s));
   if (auto st = m->start(); !st) return log_.warning("mDNS: " + st.error().describe() + "; mDNS is off");

@@ -69,10 +69,13 @@ Status MdnsDiscovery::start() {
   info.ipv4 = ipv4_;
   info.ipv6 = ipv6_;
   uint64_t now = uv_now(loop_);
-  PEERNET_TRY_VOID(responder_.start(std::move(info), now));
+  // Without a listener there is nothing to announce, but browsing still
+  // finds trusted peers to dial.
+  if (settings_.port != 0) PEERNET_TRY_VOID(responder_.start(std::move(info), now));
   browser_.start(now);
   running_ = true;
-  log_.info("mDNS: announcing " + quote(instance) + " on " + std::to_string(joined_.size()) + " interface(s)");
+  log_.info("mDNS: " + (settings_.port != 0 ? "announcing " + quote(instance) + " and browsing" : std::string("browsing")) +
+            " on " + std::to_string(joined_.size()) + " interface(s)");
   pump();
   return {};
 }

@@ -92,7 +92,7 @@ TEST_F(NetworkChangeTest, NetworkChangeRedialsOfflinePeersAtOnce) {
   Node& a = add_node(slow);
   Node& b = add_node();
   trust(a, b);  // b does not trust a yet: the first attempt fails
-  ASSERT_TRUE(run_until([&] { return a->status().handshakes_failed > 0 && a.state_of(b.key()) == PeerState::offline; }));
+  ASSERT_TRUE(run_until([&] { return b->status().handshakes_failed > 0 && a.state_of(b.key()) == PeerState::offline; }));
   trust(b, a, /*dial=*/false);
   a->network_changed();
   EXPECT_TRUE(connected(a, b));
