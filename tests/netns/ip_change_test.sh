@@ -22,9 +22,8 @@ case $PN_MONITOR in
   poll) netns_init ip_change_poll "$1" "$2" ;;
   *) echo "usage: $0 PEERNETD PEERNETCTL [netlink|poll]" >&2; exit 2 ;;
 esac
-mode=${PN_MODE:-mdns}
 
-hosts_up "$mode" a b
+hosts_up mdns a b
 log_has b "network monitor: $PN_MONITOR" || fail "b does not use the $PN_MONITOR monitor"
 wait_call a b 20
 wait_call b a 20
@@ -40,7 +39,6 @@ session_at_new() {
 t0=$(now)
 in_ns b ip addr del 198.18.0.2/24 dev eth0
 in_ns b ip addr add 198.18.0.12/24 brd + dev eth0
-addr_b=198.18.0.12
 wait_for 30 "a's session to b at b's new address" session_at_new
 measured "change_to_session" "$(since "$t0")"
 wait_call a b 30 "$t0"

@@ -11,9 +11,8 @@
 #   kill_restart_test.sh PEERNETD PEERNETCTL   (root; exits 77 otherwise)
 . "$(dirname "$0")/lib.sh"
 netns_init kill_restart "$@"
-mode=${PN_MODE:-static}
 
-hosts_up "$mode" a b
+hosts_up static a b
 wait_call a b 20
 wait_call b a 20
 

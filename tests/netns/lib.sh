@@ -272,7 +272,6 @@ log_has() { grep -qF -- "$2" "$pn_tmp/$1.log"; }
 #   broadcast  UDP broadcast only
 #   static     neither: peers are paired with static addresses
 discovery_toml() {
-  [ -n "${PN_NO_DISCOVERY:-}" ] && return 0
   local mdns=false broadcast=false
   case $1 in
     mdns) mdns=true ;;
@@ -285,7 +284,6 @@ discovery_toml() {
 # network_toml: the [network] keys of the network monitor, netlink unless
 # $PN_MONITOR says poll.
 network_toml() {
-  [ -n "${PN_NO_DISCOVERY:-}" ] && return 0
   if [ "${PN_MONITOR:-netlink}" = poll ]; then
     printf 'monitor = "poll"\npoll_interval = "1s"\n'
   else

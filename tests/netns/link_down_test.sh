@@ -11,9 +11,8 @@
 #   link_down_test.sh PEERNETD PEERNETCTL   (root; exits 77 otherwise)
 . "$(dirname "$0")/lib.sh"
 netns_init link_down "$@"
-mode=${PN_MODE:-mdns}
 
-hosts_up "$mode" a b
+hosts_up mdns a b
 wait_call a b 20
 wait_call b a 20
 

@@ -12,10 +12,9 @@
 #   partition_test.sh PEERNETD PEERNETCTL   (root; exits 77 otherwise)
 . "$(dirname "$0")/lib.sh"
 netns_init partition "$@"
-mode=${PN_MODE:-static}
 command -v nft >/dev/null || fail "nftables (nft) is not installed"
 
-hosts_up "$mode" a b
+hosts_up static a b
 wait_call a b 20
 wait_call b a 20
 
