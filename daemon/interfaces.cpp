@@ -26,8 +26,7 @@ std::string text_of(const sockaddr* sa) {
 
 Result<std::vector<NetInterface>> list_interfaces() {
   ifaddrs* head = nullptr;
-  if (::getifaddrs(&head) != 0)
-    return make_error(Errc::io_error, std::string("getifaddrs: ") + ::strerror(errno));
+  if (::getifaddrs(&head) != 0) return make_error(Errc::io_error, std::string("getifaddrs: ") + ::strerror(errno));
   std::map<std::string, NetInterface> by_name;
   for (ifaddrs* i = head; i != nullptr; i = i->ifa_next) {
     NetInterface& n = by_name[i->ifa_name];
@@ -40,8 +39,7 @@ Result<std::vector<NetInterface>> list_interfaces() {
       n.ipv4.push_back(text_of(i->ifa_addr));
       // The directed broadcast address, from the netmask: an address added
       // without "brd +" has no broadcast address of its own (0.0.0.0).
-      if ((i->ifa_flags & IFF_BROADCAST) != 0 && i->ifa_netmask != nullptr &&
-          i->ifa_netmask->sa_family == AF_INET) {
+      if ((i->ifa_flags & IFF_BROADCAST) != 0 && i->ifa_netmask != nullptr && i->ifa_netmask->sa_family == AF_INET) {
         uint32_t addr = ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
         uint32_t mask = ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr);
         if (mask != 0 && (~mask) > 1) {  // not a /31 or /32: those have no broadcast
@@ -81,7 +79,9 @@ std::vector<std::string> all_addresses(const std::vector<NetInterface>& interfac
 }
 
 bool parse_ipv4(const std::string& text, Ipv4Address& out) { return inet_pton(AF_INET, text.c_str(), out.data()) == 1; }
-bool parse_ipv6(const std::string& text, Ipv6Address& out) { return inet_pton(AF_INET6, text.c_str(), out.data()) == 1; }
+bool parse_ipv6(const std::string& text, Ipv6Address& out) {
+  return inet_pton(AF_INET6, text.c_str(), out.data()) == 1;
+}
 
 std::string format_ip(const Ipv4Address& a) {
   char buf[INET_ADDRSTRLEN] = {};
