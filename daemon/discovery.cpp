@@ -6,7 +6,8 @@
 namespace peernet {
 
 bool DiscoveredPeers::add(const DiscoveredPeer& peer, uint64_t now_ms) {
-  double ttl_ms = std::clamp(peer.ttl_s, 1.0, 86400.0) * 1000.0;
+  // At least a second, at most a day; NaN counts as a second.
+  double ttl_ms = (peer.ttl_s >= 1 ? std::min(peer.ttl_s, 86400.0) : 1.0) * 1000.0;
   uint64_t expires = now_ms + static_cast<uint64_t>(std::ceil(ttl_ms));
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == peer.key; });
   bool fresh = it == entries_.end();

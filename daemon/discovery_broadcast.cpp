@@ -43,7 +43,8 @@ void BroadcastDiscovery::send_beacons() {
     for (const std::string& b : i.broadcast) {
       auto to = SockAddr::from_ip(b, settings_.udp_port);
       Status st = to ? udp_.try_send(beacon, *to) : Status(to.error());
-      if (!st && log_.enabled(LogLevel::debug)) log_.debug("broadcast on " + quote(i.name) + ": " + st.error().describe());
+      if (!st && log_.enabled(LogLevel::debug))
+        log_.debug("broadcast on " + quote(i.name) + ": " + st.error().describe());
     }
   }
 }

@@ -62,8 +62,8 @@ void DiscoveryHub::start_broadcast() {
 }
 
 void DiscoveryHub::start_monitor() {
-  monitor_ = start_network_monitor(loop_, log_, network_.monitor, ms(network_.poll_interval),
-                                   [this] { network_changed(); });
+  monitor_ =
+      start_network_monitor(loop_, log_, network_.monitor, ms(network_.poll_interval), [this] { network_changed(); });
   log_.debug("network monitor: " + std::string(monitor_->kind()));
 }
 
@@ -81,8 +81,7 @@ void DiscoveryHub::reconfigure(const Config& config) {
   if (common || old.broadcast != settings_.broadcast || old.broadcast_port != settings_.broadcast_port ||
       old.broadcast_interval != settings_.broadcast_interval)
     start_broadcast();
-  if (old_network.monitor != network_.monitor || old_network.poll_interval != network_.poll_interval)
-    start_monitor();
+  if (old_network.monitor != network_.monitor || old_network.poll_interval != network_.poll_interval) start_monitor();
 }
 
 void DiscoveryHub::stop() {
@@ -98,7 +97,8 @@ void DiscoveryHub::network_changed() {
   auto interfaces = list_interfaces();
   size_t closed = 0;
   if (interfaces) closed = registry_.close_sessions_not_on(all_addresses(*interfaces));
-  log_.info("network changed" + (closed > 0 ? ": closed " + std::to_string(closed) + " session(s) on vanished addresses" : std::string()) +
+  log_.info("network changed" +
+            (closed > 0 ? ": closed " + std::to_string(closed) + " session(s) on vanished addresses" : std::string()) +
             ", redialling offline peers");
   std::vector<PublicKey> offline;
   for (const auto& [key, p] : registry_.peers())

@@ -74,8 +74,9 @@ Status MdnsDiscovery::start() {
   if (settings_.port != 0) PEERNET_TRY_VOID(responder_.start(std::move(info), now));
   browser_.start(now);
   running_ = true;
-  log_.info("mDNS: " + (settings_.port != 0 ? "announcing " + quote(instance) + " and browsing" : std::string("browsing")) +
-            " on " + std::to_string(joined_.size()) + " interface(s)");
+  log_.info(
+      "mDNS: " + (settings_.port != 0 ? "announcing " + quote(instance) + " and browsing" : std::string("browsing")) +
+      " on " + std::to_string(joined_.size()) + " interface(s)");
   pump();
   return {};
 }
@@ -154,8 +155,7 @@ void MdnsDiscovery::pump() {
   flush(responder_.take_datagrams());
   flush(browser_.take_datagrams());
   if (responder_.instance() != last_instance_) {
-    if (!last_instance_.empty())
-      log_.notice("mDNS: name conflict, announcing as " + quote(responder_.instance()));
+    if (!last_instance_.empty()) log_.notice("mDNS: name conflict, announcing as " + quote(responder_.instance()));
     last_instance_ = responder_.instance();
   }
   std::optional<uint64_t> next = responder_.next_deadline();
@@ -196,10 +196,11 @@ void MdnsDiscovery::deliver_events() {
         if (!p.addrs.empty()) sink_.peer_found(p);
         break;
       }
-      case MdnsBrowseEvent::Kind::lost: sink_.peer_lost(ev.id, "mdns"); break;
+      case MdnsBrowseEvent::Kind::lost:
+        sink_.peer_lost(ev.id, "mdns");
+        break;
       case MdnsBrowseEvent::Kind::rejected:
-        if (log_.enabled(LogLevel::debug))
-          log_.debug("mDNS: instance " + quote(ev.instance) + " ignored: " + ev.why);
+        if (log_.enabled(LogLevel::debug)) log_.debug("mDNS: instance " + quote(ev.instance) + " ignored: " + ev.why);
         break;
     }
   }

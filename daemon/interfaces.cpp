@@ -26,8 +26,7 @@ std::string text_of(const sockaddr* sa) {
 
 Result<std::vector<NetInterface>> list_interfaces() {
   ifaddrs* head = nullptr;
-  if (::getifaddrs(&head) != 0)
-    return make_error(Errc::io_error, std::string("getifaddrs: ") + ::strerror(errno));
+  if (::getifaddrs(&head) != 0) return make_error(Errc::io_error, std::string("getifaddrs: ") + ::strerror(errno));
   std::map<std::string, NetInterface> by_name;
   for (ifaddrs* i = head; i != nullptr; i = i->ifa_next) {
     NetInterface& n = by_name[i->ifa_name];
@@ -38,9 +37,18 @@ Result<std::vector<NetInterface>> list_interfaces() {
     if (i->ifa_addr == nullptr) continue;
     if (i->ifa_addr->sa_family == AF_INET) {
       n.ipv4.push_back(text_of(i->ifa_addr));
-      if ((i->ifa_flags & IFF_BROADCAST) != 0 && i->ifa_broadaddr != nullptr &&
-          i->ifa_broadaddr->sa_family == AF_INET)
-        n.broadcast.push_back(text_of(i->ifa_broadaddr));
+      // The directed broadcast address, from the netmask: an address added
+      // without "brd +" has no broadcast address of its own (0.0.0.0).
+      if ((i->ifa_flags & IFF_BROADCAST) != 0 && i->ifa_netmask != nullptr && i->ifa_netmask->sa_family == AF_INET) {
+        uint32_t addr = ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr);
+        uint32_t mask = ntohl(reinterpret_cast<const sockaddr_in*>(i->ifa_netmask)->sin_addr.s_addr);
+        if (mask != 0 && (~mask) > 1) {  // not a /31 or /32: those have no broadcast
+          sockaddr_in b{};
+          b.sin_family = AF_INET;
+          b.sin_addr.s_addr = htonl(addr | ~mask);
+          n.broadcast.push_back(text_of(reinterpret_cast<const sockaddr*>(&b)));
+        }
+      }
     } else if (i->ifa_addr->sa_family == AF_INET6) {
       n.ipv6.push_back(text_of(i->ifa_addr));
     }
@@ -71,7 +79,9 @@ std::vector<std::string> all_addresses(const std::vector<NetInterface>& interfac
 }
 
 bool parse_ipv4(const std::string& text, Ipv4Address& out) { return inet_pton(AF_INET, text.c_str(), out.data()) == 1; }
-bool parse_ipv6(const std::string& text, Ipv6Address& out) { return inet_pton(AF_INET6, text.c_str(), out.data()) == 1; }
+bool parse_ipv6(const std::string& text, Ipv6Address& out) {
+  return inet_pton(AF_INET6, text.c_str(), out.data()) == 1;
+}
 
 std::string format_ip(const Ipv4Address& a) {
   char buf[INET_ADDRSTRLEN] = {};

@@ -18,7 +18,7 @@ struct NetInterface {
   bool loopback = false;
   bool multicast = false;
   std::vector<std::string> ipv4;       // dotted quads
-  std::vector<std::string> broadcast;  // the IPv4 broadcast addresses, when IFF_BROADCAST
+  std::vector<std::string> broadcast;  // directed IPv4 broadcast addresses (from the netmask), when IFF_BROADCAST
   std::vector<std::string> ipv6;       // without scope
   friend bool operator==(const NetInterface&, const NetInterface&) = default;
 };

@@ -21,7 +21,9 @@ namespace {
 class Debouncer {
  public:
   Debouncer(uv_loop_t* loop, std::function<void()> on_change) : timer_(loop), on_change_(std::move(on_change)) {}
-  void poke() { (void)timer_.start(kNetworkDebounceMs, 0, [this] { on_change_(); }); }
+  void poke() {
+    (void)timer_.start(kNetworkDebounceMs, 0, [this] { on_change_(); });
+  }
 
  private:
   uv::Timer timer_;
@@ -122,8 +124,11 @@ Result<size_t> count_netlink_changes(ByteView d) {
       case RTM_NEWLINK:
       case RTM_DELLINK:
       case RTM_NEWADDR:
-      case RTM_DELADDR: ++count; break;
-      default: break;
+      case RTM_DELADDR:
+        ++count;
+        break;
+      default:
+        break;
     }
     off += NLMSG_ALIGN(h.nlmsg_len);
     if (off > d.size()) break;  // the last message's padding may be cut
@@ -137,8 +142,10 @@ std::unique_ptr<NetworkMonitor> start_network_monitor(uv_loop_t* loop, Logger& l
     auto poll = open_netlink(loop);
     if (poll) {
       auto m = std::make_unique<NetlinkMonitor>(loop, log, std::move(*poll), on_change);
-      if (auto st = m->start(); st) return m;
-      else log.warning("network monitor: " + st.error().describe() + ", polling instead");
+      if (auto st = m->start(); st)
+        return m;
+      else
+        log.warning("network monitor: " + st.error().describe() + ", polling instead");
     } else {
       log.warning("network monitor: " + poll.error().describe() + ", polling instead");
     }

@@ -38,8 +38,7 @@ Result<Udp> Udp::bind(uv_loop_t* loop, const SockAddr& at, bool reuse) {
   Udp u;
   u.owner_ = detail::Owner(b.release());
   auto* raw = block(u.owner_);
-  PEERNET_TRY_VOID(check(uv_udp_bind(&raw->udp, at.get(), reuse ? UV_UDP_REUSEADDR : 0),
-                         "bind UDP " + at.to_string()));
+  PEERNET_TRY_VOID(check(uv_udp_bind(&raw->udp, at.get(), reuse ? UV_UDP_REUSEADDR : 0), "bind UDP " + at.to_string()));
   return u;
 }
 
@@ -116,8 +115,8 @@ Status Udp::set_broadcast(bool on) {
 Status Udp::try_send(ByteView data, const SockAddr& to) {
   UdpBlock* b = block(owner_);
   if (b == nullptr) return closed();
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data.data())),
-                             static_cast<unsigned>(data.size()));
+  uv_buf_t buf =
+      uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(data.data())), static_cast<unsigned>(data.size()));
   int rc = uv_udp_try_send(&b->udp, &buf, 1, to.get());
   if (rc < 0) return error_from_uv(rc, "send to " + to.to_string());
   return {};

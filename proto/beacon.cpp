@@ -19,7 +19,8 @@ Bytes encode_beacon(const Beacon& b) {
 }
 
 Result<Beacon> parse_beacon(ByteView d) {
-  if (d.size() != kBeaconSize) return make_error(Errc::protocol_error, "beacon of " + std::to_string(d.size()) + " bytes");
+  if (d.size() != kBeaconSize)
+    return make_error(Errc::protocol_error, "beacon of " + std::to_string(d.size()) + " bytes");
   if (!std::equal(kMagic.begin(), kMagic.end(), d.begin())) return make_error(Errc::protocol_error, "not a beacon");
   if (d[4] != kBeaconVersion) return make_error(Errc::protocol_error, "beacon version " + std::to_string(d[4]));
   Beacon b;

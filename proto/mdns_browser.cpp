@@ -226,8 +226,8 @@ void MdnsBrowser::send_browse_query(uint64_t now) {
   // Known answers (§7.1): PTRs with more than half their TTL left.
   for (const auto& [name, in] : instances_)
     if (in.ptr_ttl > 0 && in.ptr.expires > now && (in.ptr.expires - now) * 2 > uint64_t{in.ptr_ttl} * 1000)
-      m.answers.push_back(DnsRecord{service_, kDnsClassIn, false,
-                                    static_cast<uint32_t>((in.ptr.expires - now) / 1000), PtrRdata{in.name}});
+      m.answers.push_back(DnsRecord{service_, kDnsClassIn, false, static_cast<uint32_t>((in.ptr.expires - now) / 1000),
+                                    PtrRdata{in.name}});
   DnsMessage rest = std::move(m);
   for (int part = 0; part < 8; ++part) {
     DnsEncoding e = encode_dns_within(rest, kPacketBudget);
@@ -284,8 +284,10 @@ std::optional<uint64_t> MdnsBrowser::next_deadline() const {
                      refresh_at(in.txt_time.received, in.txt_time.expires));
       if (auto it = hosts_.find(in.srv->target); it != hosts_.end()) {
         uint64_t latest = 0;
-        for (const auto& e : it->second.ipv4) latest = std::max(latest, refresh_at(e.second.received, e.second.expires));
-        for (const auto& e : it->second.ipv6) latest = std::max(latest, refresh_at(e.second.received, e.second.expires));
+        for (const auto& e : it->second.ipv4)
+          latest = std::max(latest, refresh_at(e.second.received, e.second.expires));
+        for (const auto& e : it->second.ipv6)
+          latest = std::max(latest, refresh_at(e.second.received, e.second.expires));
         due = std::min(due, latest);
       } else {
         due = 0;

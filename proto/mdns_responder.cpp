@@ -123,8 +123,7 @@ Status MdnsResponder::build_records() {
   return {};
 }
 
-void MdnsResponder::update_addresses(std::vector<Ipv4Address> ipv4, std::vector<Ipv6Address> ipv6,
-                                     uint64_t now) {
+void MdnsResponder::update_addresses(std::vector<Ipv4Address> ipv4, std::vector<Ipv6Address> ipv6, uint64_t now) {
   info_.ipv4 = std::move(ipv4);
   info_.ipv6 = std::move(ipv6);
   if (state_ == State::idle) return;
@@ -157,9 +156,7 @@ void MdnsResponder::begin_probing(uint64_t now, uint64_t delay) {
   deadline_ = now + delay;
 }
 
-bool MdnsResponder::is_unique_name(const DnsName& name) const {
-  return name == instance_name_ || name == host_name_;
-}
+bool MdnsResponder::is_unique_name(const DnsName& name) const { return name == instance_name_ || name == host_name_; }
 
 bool MdnsResponder::identical_to_ours(const DnsRecord& r) const {
   return std::any_of(records_.begin(), records_.end(), [&](const Owned& o) { return same_record(o.record, r); });

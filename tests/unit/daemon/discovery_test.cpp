@@ -63,8 +63,8 @@ TEST_F(DaemonTest, DiscoveryResetsTheBackoffOfAnOfflinePeer) {
   TrustedPeer tp{b.key(), "", {Endpoint{"127.0.0.1", 1}}};  // nobody listens there
   ASSERT_TRUE(a->trust_add(tp).ok());
   trust(b, a, /*dial=*/false);
-  ASSERT_TRUE(run_until([&] { return a.count(PeerEvent::Kind::connecting, b.key()) > 0 &&
-                                     a.state_of(b.key()) == PeerState::offline; }));
+  ASSERT_TRUE(run_until(
+      [&] { return a.count(PeerEvent::Kind::connecting, b.key()) > 0 && a.state_of(b.key()) == PeerState::offline; }));
   a->discovery().peer_found(seen(b));
   EXPECT_TRUE(connected(a, b));
 }
@@ -104,8 +104,11 @@ TEST_F(DaemonTest, OwnAnnouncementIsIgnored) {
 TEST_F(DaemonTest, UntrustedListIsBounded) {
   Node& a = add_node();
   for (int i = 0; i < 300; ++i)
-    a->discovery().peer_found(
-        DiscoveredPeer{key(static_cast<uint8_t>(2 + i / 256), static_cast<uint8_t>(i)), {Endpoint{"198.18.0.9", 7469}}, "", "broadcast", 60});
+    a->discovery().peer_found(DiscoveredPeer{key(static_cast<uint8_t>(2 + i / 256), static_cast<uint8_t>(i)),
+                                             {Endpoint{"198.18.0.9", 7469}},
+                                             "",
+                                             "broadcast",
+                                             60});
   EXPECT_EQ(untrusted_count(a), kMaxDiscoveredPeers);
 }
 
@@ -134,9 +137,10 @@ TEST(DiscoveredPeers, ExpireMergeAndEvict) {
   list.expire(3600);
   EXPECT_TRUE(list.entries().empty());
   for (int i = 0; i < 300; ++i)
-    list.add(DiscoveredPeer{key(3, static_cast<uint8_t>(i)), {Endpoint{"198.18.0.9", 1}}, "", "mdns",
-                            static_cast<double>(1 + i % 7)},
-             0);
+    list.add(
+        DiscoveredPeer{
+            key(3, static_cast<uint8_t>(i)), {Endpoint{"198.18.0.9", 1}}, "", "mdns", static_cast<double>(1 + i % 7)},
+        0);
   EXPECT_EQ(list.entries().size(), kMaxDiscoveredPeers);
   for (int i = 0; i < 20; ++i) {
     p.key = key(4, static_cast<uint8_t>(i));

@@ -92,7 +92,8 @@ TEST_F(NetworkChangeTest, NetworkChangeRedialsOfflinePeersAtOnce) {
   Node& a = add_node(slow);
   Node& b = add_node();
   trust(a, b);  // b does not trust a yet: the first attempt fails
-  ASSERT_TRUE(run_until([&] { return b->status().handshakes_failed > 0 && a.state_of(b.key()) == PeerState::offline; }));
+  ASSERT_TRUE(
+      run_until([&] { return b->status().handshakes_failed > 0 && a.state_of(b.key()) == PeerState::offline; }));
   trust(b, a, /*dial=*/false);
   a->network_changed();
   EXPECT_TRUE(connected(a, b));
@@ -114,10 +115,13 @@ TEST_F(NetworkChangeTest, PeerBackFromANewAddressReplacesItsSilentSession) {
   relay.freeze();
   sleep_ms(400);  // > 1.5 ping intervals of silence on both sides
   bool done = false;
-  ASSERT_TRUE(small->connect(big.endpoint(), [&](Result<PublicKey> r) {
-    EXPECT_TRUE(r.ok());
-    done = true;
-  }).ok());
+  ASSERT_TRUE(small
+                  ->connect(big.endpoint(),
+                            [&](Result<PublicKey> r) {
+                              EXPECT_TRUE(r.ok());
+                              done = true;
+                            })
+                  .ok());
   ASSERT_TRUE(run_until([&] {
     auto s = session(small, big);
     auto t = session(big, small);
@@ -128,8 +132,14 @@ TEST_F(NetworkChangeTest, PeerBackFromANewAddressReplacesItsSilentSession) {
 }
 
 TEST_F(NetworkChangeTest, LiveSessionKeepsTheKeyTieBreak) {
-  Node& n1 = add_node([](Config& c) { c.session.ping_interval = 30; c.session.dead_after = 60; });
-  Node& n2 = add_node([](Config& c) { c.session.ping_interval = 30; c.session.dead_after = 60; });
+  Node& n1 = add_node([](Config& c) {
+    c.session.ping_interval = 30;
+    c.session.dead_after = 60;
+  });
+  Node& n2 = add_node([](Config& c) {
+    c.session.ping_interval = 30;
+    c.session.dead_after = 60;
+  });
   Node& big = n1.key() > n2.key() ? n1 : n2;
   Node& small = n1.key() > n2.key() ? n2 : n1;
   trust(big, small);

@@ -116,7 +116,8 @@ TEST_F(BrowserTest, ResponsesFromOtherPortsAndQueriesAreIgnored) {
 
 TEST_F(BrowserTest, RejectsMissingOrBadIdAndOtherVersions) {
   b.start(now);
-  for (auto txt : std::vector<std::vector<std::string>>{{"v=1"}, {"id=nonsense", "v=1"}, {"id=" + peer_id_text(key(7)), "v=2"}}) {
+  for (auto txt :
+       std::vector<std::vector<std::string>>{{"v=1"}, {"id=nonsense", "v=1"}, {"id=" + peer_id_text(key(7)), "v=2"}}) {
     DnsMessage m = announcement(key(7));
     for (auto& r : m.answers)
       if (r.type() == DnsType::txt) r.rdata = TxtRdata{txt};
@@ -160,8 +161,8 @@ TEST_F(BrowserTest, AsksForWhatAPtrLeavesOut) {
   b.start(now);
   DnsMessage ptr_only;
   ptr_only.header.qr = true;
-  ptr_only.answers.push_back(DnsRecord{name("_peernet._tcp.local"), kDnsClassIn, false, 4500,
-                                       PtrRdata{name("peer-one._peernet._tcp.local")}});
+  ptr_only.answers.push_back(
+      DnsRecord{name("_peernet._tcp.local"), kDnsClassIn, false, 4500, PtrRdata{name("peer-one._peernet._tcp.local")}});
   receive(ptr_only);
   EXPECT_TRUE(b.take_events().empty());
   sent.clear();
@@ -183,8 +184,8 @@ TEST_F(BrowserTest, AsksAtMostFourTimesForAnUnansweredInstance) {
   b.start(now);
   DnsMessage ptr_only;
   ptr_only.header.qr = true;
-  ptr_only.answers.push_back(DnsRecord{name("_peernet._tcp.local"), kDnsClassIn, false, 4500,
-                                       PtrRdata{name("silent._peernet._tcp.local")}});
+  ptr_only.answers.push_back(
+      DnsRecord{name("_peernet._tcp.local"), kDnsClassIn, false, 4500, PtrRdata{name("silent._peernet._tcp.local")}});
   receive(ptr_only);
   sent.clear();
   tick_to(now + 30'000);

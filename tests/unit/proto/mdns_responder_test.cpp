@@ -138,7 +138,8 @@ TEST_F(ResponderTest, LosingASimultaneousProbeWaitsASecond) {
   DnsMessage probe;
   probe.questions.push_back(DnsQuestion{name("peernetd-box-abcd.local"), DnsType::any, kDnsClassIn, false});
   // 198.18.0.9 > 198.18.0.1: theirs is lexicographically later, they win.
-  probe.authorities.push_back(DnsRecord{name("peernetd-box-abcd.local"), kDnsClassIn, false, 120, ARdata{{198, 18, 0, 9}}});
+  probe.authorities.push_back(
+      DnsRecord{name("peernetd-box-abcd.local"), kDnsClassIn, false, 120, ARdata{{198, 18, 0, 9}}});
   receive(probe);
   EXPECT_EQ(r.state(), MdnsResponder::State::probing);
   EXPECT_EQ(*r.next_deadline(), now + 1000);
@@ -150,7 +151,8 @@ TEST_F(ResponderTest, WinningASimultaneousProbeGoesOn) {
   uint64_t before = *r.next_deadline();
   DnsMessage probe;
   probe.questions.push_back(DnsQuestion{name("peernetd-box-abcd.local"), DnsType::any, kDnsClassIn, false});
-  probe.authorities.push_back(DnsRecord{name("peernetd-box-abcd.local"), kDnsClassIn, false, 120, ARdata{{10, 0, 0, 1}}});
+  probe.authorities.push_back(
+      DnsRecord{name("peernetd-box-abcd.local"), kDnsClassIn, false, 120, ARdata{{10, 0, 0, 1}}});
   receive(probe);
   EXPECT_EQ(*r.next_deadline(), before);
 }
