@@ -13,6 +13,7 @@
 #include <cmath>
 #include <toml++/toml.h>
 
+#include "proto/dns_sd.hpp"
 #include "proto/envelope.hpp"
 #include "proto/peer_id.hpp"
 #include "trust_store.hpp"
@@ -143,6 +144,37 @@ std::string get_group(const toml::node& n, std::string& out) {
   return "";
 }
 
+std::string get_bool(const toml::node& n, bool& out) {
+  auto b = n.as_boolean();
+  if (!b) return expected("true or false", n);
+  out = b->get();
+  return "";
+}
+
+std::string get_instance(const toml::node& n, Config& c) {
+  auto s = n.as_string();
+  if (!s) return expected("a string", n);
+  if (!s->get().empty() && !valid_instance_label(s->get()))
+    return "must be 1-63 bytes of UTF-8 text without control characters, or \"\" for the default";
+  c.discovery.instance = s->get();
+  return "";
+}
+
+// An interface name as the kernel allows it (IFNAMSIZ - 1 bytes, no '/',
+// no whitespace).
+std::string check_interface_entry(const toml::node& item, std::vector<std::string>& out) {
+  auto s = item.as_string();
+  if (!s) return expected("a string such as \"eth0\"", item);
+  const std::string& name = s->get();
+  bool ok = !name.empty() && name.size() <= 15 && std::none_of(name.begin(), name.end(), [](char ch) {
+    return ch == '/' || std::isspace(static_cast<unsigned char>(ch)) || ch == '\0';
+  });
+  if (!ok) return "not an interface name: " + quote(name);
+  if (std::find(out.begin(), out.end(), name) != out.end()) return quote(name) + " is listed twice";
+  out.push_back(name);
+  return "";
+}
+
 std::string get_log_level(const toml::node& n, Config& c) {
   auto s = n.as_string();
   if (!s) return expected("a string", n);
@@ -255,6 +287,18 @@ const KeySpec kSchema[] = {
        return get_duration(n, c.network.tcp_user_timeout, 1, kHour, /*zero_allowed=*/true);
      }},
 
+    {"network", "monitor",
+     [](const toml::node& n, Config& c) {
+       auto s = n.as_string();
+       if (!s) return expected("a string", n);
+       if (s->get() != "netlink" && s->get() != "poll")
+         return "expected \"netlink\" or \"poll\", got " + quote(s->get());
+       c.network.monitor = s->get();
+       return std::string();
+     }},
+    {"network", "poll_interval",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.network.poll_interval, 0.1, kHour); }},
+
     {"session", "ping_interval",
      [](const toml::node& n, Config& c) { return get_duration(n, c.session.ping_interval, 0.1, kHour); }},
     {"session", "dead_after",
@@ -277,6 +321,17 @@ const KeySpec kSchema[] = {
      [](const toml::node& n, Config& c) { return get_duration(n, c.session.rekey_after, 1, 30 * kDay); }},
     {"session", "call_timeout",
      [](const toml::node& n, Config& c) { return get_duration(n, c.session.call_timeout, 0.1, kDay); }},
+
+    {"discovery", "mdns", [](const toml::node& n, Config& c) { return get_bool(n, c.discovery.mdns); }},
+    {"discovery", "instance", get_instance},
+    {"discovery", "broadcast", [](const toml::node& n, Config& c) { return get_bool(n, c.discovery.broadcast); }},
+    {"discovery", "broadcast_port",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.discovery.broadcast_port, 1, 65535); }},
+    {"discovery", "broadcast_interval",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.discovery.broadcast_interval, 1, kDay); }},
+    // Entries are checked one by one in apply_table, like network.listen.
+    {"discovery", "interfaces",
+     [](const toml::node& n, Config&) { return n.is_array() ? std::string() : expected("an array", n); }},
 
     {"control", "socket", get_socket},
     {"control", "socket_mode", get_socket_mode},
@@ -415,6 +470,13 @@ Status apply_table(std::string_view source, std::string_view table_name, const t
           return key_error(position(source, item.source()), full, why);
       config.network.listen = std::move(listen);
     }
+    if (full == "discovery.interfaces") {
+      std::vector<std::string> names;
+      for (const auto& item : *node.as_array())
+        if (auto why = check_interface_entry(item, names); !why.empty())
+          return key_error(position(source, item.source()), full, why);
+      config.discovery.interfaces = std::move(names);
+    }
     if (full == "admin.allow") {
       std::vector<std::string> allow;
       for (const auto& item : *node.as_array())
@@ -529,7 +591,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
                              [&](const KeySpec& s) { return s.table == key.str(); });
     if (!known)
       return key_error(position(source_name, key.source()), key.str(),
-                       "unknown table (expected daemon, network, session, control, admin or [[handle]])");
+                       "unknown table (expected daemon, network, session, discovery, control, admin or [[handle]])");
     auto table = node.as_table();
     if (table == nullptr)
       return key_error(position(source_name, node.source()), key.str(), expected("a table", node));

@@ -57,6 +57,8 @@ struct Config {
     double handshake_timeout = 10;
     uint32_t max_pending_handshakes = 64;
     double tcp_user_timeout = 20;  // 0: the kernel's default
+    std::string monitor = "netlink";  // or "poll" (netmon.hpp)
+    double poll_interval = 2;         // the polling monitor's period
     friend bool operator==(const Network&, const Network&) = default;
   } network;
 
@@ -72,6 +74,17 @@ struct Config {
     double call_timeout = 30;  // default timeout of calls
     friend bool operator==(const Session&, const Session&) = default;
   } session;
+
+  // LAN discovery (design §7; discovery.hpp).
+  struct Discovery {
+    bool mdns = true;
+    std::string instance;  // empty: "peernetd-<hostname>-<first 4 chars of id>"
+    bool broadcast = false;
+    uint16_t broadcast_port = 7470;
+    double broadcast_interval = 30;
+    std::vector<std::string> interfaces;  // empty: every suitable interface
+    friend bool operator==(const Discovery&, const Discovery&) = default;
+  } discovery;
 
   struct Control {
     std::string socket;  // absolute; default by mode (paths.hpp)

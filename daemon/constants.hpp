@@ -17,8 +17,16 @@ inline constexpr std::string_view kReasonUntrusted = "untrusted_peer";
 inline constexpr std::string_view kReasonDuplicate = "duplicate";
 inline constexpr std::string_view kReasonTimeout = "timeout";
 inline constexpr std::string_view kReasonBusy = "busy";
+inline constexpr std::string_view kReasonNetworkChanged = "network_changed";
 
 // ---- Implementation ----
+
+// A new handshake from a peer replaces its established session, whatever
+// the tie-break says, when nothing arrived on that session for this many
+// ping intervals (protocol.md §7): the peer changed address and the old
+// session is dead, it just has not timed out yet. 1.5 intervals is past
+// the ping the peer must have sent meanwhile, plus its round trip.
+inline constexpr double kStaleSessionPings = 1.5;
 
 // Replies, errors and pongs answer work the peer already gave us, so they
 // are not refused at the write-queue limit; up to this multiple of it they

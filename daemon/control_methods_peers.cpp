@@ -59,6 +59,7 @@ std::string down_message(std::string_view reason) {
   if (reason == "untrusted_peer") return "the peer is not trusted (any more)";
   if (reason == "duplicate") return "the session was replaced by another";
   if (reason == "closed") return "the connection closed";
+  if (reason == "network_changed") return "the local address of the session went away";
   return "the session closed: " + std::string(reason);
 }
 
@@ -215,6 +216,10 @@ void ControlClient::on_peer_event(const PeerEvent& e) {
         if (info.key == e.key) out.addrs = addresses(info);
       break;
     }
+    case PeerEvent::Kind::discovered:
+      out.kind = control::PeerEventKind::discovered;
+      out.addrs = e.addrs;
+      break;
   }
   if (!events_.test(static_cast<size_t>(out.kind))) return;
   auto self = shared_from_this();

@@ -6,6 +6,7 @@
 
 #include "command_handles.hpp"
 #include "dialer.hpp"
+#include "discovery_hub.hpp"
 #include "listener.hpp"
 #include "paths.hpp"
 #include "proto/identity.hpp"
@@ -77,6 +78,7 @@ std::string_view to_string(PeerEvent::Kind k) {
     case PeerEvent::Kind::connecting: return "connecting";
     case PeerEvent::Kind::up: return "up";
     case PeerEvent::Kind::down: return "down";
+    case PeerEvent::Kind::discovered: return "discovered";
   }
   return "unknown";
 }
@@ -106,6 +108,7 @@ struct Daemon::Impl {
   std::shared_ptr<Registry> registry;  // shared: Responders hold weak references
   std::unique_ptr<Dialer> dialer;
   std::unique_ptr<Listener> listener;
+  std::unique_ptr<DiscoveryHub> discovery;  // first to go: it dials and closes sessions
   uv::Timer later;  // completes stop() from a fresh callback
 
   uint64_t started_at_ms = 0;
@@ -201,6 +204,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, L
           self->log.debug("inbound connection dropped: " + st.error().describe());
       },
       [self] { return self->registry->inbound_handshaking(); });
+  impl->discovery = std::make_unique<DiscoveryHub>(loop, log, impl->rng, *impl->registry, *impl->dialer,
+                                                   impl->identity.pub);
   RegistryHooks hooks;
   hooks.on_call = [self](Peer& p, Call&& c) { self->on_call(p, std::move(c)); };
   hooks.on_send = [self](Peer& p, Send&& m) { self->on_send(p, std::move(m)); };
@@ -225,6 +230,7 @@ Status Daemon::start() {
   for (const TrustedPeer& tp : d.trust.peers()) d.registry->add_trusted(tp);
   for (const TrustedPeer& tp : d.trust.peers()) d.dialer->schedule(tp.key, true);
   d.commands->apply(d.config);
+  d.discovery->start(d.config, d.listener->port());
   return {};
 }
 
@@ -234,6 +240,7 @@ void Daemon::stop(DoneCallback done) {
   if (d.stopped) return d.finish_stop();
   if (d.stopping) return;
   d.stopping = true;
+  d.discovery->stop();  // the mDNS goodbye goes out now
   d.listener->close();
   d.dialer->stop();
   Impl* self = &d;
@@ -262,6 +269,7 @@ Status Daemon::reload(Config config) {
   d.config = std::move(config);
   d.log.set_level(d.config.daemon.log_level);
   if (d.started) d.apply_settings();
+  if (d.started) d.discovery->reconfigure(d.config);
 
   std::vector<PublicKey> removed;
   for (const TrustedPeer& tp : d.trust.peers())
@@ -327,7 +335,8 @@ Status Daemon::trust_add(TrustedPeer peer) {
   d.log.info(std::string(is_new ? "trusted " : "updated ") + peer_tag(peer.key) + " (fingerprint " +
              fingerprint(peer.key) + ")");
   if (d.started && !d.stopping) {
-    d.registry->add_trusted(*d.trust.find(peer.key));
+    Peer& p = d.registry->add_trusted(*d.trust.find(peer.key));
+    for (const Endpoint& ep : d.discovery->adopt(peer.key)) p.learn_address(ep);
     d.dialer->schedule(peer.key, true);
     d.commands->apply(d.config);  // an alias may now name this key
   }
@@ -387,9 +396,22 @@ std::vector<PeerInfo> Daemon::peers() const {
     }
     out.push_back(std::move(info));
   }
+  // Discovered, not trusted: listed, never dialled (discovery.hpp).
+  for (const DiscoveredPeers::Entry& e : d.discovery->untrusted()) {
+    if (d.registry->find(e.key) != nullptr) continue;
+    PeerInfo info;
+    info.key = e.key;
+    info.trusted = false;
+    info.learned_addrs = e.addrs;
+    out.push_back(std::move(info));
+  }
   std::sort(out.begin(), out.end(), [](const PeerInfo& a, const PeerInfo& b) { return a.key < b.key; });
   return out;
 }
+
+Discovery& Daemon::discovery() { return *impl_->discovery; }
+void Daemon::network_changed() { impl_->discovery->network_changed(); }
+std::string Daemon::mdns_instance() const { return impl_->discovery->mdns_instance(); }
 
 const PublicKey& Daemon::identity() const { return impl_->identity.pub; }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "discovery.hpp"
 #include "endpoint.hpp"
 #include "handles.hpp"
 #include "log.hpp"
@@ -163,7 +164,16 @@ class Daemon {
   // The address becomes one of the peer's learned addresses.
   Status connect(const Endpoint& to, ConnectCallback cb);
 
-  // A snapshot of every known peer, sorted by key.
+  // Where mDNS and the broadcast beacon report what they find; tests feed
+  // candidates here directly. The rules are in discovery.hpp.
+  Discovery& discovery();
+  // What the network monitor calls after a change (see DiscoveryHub).
+  void network_changed();
+  // The mDNS instance name in use, empty when mDNS is off.
+  std::string mdns_instance() const;
+
+  // A snapshot of every known peer, sorted by key: the trusted ones, then
+  // (trusted = false) the discovered ones that are not trusted.
   std::vector<PeerInfo> peers() const;
   const PublicKey& identity() const;
   DaemonStatus status() const;

@@ -70,6 +70,15 @@ void Dialer::schedule(const PublicKey& key, bool immediately) {
   });
 }
 
+void Dialer::redial_now(const PublicKey& key) {
+  if (Peer* p = registry_.find(key)) p->backoff.reset();
+  if (auto it = dials_.find(key); it != dials_.end() && it->second->phase == Dial::Phase::waiting) {
+    it->second->timer.stop();
+    it->second->phase = Dial::Phase::idle;
+  }
+  schedule(key, true);
+}
+
 void Dialer::begin_round(Dial& d) {
   Peer* p = registry_.find(d.key);
   if (p == nullptr || p->active != nullptr) {

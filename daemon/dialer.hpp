@@ -52,6 +52,10 @@ class Dialer {
   // Dial the peer after its backoff delay (at once with `immediately`),
   // unless it is online, already being dialled, untrusted or has no address.
   void schedule(const PublicKey& key, bool immediately);
+  // A new address or a network change: resets the peer's backoff and,
+  // if it is waiting for its next round, starts that round now (a round
+  // under way goes on). Same conditions as schedule().
+  void redial_now(const PublicKey& key);
   // The peer is online: stop waiting or connecting. A handshake under way
   // finishes; the registry's tie-break keeps one session.
   void peer_online(const PublicKey& key);

@@ -83,7 +83,7 @@ void Registry::remove(const PublicKey& key) {
   std::string why = "session to " + peer_tag(key) + " closed: untrusted_peer";
   if (was_online) {
     log_.info(p->tag() + " down: no longer trusted");
-    emit(PeerEvent{PeerEvent::Kind::down, key, p->name, {}, std::string(kReasonUntrusted)});
+    emit(PeerEvent{PeerEvent::Kind::down, key, p->name, {}, std::string(kReasonUntrusted), {}});
   }
   p.reset();
   for (auto& cb : failed) cb(make_error(Errc::peer_offline, why));
@@ -98,7 +98,7 @@ void Registry::set_dialing(Peer& p, bool dialing) {
   PeerState before = state(p);
   p.dialing = dialing;
   if (before == PeerState::offline && state(p) == PeerState::connecting)
-    emit(PeerEvent{PeerEvent::Kind::connecting, p.key, p.name, {}, {}});
+    emit(PeerEvent{PeerEvent::Kind::connecting, p.key, p.name, {}, {}, {}});
 }
 
 // ---- Sessions ----
@@ -174,6 +174,11 @@ Status Registry::on_session_check(Session& s, const PublicKey& remote, const Hel
 
 bool Registry::new_session_wins(const Session& fresh, const Session& old) const {
   if (old.remote_closed()) return true;  // the remote already chose
+  // The peer changed address and dialled from the new one while we hold
+  // its dead session (protocol.md §7, rule 0).
+  uint64_t now = uv_now(loop_);
+  double stale_ms = kStaleSessionPings * static_cast<double>(settings_.timers.ping_interval_ms);
+  if (now > old.last_received_ms() && static_cast<double>(now - old.last_received_ms()) >= stale_ms) return true;
   if (fresh.initiator() == old.initiator()) return true;  // it dialled again: the old one is dead to it
   // The session initiated by the greater key wins; keys compare as 32-byte
   // big-endian numbers, which is what the array comparison does.
@@ -208,7 +213,7 @@ void Registry::activate(Peer& p, Session& s) {
     p.active = &s;
     p.backoff.reset();
     log_.info(p.tag() + " up: " + (s.initiator() ? "dialled " : "accepted ") + s.describe());
-    PeerEvent ev{PeerEvent::Kind::up, p.key, p.name, s.remote_address().to_string(), {}};
+    PeerEvent ev{PeerEvent::Kind::up, p.key, p.name, s.remote_address().to_string(), {}, {}};
     if (hooks_.on_peer_up) hooks_.on_peer_up(p);
     emit(ev);
     return;
@@ -229,7 +234,7 @@ void Registry::deactivate(Peer& p, std::string_view reason) {
   log_.info(p.tag() + " down: " + std::string(reason));
   std::vector<CallCallback> failed;
   if (!p.has_live_session()) failed = p.calls.take_all();
-  PeerEvent ev{PeerEvent::Kind::down, p.key, p.name, {}, std::string(reason)};
+  PeerEvent ev{PeerEvent::Kind::down, p.key, p.name, {}, std::string(reason), {}};
   std::string why = "session to " + peer_tag(p.key) + " closed: " + std::string(reason);
   if (hooks_.on_peer_down) hooks_.on_peer_down(p);
   // User code from here on; `p` may be gone.
@@ -347,6 +352,32 @@ void Registry::answer(const PublicKey& key, Envelope answer) {
   }
   if (!st && log_.enabled(LogLevel::debug))
     log_.debug("answer to " + peer_tag(key) + " dropped: " + st.error().describe());
+}
+
+size_t Registry::close_sessions_not_on(const std::vector<std::string>& local_addresses) {
+  std::vector<uint64_t> doomed;
+  for (auto& [id, e] : sessions_) {
+    std::string host = e.session->local_address().host();
+    if (auto pct = host.find('%'); pct != std::string::npos) host.resize(pct);
+    bool loopback = host.rfind("127.", 0) == 0 || host == "::1" || host == "::ffff:127.0.0.1";
+    if (loopback || host.empty()) continue;
+    // A v4-mapped address (a dual-stack listener) is the IPv4 address.
+    if (host.rfind("::ffff:", 0) == 0) host = host.substr(7);
+    if (std::find(local_addresses.begin(), local_addresses.end(), host) != local_addresses.end()) continue;
+    doomed.push_back(id);
+  }
+  // Closing runs observers, which may close other sessions: look each up.
+  for (uint64_t id : doomed) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    Session* s = it->second.session.get();
+    log_.info(s->describe() + ": local address gone, closing");
+    if (s->state() == Session::State::handshaking)
+      s->abort(make_error(Errc::closed, "local address gone after a network change"));
+    else
+      s->close(kReasonNetworkChanged, "local address gone after a network change");
+  }
+  return doomed.size();
 }
 
 // ---- Events ----

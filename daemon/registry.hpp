@@ -4,6 +4,7 @@
 // It keeps the one-session-per-peer rule (protocol.md §7): when a session is
 // established for a peer that already has an active one,
 //
+//   the old one received nothing for 1.5 ping intervals -> the newer wins
 //   same initiator (both ours, or both theirs)  -> the newer wins
 //   otherwise -> the one initiated by the greater key wins
 //
@@ -113,9 +114,18 @@ class Registry final : public SessionHost {
   // becomes a payload_too_large error.
   void answer(const PublicKey& key, Envelope answer);
 
+  // After a network change: closes every session (handshaking ones
+  // aborted) whose local address is not in `local_addresses` with
+  // `network_changed`, rather than waiting for its liveness deadline.
+  // Loopback sessions are kept. Returns how many were closed.
+  size_t close_sessions_not_on(const std::vector<std::string>& local_addresses);
+
   // ---- Events ----
   uint64_t subscribe(Observer observer);
   void unsubscribe(uint64_t id);
+  // Sends `ev` to the observers (for events the registry does not make
+  // itself, such as discovered). Runs user code.
+  void publish(const PeerEvent& ev) { emit(ev); }
 
   // Closes every session (`shutdown`), fails pending calls with
   // Errc::cancelled and refuses new sessions. `done` runs once every

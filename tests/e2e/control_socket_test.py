@@ -143,7 +143,9 @@ def write_config(name):
     with open(path, "w") as f:
         f.write('[daemon]\nlog_level = "debug"\n[network]\nlisten = ["127.0.0.1:0"]\n'
                 'handshake_timeout = "2s"\n[session]\nreconnect_min = "100ms"\n'
-                'reconnect_max = "500ms"\n')
+                'reconnect_max = "500ms"\n'
+                # Tests outside a network namespace never multicast on the host.
+                '[discovery]\nmdns = false\n')
     return path
 
 
@@ -239,6 +241,10 @@ def test_two_daemons():
 def test_user_mode():
     home = os.path.join(TMP, "home")
     env = isolated_env(home)
+    # The default config path of user mode, so that mDNS stays off here too.
+    os.makedirs(home + "/.config/peernet", exist_ok=True)
+    with open(home + "/.config/peernet/peernetd.toml", "w") as f:
+        f.write("[discovery]\nmdns = false\n")
     u = Daemon("user", "--user", "--listen", "127.0.0.1:0", env=env)
     sock = u.wait_line("control socket: ")
     check(sock == home + "/run/peernet/peernetd.sock", f"user-mode socket {sock}")

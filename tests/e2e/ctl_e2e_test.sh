@@ -96,8 +96,8 @@ listening() { has "$1.err" "listening on"; }
 # ---------------------------------------------------------------------------
 # Two daemons. The kernel picks two free loopback ports.
 read -r port_a port_b < <(free_ports 2)
-printf '[network]\nlisten = ["127.0.0.1:%s"]\n' "$port_a" >"$tmp/a.toml"
-printf '[network]\nlisten = ["127.0.0.1:%s"]\n' "$port_b" >"$tmp/b.toml"
+printf '[network]\nlisten = ["127.0.0.1:%s"]\n[discovery]\nmdns = false\n' "$port_a" >"$tmp/a.toml"
+printf '[network]\nlisten = ["127.0.0.1:%s"]\n[discovery]\nmdns = false\n' "$port_b" >"$tmp/b.toml"
 # b's socket must be reachable by nobody for the non-admin checks: it lives
 # in a directory anyone may traverse (0755, not the daemon's private runtime
 # directory, which peernetd keeps 0700), and the socket itself is 0666. The

@@ -23,6 +23,8 @@ cat >"$config" <<TOML
 log_level = "debug"
 [network]
 listen = ["127.0.0.1:0"]
+[discovery]
+mdns = false
 TOML
 
 # start NAME: runs peernetd in the background, output in $tmp/NAME.{out,err}.

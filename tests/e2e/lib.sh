@@ -90,9 +90,12 @@ has() { grep -qF -- "$2" "$tmp/$1" 2>/dev/null; }
 # $tmp/NAME.err. Needs $peernetd; the ctl helpers need $peernetctl.
 
 # write_config NAME PORT [TOML]: a config listening on 127.0.0.1:PORT at log
-# level info, with TOML appended (more sections).
+# level info, with TOML appended (more sections). mDNS is off: these tests
+# run in the host's network namespace, where announcing is not theirs to do.
 write_config() {
   cat >"$tmp/$1.toml" <<TOML
+[discovery]
+mdns = false
 [daemon]
 log_level = "info"
 [network]

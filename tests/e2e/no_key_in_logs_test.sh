@@ -26,6 +26,8 @@ for name in a b; do
   cat >"$tmp/$name.toml" <<TOML
 [network]
 listen = ["127.0.0.1:$port"]
+[discovery]
+mdns = false
 [session]
 ping_interval = "200ms"
 dead_after = "1s"

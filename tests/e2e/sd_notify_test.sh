@@ -20,6 +20,8 @@ pid= rx=
 cat >"$tmp/peernetd.toml" <<TOML
 [network]
 listen = ["127.0.0.1:0"]
+[discovery]
+mdns = false
 TOML
 
 # run NAME [VAR=VALUE...]: the receiver on $tmp/NAME.sock writing

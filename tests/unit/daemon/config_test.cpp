@@ -183,6 +183,51 @@ admin_group = "wheel"
   EXPECT_EQ(c.control.admin_group, "wheel");
 }
 
+TEST(Config, DiscoveryAndNetworkMonitorKeys) {
+  Config d;
+  EXPECT_TRUE(d.discovery.mdns);
+  EXPECT_EQ(d.discovery.instance, "");
+  EXPECT_FALSE(d.discovery.broadcast);
+  EXPECT_EQ(d.discovery.broadcast_port, 7470);
+  EXPECT_EQ(d.discovery.broadcast_interval, 30);
+  EXPECT_TRUE(d.discovery.interfaces.empty());
+  EXPECT_EQ(d.network.monitor, "netlink");
+  EXPECT_EQ(d.network.poll_interval, 2);
+  Config c = parse_ok(R"(
+[network]
+monitor = "poll"
+poll_interval = "500ms"
+[discovery]
+mdns = false
+instance = "Ann's Laptop.home"
+broadcast = true
+broadcast_port = 17470
+broadcast_interval = "10s"
+interfaces = ["eth0", "wlan0"]
+)");
+  EXPECT_EQ(c.network.monitor, "poll");
+  EXPECT_EQ(c.network.poll_interval, 0.5);
+  EXPECT_FALSE(c.discovery.mdns);
+  EXPECT_EQ(c.discovery.instance, "Ann's Laptop.home");
+  EXPECT_TRUE(c.discovery.broadcast);
+  EXPECT_EQ(c.discovery.broadcast_port, 17470);
+  EXPECT_EQ(c.discovery.broadcast_interval, 10);
+  EXPECT_EQ(c.discovery.interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
+
+  EXPECT_EQ(parse_error("[network]\nmonitor = \"udev\"\n"),
+            "test.toml:2:11: key \"network.monitor\": expected \"netlink\" or \"poll\", got \"udev\"");
+  EXPECT_EQ(parse_error("[discovery]\nmdns = 1\n"),
+            "test.toml:2:8: key \"discovery.mdns\": expected true or false, got an integer");
+  EXPECT_NE(parse_error("[discovery]\ninstance = \"" + std::string(64, 'x') + "\"\n"), "");
+  EXPECT_NE(parse_error("[discovery]\ninstance = \"a\\u0001b\"\n"), "");
+  EXPECT_EQ(parse_error("[discovery]\nbroadcast_port = 0\n"),
+            "test.toml:2:18: key \"discovery.broadcast_port\": must be between 1 and 65535 (got 0)");
+  EXPECT_EQ(parse_error("[discovery]\ninterfaces = [\"eth0\", \"eth0\"]\n"),
+            "test.toml:2:23: key \"discovery.interfaces\": \"eth0\" is listed twice");
+  EXPECT_EQ(parse_error("[discovery]\ninterfaces = [\"a/b\"]\n"),
+            "test.toml:2:15: key \"discovery.interfaces\": not an interface name: \"a/b\"");
+}
+
 PublicKey test_key(uint8_t fill) {
   PublicKey k;
   k.bytes.fill(fill);
@@ -301,7 +346,8 @@ TEST(Config, UnknownKeyIsReportedWithItsPosition) {
   EXPECT_EQ(parse_error("[session]\n  frobnicate = 1\n"),
             "test.toml:2:3: key \"session.frobnicate\": unknown key");
   EXPECT_EQ(parse_error("\n[netwrk]\n"),
-            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session, control, admin or "
+            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session, discovery, control, admin "
+            "or "
             "[[handle]])");
   EXPECT_EQ(parse_error("network = 1\n"), "test.toml:1:11: key \"network\": expected a table, got an integer");
 }

@@ -442,6 +442,36 @@ TEST_F(ControlTest, SubscribeDeliversPeerUpAndDown) {
   EXPECT_TRUE(none.notifications.empty());
 }
 
+TEST_F(ControlTest, DiscoveredPeersAreNotifiedAndListedWithAll) {
+  Node& a = add_node();
+  serve(a);
+  RpcClient& c = connect(a);
+  ASSERT_TRUE(rpc(c, SubscribeParams{std::vector<PeerEventKind>{PeerEventKind::discovered}}).ok());
+  PublicKey stranger = random_key();
+  a->discovery().peer_found(DiscoveredPeer{stranger, {Endpoint{"198.18.0.9", 7469}}, "stranger", "mdns", 120});
+  ASSERT_TRUE(run_until([&] { return !c.notifications.empty(); }));
+  auto e = decode_notification(c.notifications.at(0));
+  ASSERT_TRUE(e.ok()) << e.error().describe();
+  const auto& ev = std::get<control::PeerEvent>(*e);
+  EXPECT_EQ(ev.kind, PeerEventKind::discovered);
+  EXPECT_EQ(ev.id, stranger);
+  EXPECT_FALSE(ev.name.has_value());
+  EXPECT_EQ(ev.addrs, std::vector<std::string>{"198.18.0.9:7469"});
+
+  auto trusted_only = decode_peers_result(*rpc(c, PeersParams{}));
+  ASSERT_TRUE(trusted_only.ok());
+  EXPECT_TRUE(trusted_only->empty());
+  PeersParams with_all;
+  with_all.all = true;
+  auto all = decode_peers_result(*rpc(c, with_all));
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->at(0).id, stranger);
+  EXPECT_FALSE(all->at(0).trusted);
+  EXPECT_EQ(all->at(0).state, control::PeerState::offline);
+  EXPECT_EQ(all->at(0).addrs, std::vector<std::string>{"198.18.0.9:7469"});
+}
+
 TEST_F(ControlTest, ConnectDialsAnAddress) {
   Node& a = add_node();
   Node& b = add_node();

@@ -98,6 +98,7 @@ class DaemonTest : public LoopTest {
     c.session.reconnect_min = 0.02;
     c.session.reconnect_max = 0.2;
     c.control.socket = dir + "/ctl.sock";
+    c.discovery.mdns = false;  // never multicast on the host from a test
     return c;
   }
 
