@@ -46,8 +46,7 @@ control::PeerInfo to_control(const PeerInfo& p) {
   out.addrs = addresses(p);
   if (p.last_seen_unix_ms) out.last_seen = static_cast<double>(*p.last_seen_unix_ms) / 1000.0;
   out.rtt_ms = p.rtt_ms;
-  // The Daemon does not record when a peer entered its state: `since`
-  // stays nil, which the protocol allows.
+  if (p.since_unix_ms) out.since = static_cast<double>(*p.since_unix_ms) / 1000.0;
   if (p.session) out.session = control::SessionInfo{p.session->initiator, p.session->remote_address};
   return out;
 }

@@ -378,6 +378,7 @@ std::vector<PeerInfo> Daemon::peers() const {
     info.static_addrs = p->static_addrs;
     info.learned_addrs = p->learned_addrs;
     info.last_seen_unix_ms = p->last_seen_unix_ms;
+    info.since_unix_ms = p->since_unix_ms;
     info.rtt_ms = p->rtt_ms;
     if (const Session* s = p->active) {
       uint64_t silent = now > s->last_received_ms() ? now - s->last_received_ms() : 0;
@@ -403,6 +404,8 @@ std::vector<PeerInfo> Daemon::peers() const {
     info.key = e.key;
     info.trusted = false;
     info.learned_addrs = e.addrs;
+    info.last_seen_unix_ms = wall - static_cast<int64_t>(now - std::min(now, e.last_seen_ms));
+    info.since_unix_ms = wall - static_cast<int64_t>(now - std::min(now, e.first_seen_ms));
     out.push_back(std::move(info));
   }
   std::sort(out.begin(), out.end(), [](const PeerInfo& a, const PeerInfo& b) { return a.key < b.key; });

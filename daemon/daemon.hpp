@@ -55,6 +55,7 @@ struct PeerInfo {
   std::vector<Endpoint> static_addrs;   // from the trust list
   std::vector<Endpoint> learned_addrs;  // from inbound connections and connect()
   std::optional<int64_t> last_seen_unix_ms;  // last time anything arrived from it
+  std::optional<int64_t> since_unix_ms;      // when it entered `state`
   std::optional<double> rtt_ms;              // from the latest ping/pong
   std::optional<SessionInfo> session;        // the active session when online
 };

@@ -17,11 +17,12 @@ bool DiscoveredPeers::add(const DiscoveredPeer& peer, uint64_t now_ms) {
                                     [](const Entry& a, const Entry& b) { return a.expires_ms < b.expires_ms; });
       entries_.erase(first);
     }
-    entries_.push_back(Entry{peer.key, peer.name, {}, expires});
+    entries_.push_back(Entry{peer.key, peer.name, {}, expires, now_ms, now_ms});
     it = entries_.end() - 1;
   }
   Entry& e = *it;
   e.expires_ms = std::max(e.expires_ms, expires);
+  e.last_seen_ms = now_ms;
   if (!peer.name.empty()) e.name = peer.name;
   bool changed = fresh;
   for (auto a = peer.addrs.rbegin(); a != peer.addrs.rend(); ++a) {

@@ -49,6 +49,8 @@ class DiscoveredPeers {
     std::string name;
     std::vector<Endpoint> addrs;  // most recent first
     uint64_t expires_ms = 0;
+    uint64_t first_seen_ms = 0;  // loop time of the first sighting
+    uint64_t last_seen_ms = 0;   // and of the latest
   };
 
   // Records or refreshes a sighting; true when the peer is new or has a

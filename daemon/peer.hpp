@@ -57,6 +57,7 @@ class Peer {
   ReconnectBackoff backoff;
 
   std::optional<int64_t> last_seen_unix_ms;  // set when it goes offline
+  std::optional<int64_t> since_unix_ms;      // when it entered its current state
   std::optional<double> rtt_ms;              // the latest measurement
 };
 

@@ -61,6 +61,7 @@ Peer& Registry::add_trusted(const TrustedPeer& tp) {
   if (!slot) {
     slot = std::make_unique<Peer>(loop_, tp.key);
     slot->backoff.set_bounds(reconnect_min_ms_, reconnect_max_ms_);
+    slot->since_unix_ms = wall_now_ms();  // offline from now
   }
   slot->trusted = true;
   slot->name = tp.name;
@@ -97,6 +98,7 @@ PeerState Registry::state(const Peer& p) const {
 void Registry::set_dialing(Peer& p, bool dialing) {
   PeerState before = state(p);
   p.dialing = dialing;
+  if (state(p) != before) p.since_unix_ms = wall_now_ms();
   if (before == PeerState::offline && state(p) == PeerState::connecting)
     emit(PeerEvent{PeerEvent::Kind::connecting, p.key, p.name, {}, {}, {}});
 }
@@ -212,6 +214,7 @@ void Registry::activate(Peer& p, Session& s) {
   if (old == nullptr) {
     p.active = &s;
     p.backoff.reset();
+    p.since_unix_ms = wall_now_ms();
     log_.info(p.tag() + " up: " + (s.initiator() ? "dialled " : "accepted ") + s.describe());
     PeerEvent ev{PeerEvent::Kind::up, p.key, p.name, s.remote_address().to_string(), {}, {}};
     if (hooks_.on_peer_up) hooks_.on_peer_up(p);
@@ -231,6 +234,7 @@ void Registry::deactivate(Peer& p, std::string_view reason) {
   if (p.active != nullptr && p.active->rtt_ms()) p.rtt_ms = p.active->rtt_ms();
   p.active = nullptr;
   p.last_seen_unix_ms = wall_now_ms();
+  p.since_unix_ms = p.last_seen_unix_ms;
   log_.info(p.tag() + " down: " + std::string(reason));
   std::vector<CallCallback> failed;
   if (!p.has_live_session()) failed = p.calls.take_all();

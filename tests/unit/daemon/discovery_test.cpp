@@ -40,6 +40,10 @@ TEST_F(DaemonTest, DiscoveredTrustedPeerIsDialledAtOnce) {
   ASSERT_TRUE(info);
   EXPECT_TRUE(info->trusted);
   EXPECT_EQ(info->learned_addrs.at(0), b.endpoint());
+  // Online since the session came up, which is after the peer was trusted.
+  ASSERT_TRUE(info->since_unix_ms);
+  ASSERT_TRUE(info->last_seen_unix_ms);
+  EXPECT_GE(*info->last_seen_unix_ms, *info->since_unix_ms - 1000);
   ASSERT_EQ(a.count(PeerEvent::Kind::discovered, b.key()), 1u);
   for (const PeerEvent& e : a.events) {
     if (e.kind == PeerEvent::Kind::discovered) {
@@ -78,6 +82,10 @@ TEST_F(DaemonTest, UntrustedPeerIsListedAndNeverDialled) {
   ASSERT_TRUE(info);
   EXPECT_FALSE(info->trusted);
   EXPECT_EQ(info->state, PeerState::offline);
+  // Seen just now: both times are set, and not in the future.
+  ASSERT_TRUE(info->last_seen_unix_ms);
+  ASSERT_TRUE(info->since_unix_ms);
+  EXPECT_LE(*info->since_unix_ms, *info->last_seen_unix_ms);
   EXPECT_EQ(info->learned_addrs, std::vector<Endpoint>{c.endpoint()});
   ASSERT_EQ(a.count(PeerEvent::Kind::discovered, c.key()), 1u);
   EXPECT_EQ(a.count(PeerEvent::Kind::connecting, c.key()), 0u);
