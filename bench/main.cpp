@@ -259,6 +259,11 @@ struct Row {
   bool lower_better = false;
 };
 
+const json& sub(const json& j, const std::string& key) {
+  static const json empty = json::object();
+  return j.is_object() && j.contains(key) ? j[key] : empty;
+}
+
 std::string cell(std::optional<double> v, int decimals) { return v ? fmt(*v, decimals) : "-"; }
 
 std::string ratio(std::optional<double> a, std::optional<double> b) {
@@ -267,10 +272,10 @@ std::string ratio(std::optional<double> a, std::optional<double> b) {
 }
 
 void print_table(const json& r) {
-  const json& p = r["peernetd"];
-  const json& f = r["floor"];
-  const json& e = r["encrypted_floor"];
-  const json& z = r["curvezmq"];
+  const json& p = sub(r, "peernetd");
+  const json& f = sub(r, "floor");
+  const json& e = sub(r, "encrypted_floor");
+  const json& z = sub(r, "curvezmq");
   std::printf("\npeernetd benchmark: %s\n", r["machine"].get<std::string>().c_str());
   std::printf("Numbers from a shared machine; compare the ratios within one run.\n\n");
   std::printf("%-34s %12s %12s %12s %12s %9s %9s\n", "metric", "peernetd", "floor", "enc. floor", "CurveZMQ",
@@ -305,7 +310,7 @@ void print_table(const json& r) {
   }
   auto mib = [](std::optional<double> v) { return v ? fmt(*v / 1048576.0, 2) + " MiB" : std::string("-"); };
   auto kib = [](std::optional<double> v) { return v ? fmt(*v / 1024.0, 1) + " KiB" : std::string("-"); };
-  const json& b = p["burst"];
+  const json& b = sub(p, "burst");
   std::printf("\n%-44s %s\n", "burst: sends", cell(get(b, "/sent"), 0).c_str());
   std::printf("%-44s %s delivered, %s dropped (reported), %s unaccounted\n", "burst: outcome",
               cell(get(b, "/received"), 0).c_str(), cell(get(b, "/dropped_reported"), 0).c_str(),
@@ -317,19 +322,19 @@ void print_table(const json& r) {
   std::printf("%-44s %s\n", "burst: session survived",
               b.contains("session_survived") && b["session_survived"].get<bool>() ? "yes" : "no");
   std::printf("%-44s %s\n", "handshakes/s accepted (32 concurrent)", cell(get(p, "/handshakes_per_s"), 0).c_str());
-  const json& fp = r["footprint"];
+  const json& fp = sub(r, "footprint");
   std::printf("%-44s %s ms\n", "start-up to accepting (median of 5)", cell(get(fp, "/startup_ms_median"), 1).c_str());
   std::printf("%-44s %s\n", "idle daemon RSS, 0 peers", mib(get(fp, "/idle_rss_0_peers")).c_str());
   std::printf("%-44s %s\n", "idle daemon RSS, 2 peers", mib(get(fp, "/idle_rss_2_peers")).c_str());
   std::printf("%-44s %s %% / %s %%\n", "idle CPU, 0 / 2 peers",
               cell(get(fp, "/idle_cpu_percent_0_peers"), 2).c_str(),
               cell(get(fp, "/idle_cpu_percent_2_peers"), 2).c_str());
-  const json& sc = r["scale"];
-  for (const char* k : {"1000", "10000"}) {
-    std::string base = std::string("/") + k;
-    if (!sc.contains(k)) continue;
+  const json& sc = sub(r, "scale");
+  for (const auto& [k, v] : sc.items()) {
+    if (!v.is_object()) continue;
+    std::string base = "/" + k;
     std::printf("%-44s %s sessions, RSS %s, %s per session, idle CPU %s %%\n",
-                (std::string("scale: ") + k + " idle sessions").c_str(), cell(get(sc, base + "/opened"), 0).c_str(),
+                ("scale: " + k + " idle sessions").c_str(), cell(get(sc, base + "/opened"), 0).c_str(),
                 mib(get(sc, base + "/rss")).c_str(), kib(get(sc, base + "/rss_per_session")).c_str(),
                 cell(get(sc, base + "/idle_cpu_percent"), 2).c_str());
   }
@@ -346,9 +351,9 @@ json check_targets(const json& r) {
                  {"unit", unit}, {"met", met}});
   };
   auto mul = [](std::optional<double> v, double k) { return v ? std::optional<double>(*v * k) : std::nullopt; };
-  const json& p = r["peernetd"];
-  const json& e = r["encrypted_floor"];
-  const json& z = r["curvezmq"];
+  const json& p = sub(r, "peernetd");
+  const json& e = sub(r, "encrypted_floor");
+  const json& z = sub(r, "curvezmq");
   add("call p50 <= 1.15x encrypted floor", get(p, "/call_latency/p50_us"), mul(get(e, "/call_latency/p50_us"), 1.15), true, "us");
   add("call p99 <= 1.3x encrypted floor", get(p, "/call_latency/p99_us"), mul(get(e, "/call_latency/p99_us"), 1.3), true, "us");
   add("send 64 B >= 2.5x CurveZMQ", get(p, "/send_64/msgs_per_s"), mul(get(z, "/send_64/msgs_per_s"), 2.5), false, "msgs/s");
@@ -357,10 +362,10 @@ json check_targets(const json& r) {
   add("sends: sent - received - reported dropped == 0", get(p, "/send_64/unaccounted").value_or(1) + get(p, "/send_64k/unaccounted").value_or(1) + get(p, "/burst/unaccounted").value_or(1), 0.0, true, "messages");
   add("connect to first reply p50 <= 0.5 ms", mul(get(p, "/connect_first_reply/p50_us"), 1e-3), 0.5, true, "ms");
   add(">= 3000 handshakes/s accepted", get(p, "/handshakes_per_s"), 3000.0, false, "1/s");
-  add("idle daemon RSS <= 8 MiB", mul(get(r["footprint"], "/idle_rss_0_peers"), 1.0 / 1048576), 8.0, true, "MiB");
-  add("<= 16 KiB per idle session at 10,000", mul(get(r["scale"], "/10000/rss_per_session"), 1.0 / 1024), 16.0, true, "KiB");
-  add("idle CPU 0% (2 peers, 5 s)", get(r["footprint"], "/idle_cpu_percent_2_peers"), 0.0, true, "%");
-  bool survived = r["peernetd"].contains("burst") && r["peernetd"]["burst"].value("session_survived", false);
+  add("idle daemon RSS <= 8 MiB", mul(get(sub(r, "footprint"), "/idle_rss_0_peers"), 1.0 / 1048576), 8.0, true, "MiB");
+  add("<= 16 KiB per idle session at 10,000", mul(get(sub(r, "scale"), "/10000/rss_per_session"), 1.0 / 1024), 16.0, true, "KiB");
+  add("idle CPU 0% (2 peers, 5 s)", get(sub(r, "footprint"), "/idle_cpu_percent_2_peers"), 0.0, true, "%");
+  bool survived = sub(p, "burst").value("session_survived", false);
   add("burst: session survives", survived ? 1.0 : 0.0, 1.0, false, "");
   std::printf("targets:\n");
   for (const auto& row : t) {
