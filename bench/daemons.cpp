@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <iterator>
 
 #include "ctl/client.hpp"
@@ -31,10 +33,19 @@ std::string read_all(const std::string& path) {
 bool try_start(const std::string& peernetd, DaemonProc& d, const std::string& config_text) {
   write_file(d.dir + "/peernetd.toml", config_text);
   int64_t t0 = now_ns();
-  d.pid = spawn({peernetd, "--config", d.dir + "/peernetd.toml", "--state-dir", d.dir + "/state", "--socket",
-                 d.socket, "--log-level", "warning"},
-                d.log);
-  int64_t end = t0 + 10'000'000'000;
+  // PEERNET_BENCH_WRAP="valgrind --tool=callgrind" runs the daemons under a
+  // profiler (with --quick counts: it slows them down a lot).
+  std::vector<std::string> argv;
+  if (const char* wrap = std::getenv("PEERNET_BENCH_WRAP"); wrap && *wrap) {
+    std::istringstream words(wrap);
+    for (std::string w; words >> w;) argv.push_back(w);
+  }
+  for (std::string a : {peernetd, std::string("--config"), d.dir + "/peernetd.toml", std::string("--state-dir"),
+                        d.dir + "/state", std::string("--socket"), d.socket, std::string("--log-level"),
+                        std::string("warning")})
+    argv.push_back(a);
+  d.pid = spawn(argv, d.log);
+  int64_t end = t0 + 60'000'000'000;
   bool sock_up = false, tcp_up = false;
   while (now_ns() < end && !(sock_up && tcp_up)) {
     int status = 0;
@@ -46,7 +57,7 @@ bool try_start(const std::string& peernetd, DaemonProc& d, const std::string& co
     if (!tcp_up) tcp_up = wait_connectable_tcp(d.port, 0);
     if (!(sock_up && tcp_up)) ::usleep(100);
   }
-  if (!(sock_up && tcp_up)) die(d.name + ": peernetd did not come up within 10 s (log: " + d.log + ")");
+  if (!(sock_up && tcp_up)) die(d.name + ": peernetd did not come up within 60 s (log: " + d.log + ")");
   d.startup_ms = static_cast<double>(now_ns() - t0) / 1e6;
   return true;
 }

@@ -100,7 +100,7 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
       ::dup2(fd, 1);
       ::dup2(fd, 2);
     }
-    ::execv(args[0], args.data());
+    ::execvp(args[0], args.data());
     _exit(127);
   }
   return pid;

@@ -110,12 +110,19 @@ std::string peer_id_compact(const PublicKey& key) {
 }
 
 std::string peer_id_text(const PublicKey& key) {
+  // Every message delivered to a local handler names its peer, usually the
+  // same one as the last: remember it.
+  thread_local PublicKey last_key;
+  thread_local std::string last_text;
+  if (!last_text.empty() && last_key == key) return last_text;
   std::string compact = peer_id_compact(key), out;
   out.reserve(compact.size() + compact.size() / kPrintedGroup - 1);
   for (size_t i = 0; i < compact.size(); ++i) {
     if (i > 0 && i % kPrintedGroup == 0) out.push_back('-');
     out.push_back(compact[i]);
   }
+  last_key = key;
+  last_text = out;
   return out;
 }
 
