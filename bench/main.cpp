@@ -19,7 +19,9 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -105,64 +107,145 @@ double cpu_percent(pid_t pid, const std::function<void()>& during) {
 
 // ---- the sections ----
 
-void run_peernet(const std::string& peernetd, const Counts& n, json& out) {
-  note("peernetd: starting daemons a and b");
-  DaemonProc a = start_daemon(peernetd, "a"), b = start_daemon(peernetd, "b");
-  out["startup_ms"] = {a.startup_ms, b.startup_ms};
-  trust(a, b, "b");
-  trust(b, a, "a");
-  if (!wait_online(a, "b", 15000)) die("a and b did not connect (logs: " + a.log + ", " + b.log + ")");
-  {
-    Handler handler(b.socket);
-    RpcConn conn(a.socket);
-    Bytes small = msgpack_payload(kSmall), large = msgpack_payload(kLarge);
-    (void)run_calls(conn, "b", 16, 2000, small);  // warm-up
-    note("peernetd: call latency");
-    auto lat = run_calls(conn, "b", 1, n.latency_calls, small);
-    out["call_latency"] = latency_json(percentiles(lat.latency_ns));
-    out["call_errors"] = lat.errors;
-    out["calls_per_s"]["1"] = static_cast<double>(lat.latency_ns.size()) / lat.seconds;
-    for (size_t w : {16, 256}) {
-      note("peernetd: calls, " + std::to_string(w) + " outstanding");
-      auto st = run_calls(conn, "b", w, n.window_calls, small);
-      out["calls_per_s"][std::to_string(w)] = static_cast<double>(st.latency_ns.size()) / st.seconds;
-      out["call_errors"] = out["call_errors"].get<uint64_t>() + st.errors;
-    }
-    note("peernetd: sends");
-    out["send_64"] = send_json(run_sends(conn, handler, "b", 256, n.small_sends, small), kSmall);
-    out["send_64k"] = send_json(run_sends(conn, handler, "b", 32, n.large_sends, large), kLarge);
-    note("peernetd: burst of " + std::to_string(n.burst) + " sends");
-    uint64_t rss_a = rss_bytes(a.pid), rss_b = rss_bytes(b.pid);
-    auto burst = run_sends(conn, handler, "b", 0, n.burst, small);
-    json bj = send_json(burst, kSmall);
-    bj["rss_before_a"] = rss_a;
-    bj["rss_before_b"] = rss_b;
-    bj["peak_rss_a"] = peak_rss_bytes(a.pid);
-    bj["peak_rss_b"] = peak_rss_bytes(b.pid);
-    auto after = run_calls(conn, "b", 1, 10, small);
-    bj["session_survived"] = after.errors == 0 && wait_online(a, "b", 1000);
-    out["burst"] = bj;
+// One system under test on the path: calls with a window of outstanding
+// calls, sends of a payload size. Empty functions: not measured.
+struct PathSystem {
+  std::string key;  // its object in the JSON
+  std::function<CallStats(size_t window, size_t total)> calls;
+  std::function<SendStats(size_t total, size_t payload)> sends;
+  std::set<size_t> windows;  // call windows it supports
+};
 
-    note("peernetd: connect to first reply, handshakes per second");
-    auto keys = make_keys(33);
-    for (const auto& k : keys) trust_key(b, k.pub);
-    out["connect_first_reply"] = latency_json(percentiles(connect_first_reply(b.port, keys[32], n.connects, small)));
-    Swarm swarm(b.port, keys);
+// The path measurements, interleaved: every metric is measured in `rounds`
+// slices, each system in turn, so that the load others put on a shared
+// machine falls on all systems alike and the ratios stay meaningful.
+void run_path(std::vector<PathSystem>& systems, const Counts& n, int rounds, json& out) {
+  auto slice = [&](size_t total) { return std::max<size_t>(1, total / static_cast<size_t>(rounds)); };
+  for (size_t w : {size_t{1}, size_t{16}, size_t{256}}) {
+    note("path: calls, " + std::to_string(w) + " outstanding");
+    std::map<std::string, CallStats> acc;
+    for (int r = 0; r < rounds; ++r)
+      for (auto& s : systems) {
+        if (!s.calls || !s.windows.count(w)) continue;
+        CallStats st = s.calls(w, slice(w == 1 ? n.latency_calls : n.window_calls));
+        CallStats& a = acc[s.key];
+        a.latency_ns.insert(a.latency_ns.end(), st.latency_ns.begin(), st.latency_ns.end());
+        a.seconds += st.seconds;
+        a.errors += st.errors;
+      }
+    for (auto& [key, a] : acc) {
+      json& o = out[key];
+      if (w == 1) o["call_latency"] = latency_json(percentiles(a.latency_ns));
+      o["calls_per_s"][std::to_string(w)] = static_cast<double>(a.latency_ns.size()) / a.seconds;
+      o["call_errors"] = o.value("call_errors", uint64_t{0}) + a.errors;
+    }
+  }
+  for (size_t payload : {kSmall, kLarge}) {
+    note("path: sends of " + std::to_string(payload) + " bytes");
+    std::map<std::string, SendStats> acc;
+    for (int r = 0; r < rounds; ++r)
+      for (auto& s : systems) {
+        if (!s.sends) continue;
+        SendStats st = s.sends(slice(payload == kSmall ? n.small_sends : n.large_sends), payload);
+        SendStats& a = acc[s.key];
+        a.sent += st.sent;
+        a.delivered += st.delivered;
+        a.dropped += st.dropped;
+        a.received += st.received;
+        a.seconds += st.seconds;
+      }
+    for (auto& [key, a] : acc) out[key][payload == kSmall ? "send_64" : "send_64k"] = send_json(a, payload);
+  }
+}
+
+void run_all_paths(const std::string& peernetd, const Counts& n, bool with_peernet, bool with_floor, bool with_zmq,
+                   json& out) {
+  std::optional<DaemonProc> a, b;
+  std::unique_ptr<Handler> handler;
+  std::unique_ptr<RpcConn> conn;
+  std::unique_ptr<Floor> floor, sealed;
+  std::unique_ptr<ZmqCurve> zmq;
+  std::vector<PathSystem> systems;
+  Bytes small = msgpack_payload(kSmall), large = msgpack_payload(kLarge);
+  if (with_peernet) {
+    note("peernetd: starting daemons a and b");
+    a = start_daemon(peernetd, "a");
+    b = start_daemon(peernetd, "b");
+    out["peernetd"]["startup_ms"] = {a->startup_ms, b->startup_ms};
+    trust(*a, *b, "b");
+    trust(*b, *a, "a");
+    if (!wait_online(*a, "b", 15000)) die("a and b did not connect (logs: " + a->log + ", " + b->log + ")");
+    handler = std::make_unique<Handler>(b->socket);
+    conn = std::make_unique<RpcConn>(a->socket);
+    (void)run_calls(*conn, "b", 16, 2000, small);  // warm-up
+    systems.push_back({"peernetd",
+                       [&](size_t w, size_t total) { return run_calls(*conn, "b", w, total, small); },
+                       [&](size_t total, size_t payload) {
+                         return run_sends(*conn, *handler, "b", payload == kSmall ? 256 : 32, total,
+                                          payload == kSmall ? small : large);
+                       },
+                       {1, 16, 256}});
+  }
+  if (with_floor) {
+    note("floor: forwarders, plain and sealing");
+    floor = std::make_unique<Floor>(false);
+    sealed = std::make_unique<Floor>(true);
+    for (auto* f : {floor.get(), sealed.get()}) {
+      (void)f->calls(16, 2000, kSmall);
+      systems.push_back({f == floor.get() ? "floor" : "encrypted_floor",
+                         [f](size_t w, size_t total) { return f->calls(w, total, kSmall); },
+                         [f](size_t total, size_t payload) { return f->sends(total, payload); },
+                         {1, 16, 256}});
+    }
+  }
+  if (with_zmq) {
+    note("CurveZMQ: REQ/REP, PUSH/PULL");
+    zmq = std::make_unique<ZmqCurve>();
+    (void)zmq->req_rep(2000, kSmall);
+    systems.push_back({"curvezmq", [&](size_t, size_t total) { return zmq->req_rep(total, kSmall); },
+                       [&](size_t total, size_t payload) { return zmq->push_pull(total, payload); },
+                       {1}});
+  }
+  run_path(systems, n, 3, out);
+  if (zmq) out["curvezmq"]["connect_first_reply"] = latency_json(percentiles(zmq->connect_first_reply(n.connects, kSmall)));
+  if (!with_peernet) return;
+
+  json& p = out["peernetd"];
+  note("peernetd: burst of " + std::to_string(n.burst) + " sends");
+  uint64_t rss_a = rss_bytes(a->pid), rss_b = rss_bytes(b->pid);
+  auto burst = run_sends(*conn, *handler, "b", 0, n.burst, small);
+  json bj = send_json(burst, kSmall);
+  bj["rss_before_a"] = rss_a;
+  bj["rss_before_b"] = rss_b;
+  bj["peak_rss_a"] = peak_rss_bytes(a->pid);
+  bj["peak_rss_b"] = peak_rss_bytes(b->pid);
+  auto after = run_calls(*conn, "b", 1, 10, small);
+  bj["session_survived"] = after.errors == 0 && wait_online(*a, "b", 1000);
+  p["burst"] = bj;
+
+  note("peernetd: connect to first reply, handshakes per second");
+  auto keys = make_keys(33);
+  for (const auto& k : keys) trust_key(*b, k.pub);
+  p["connect_first_reply"] = latency_json(percentiles(connect_first_reply(b->port, keys[32], n.connects, small)));
+  {
+    Swarm swarm(b->port, keys);
     uint64_t failures = 0;
-    uint64_t ticks = cpu_ticks(b.pid);
+    uint64_t ticks = cpu_ticks(b->pid);
     int64_t t0 = now_ns();
     double rate = swarm.handshake_rate(32, n.handshake_seconds, &failures);
-    double cpu_s = static_cast<double>(cpu_ticks(b.pid) - ticks) / ticks_per_second();
-    out["handshakes_per_s"] = rate;
+    double cpu_s = static_cast<double>(cpu_ticks(b->pid) - ticks) / ticks_per_second();
+    p["handshakes_per_s"] = rate;
     // The load generator shares the machine: what one core of the daemon
     // could accept is the count over the daemon's own CPU time.
-    out["handshakes_per_daemon_cpu_s"] = cpu_s > 0 ? rate * seconds_since(t0) / cpu_s : 0.0;
-    out["handshake_failures"] = failures;
+    p["handshakes_per_daemon_cpu_s"] = cpu_s > 0 ? rate * seconds_since(t0) / cpu_s : 0.0;
+    p["handshake_failures"] = failures;
   }
+  conn.reset();
+  handler.reset();
   note("peernetd: idle daemon with one peer");
-  out["idle_cpu_percent_1_peer"] = cpu_percent(a.pid, [&] { ::usleep(static_cast<useconds_t>(n.idle_seconds * 1e6)); });
-  stop_daemon(a);
-  stop_daemon(b);
+  p["idle_cpu_percent_1_peer"] = cpu_percent(a->pid, [&] { ::usleep(static_cast<useconds_t>(n.idle_seconds * 1e6)); });
+  stop_daemon(*a);
+  stop_daemon(*b);
 }
 
 void run_footprint(const std::string& peernetd, const Counts& n, json& out) {
@@ -219,35 +302,6 @@ void run_scale(const std::string& peernetd, const Counts& n, json& out) {
     if (!ok) break;
   }
   stop_daemon(d);
-}
-
-void run_floor(bool encrypted, const Counts& n, json& out) {
-  note(std::string(encrypted ? "encrypted floor" : "floor") + ": forwarders");
-  {
-    Floor f(encrypted);
-    (void)f.calls(16, 2000, kSmall);
-    auto lat = f.calls(1, n.latency_calls, kSmall);
-    out["call_latency"] = latency_json(percentiles(lat.latency_ns));
-    out["calls_per_s"]["1"] = static_cast<double>(lat.latency_ns.size()) / lat.seconds;
-    for (size_t w : {16, 256}) {
-      auto st = f.calls(w, n.window_calls, kSmall);
-      out["calls_per_s"][std::to_string(w)] = static_cast<double>(st.latency_ns.size()) / st.seconds;
-    }
-    out["send_64"] = send_json(f.sends(n.small_sends, kSmall), kSmall);
-    out["send_64k"] = send_json(f.sends(n.large_sends, kLarge), kLarge);
-  }
-}
-
-void run_zmq(const Counts& n, json& out) {
-  note("CurveZMQ: REQ/REP, PUSH/PULL, connect");
-  ZmqCurve z;
-  (void)z.req_rep(2000, kSmall);
-  auto lat = z.req_rep(n.latency_calls, kSmall);
-  out["call_latency"] = latency_json(percentiles(lat.latency_ns));
-  out["calls_per_s"]["1"] = static_cast<double>(lat.latency_ns.size()) / lat.seconds;
-  out["send_64"] = send_json(z.push_pull(n.small_sends, kSmall), kSmall);
-  out["send_64k"] = send_json(z.push_pull(n.large_sends, kLarge), kLarge);
-  out["connect_first_reply"] = latency_json(percentiles(z.connect_first_reply(n.connects, kSmall)));
 }
 
 // ---- the table ----
@@ -422,10 +476,8 @@ int main(int argc, char** argv) {
   json r;
   r["machine"] = machine();
   r["shared_machine_note"] = "numbers vary with other load on the machine; ratios within one run are the measure";
-  if (want("peernetd")) run_peernet(peernetd, n, r["peernetd"]);
-  if (want("floor")) run_floor(false, n, r["floor"]);
-  if (want("floor")) run_floor(true, n, r["encrypted_floor"]);
-  if (want("zmq")) run_zmq(n, r["curvezmq"]);
+  if (want("peernetd") || want("floor") || want("zmq"))
+    run_all_paths(peernetd, n, want("peernetd"), want("floor"), want("zmq"), r);
   if (want("footprint")) run_footprint(peernetd, n, r["footprint"]);
   if (want("scale")) run_scale(peernetd, n, r["scale"]);
   for (const char* k : {"peernetd", "floor", "encrypted_floor", "curvezmq", "footprint", "scale"})

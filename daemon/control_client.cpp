@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "constants.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet {
@@ -152,18 +153,22 @@ void ControlClient::on_request(RpcRequest req) {
 // requests, or a peer whose sends arrive together, costs one write per
 // batch, not per message. The cap (on that buffer plus the stream's queue)
 // bounds what a client that never reads can make the daemon hold: beyond
-// it, notifications to that client
-// are dropped (they promise nothing), a handle.call is refused (the caller
+// it, a handle.call is refused (the caller
 // gets `busy`), and a response that cannot be queued ends the connection,
-// since every request must be answered. A message is always accepted when
-// nothing is queued, so one maximal response always fits.
+// since every request must be answered. Notifications (handle.send, peer
+// events) may go up to kControlQueueFactor times the cap: the sessions
+// delivering sends pause at half the cap (congested()), but finish the
+// chunk they are reading; beyond that the client is not reading at all and
+// notifications are dropped. A message is always accepted when nothing is
+// queued, so one maximal response always fits.
 bool ControlClient::write(const RpcMessage& message, Kind kind) {
   if (state_ == State::closed) return false;
   const size_t before = out_.size();
   encode_to(out_, message);
   const size_t size = out_.size() - before;
   const size_t queued = stream_.write_queue_bytes() + before;
-  if (queued > 0 && queued + size > ctx_.write_queue_cap) {
+  const size_t limit = ctx_.write_queue_cap * (kind == Kind::notification ? kControlQueueFactor : 1);
+  if (queued > 0 && queued + size > limit) {
     out_.resize(before);
     switch (kind) {
       case Kind::notification:
