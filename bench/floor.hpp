@@ -10,6 +10,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "peernet_path.hpp"
 
@@ -27,6 +28,8 @@ class Floor {
   // Frames of `payload` bytes: kind 1 is echoed, kind 2 counted.
   CallStats calls(size_t window, size_t total, size_t payload);
   SendStats sends(size_t total, size_t payload);
+  // The two forwarder processes.
+  std::vector<pid_t> pids() const { return {fwd_a_, fwd_b_}; }
 
  private:
   void serve();

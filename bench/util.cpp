@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 
 namespace bench {
@@ -138,6 +139,21 @@ uint64_t status_kib(pid_t pid, const char* key) {
 }  // namespace
 
 uint64_t rss_bytes(pid_t pid) { return status_kib(pid, "VmRSS:") * 1024; }
+
+namespace {
+uint64_t rollup_kib(pid_t pid, std::initializer_list<const char*> keys) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
+  std::string line;
+  uint64_t sum = 0;
+  while (std::getline(in, line))
+    for (const char* key : keys)
+      if (line.compare(0, std::strlen(key), key) == 0) sum += std::strtoull(line.c_str() + std::strlen(key), nullptr, 10);
+  return sum;
+}
+}  // namespace
+
+uint64_t pss_bytes(pid_t pid) { return rollup_kib(pid, {"Pss:"}) * 1024; }
+uint64_t private_bytes(pid_t pid) { return rollup_kib(pid, {"Private_Clean:", "Private_Dirty:"}) * 1024; }
 uint64_t peak_rss_bytes(pid_t pid) { return status_kib(pid, "VmHWM:") * 1024; }
 
 uint64_t cpu_ticks(pid_t pid) {

@@ -49,6 +49,10 @@ std::string self_exe();
 // Readings of /proc/PID.
 uint64_t rss_bytes(pid_t pid);        // VmRSS
 uint64_t peak_rss_bytes(pid_t pid);   // VmHWM
+// From smaps_rollup: the proportional share of shared pages (Pss), and the
+// pages no other process maps (Private_Clean + Private_Dirty).
+uint64_t pss_bytes(pid_t pid);
+uint64_t private_bytes(pid_t pid);
 uint64_t cpu_ticks(pid_t pid);        // utime + stime, in clock ticks
 double ticks_per_second();
 
