@@ -232,7 +232,7 @@ void run_all_paths(const std::string& peernetd, const Counts& n, bool with_peern
                        {1},
                        {}});
   }
-  run_path(systems, n, 3, out);
+  run_path(systems, n, 5, out);
   if (zmq) out["curvezmq"]["connect_first_reply"] = latency_json(percentiles(zmq->connect_first_reply(n.connects, kSmall)));
   if (!with_peernet) return;
 
