@@ -8,6 +8,7 @@
 // back), the baselines in the same run, and prints one table with ratios
 // next to each row and the targets they are held to. Numbers from a shared
 // machine vary from run to run; the ratios within one run are what count.
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -482,6 +483,8 @@ json check_targets(const json& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that went away is an error we report, not a silent death.
+  ::signal(SIGPIPE, SIG_IGN);
   if (argc > 1 && std::strcmp(argv[1], "fwd") == 0) return fwd_main(argc, argv);
   std::string peernetd = (std::filesystem::path(self_exe()).parent_path().parent_path() / "daemon" / "peernetd").string();
   std::string json_path;
