@@ -34,6 +34,7 @@ void os_fill(std::span<uint8_t> out) {
 OsRng::~OsRng() { secure_wipe(buffer_); }
 
 void OsRng::fill(std::span<uint8_t> out) {
+  if (out.empty()) return;
   if (out.size() > kBufferSize / 4) return os_fill(out);
   if (available_ < out.size()) {
     os_fill(buffer_);
