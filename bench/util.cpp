@@ -23,9 +23,18 @@
 #include <sstream>
 
 namespace bench {
+namespace {
+// Children still running: die() stops them, so that a failed run leaves no
+// daemon or forwarder behind.
+std::vector<pid_t>& children() {
+  static std::vector<pid_t> pids;
+  return pids;
+}
+}  // namespace
 
 void die(const std::string& what) {
   std::fprintf(stderr, "peernet-bench: %s\n", what.c_str());
+  for (pid_t pid : children()) ::kill(pid, SIGKILL);
   std::exit(1);
 }
 
@@ -104,11 +113,13 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path) {
     ::execvp(args[0], args.data());
     _exit(127);
   }
+  children().push_back(pid);
   return pid;
 }
 
 void stop_process(pid_t pid, int grace_ms) {
   if (pid <= 0) return;
+  std::erase(children(), pid);
   ::kill(pid, SIGTERM);
   for (int waited = 0; waited < grace_ms; waited += 5) {
     int status = 0;
