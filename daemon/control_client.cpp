@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "constants.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet {
@@ -37,6 +38,13 @@ class ControlClient::ExposedHandler final : public Handler {
   void on_send(IncomingSend send) override {
     if (auto c = client_.lock()) c->deliver_send(std::move(send));
   }
+  bool congested() const override {
+    auto c = client_.lock();
+    return c && c->congested();
+  }
+  void when_drained(std::function<void()> resume) override {
+    if (auto c = client_.lock()) c->when_drained(std::move(resume));
+  }
 
  private:
   std::weak_ptr<ControlClient> client_;
@@ -56,7 +64,8 @@ ControlClient::ControlClient(ControlContext& ctx, uint64_t id, uv::PipeStream st
       admin_(admin),
       stream_(std::move(stream)),
       decoder_(ctx.max_message),
-      drain_timer_(ctx.loop) {}
+      drain_timer_(ctx.loop),
+      flush_timer_(ctx.loop) {}
 
 ControlClient::~ControlClient() {
   // The server is being destroyed with this client still connected: let
@@ -139,17 +148,28 @@ void ControlClient::on_request(RpcRequest req) {
 
 // ---- Writing ----
 
-// Every message is one write. The cap bounds what a client that never
-// reads can make the daemon hold: beyond it, notifications to that client
-// are dropped (they promise nothing), a handle.call is refused (the caller
+// Messages are encoded into one output buffer, written (one write for all
+// of them) at the end of this loop iteration: a client that pipelines
+// requests, or a peer whose sends arrive together, costs one write per
+// batch, not per message. The cap (on that buffer plus the stream's queue)
+// bounds what a client that never reads can make the daemon hold: beyond
+// it, a handle.call is refused (the caller
 // gets `busy`), and a response that cannot be queued ends the connection,
-// since every request must be answered. A message is always accepted when
-// nothing is queued, so one maximal response always fits.
+// since every request must be answered. Notifications (handle.send, peer
+// events) may go up to kControlQueueFactor times the cap: the sessions
+// delivering sends pause at half the cap (congested()), but finish the
+// chunk they are reading; beyond that the client is not reading at all and
+// notifications are dropped. A message is always accepted when nothing is
+// queued, so one maximal response always fits.
 bool ControlClient::write(const RpcMessage& message, Kind kind) {
   if (state_ == State::closed) return false;
-  Bytes bytes = encode(message);
-  size_t queued = stream_.write_queue_bytes();
-  if (queued > 0 && queued + bytes.size() > ctx_.write_queue_cap) {
+  const size_t before = out_.size();
+  encode_to(out_, message);
+  const size_t size = out_.size() - before;
+  const size_t queued = stream_.write_queue_bytes() + before;
+  const size_t limit = ctx_.write_queue_cap * (kind == Kind::notification ? kControlQueueFactor : 1);
+  if (queued > 0 && queued + size > limit) {
+    out_.resize(before);
     switch (kind) {
       case Kind::notification:
         ++ctx_.counters.notifications_dropped;
@@ -169,18 +189,31 @@ bool ControlClient::write(const RpcMessage& message, Kind kind) {
         return false;
     }
   }
-  std::vector<Bytes> buffers;
-  buffers.push_back(std::move(bytes));
-  auto st = stream_.write(std::move(buffers), [this](Status done) {
-    if (done) return;
-    auto self = shared_from_this();
-    close("disconnected: " + done.error().describe(), LogLevel::debug);
-  });
-  if (!st) {
-    close("disconnected: " + st.error().describe(), LogLevel::debug);
-    return false;
+  if (!flush_timer_.active()) {
+    // A zero timeout runs first thing in the loop's next iteration, after
+    // this one's callbacks and before it waits for I/O again.
+    (void)flush_timer_.start(0, 0, [this] {
+      auto self = shared_from_this();
+      flush();
+    });
   }
   return true;
+}
+
+size_t ControlClient::queued_bytes() const { return stream_.write_queue_bytes() + out_.size(); }
+
+void ControlClient::flush() {
+  flush_timer_.stop();
+  if (out_.empty() || state_ == State::closed) return;
+  std::vector<Bytes> buffers;
+  buffers.push_back(std::move(out_));
+  out_.clear();
+  auto st = stream_.write(std::move(buffers), [this](Status done) {
+    auto self = shared_from_this();
+    if (!done) return close("disconnected: " + done.error().describe(), LogLevel::debug);
+    if (!drained_waiters_.empty() && queued_bytes() <= ctx_.write_queue_cap / 4) resume_senders();
+  });
+  if (!st) close("disconnected: " + st.error().describe(), LogLevel::debug);
 }
 
 void ControlClient::respond(uint32_t msgid, Result<Bytes> result) {
@@ -234,6 +267,8 @@ void ControlClient::begin_drain(bool cancel_outstanding) {
 // and close when that is done, or when the client has not read them in time.
 void ControlClient::maybe_finish_drain() {
   if (state_ != State::draining || !outstanding_.empty() || drain_timer_.active()) return;
+  flush();
+  if (state_ == State::closed) return;
   (void)drain_timer_.start(ctx_.drain_timeout_ms, 0, [this] {
     auto self = shared_from_this();
     close("did not read its last responses in time; closing", LogLevel::info);
@@ -254,6 +289,8 @@ void ControlClient::close(std::string_view why, LogLevel level) {
   state_ = State::closed;
   stream_.close();
   drain_timer_.close();
+  flush_timer_.close();
+  out_.clear();
   outstanding_.clear();
   if (was_open) release();
   log_.debug(tag() + " disconnected");
@@ -267,6 +304,9 @@ void ControlClient::release() {
   if (subscription_) daemon_.unsubscribe(*subscription_);
   subscription_.reset();
   events_.reset();
+  // Sessions paused for this client read again: their sends now find no
+  // handle and are dropped as for any missing one.
+  resume_senders();
   auto calls = std::move(outbound_);
   outbound_.clear();
   for (auto& [msgid, call] : calls)
@@ -343,6 +383,26 @@ void ControlClient::on_response(RpcResponse resp) {
   }
   if (answer->error) return call.responder.fail(answer->error->code, answer->error->message);
   call.responder.reply(std::move(answer->result));
+}
+
+// Sends to this client's handles are delivered as long as the client reads
+// them: above half the write-queue cap the client is congested, and the
+// sessions that deliver to it pause (Daemon's on_send) until the queue is
+// down to a quarter, so that a notification the peer was told is
+// delivered is not dropped here for a slow reader.
+bool ControlClient::congested() const {
+  return state_ == State::open && queued_bytes() > ctx_.write_queue_cap / 2;
+}
+
+void ControlClient::when_drained(std::function<void()> resume) {
+  if (state_ != State::open) return resume();
+  drained_waiters_.push_back(std::move(resume));
+}
+
+void ControlClient::resume_senders() {
+  std::vector<std::function<void()>> waiters;
+  waiters.swap(drained_waiters_);
+  for (auto& resume : waiters) resume();
 }
 
 void ControlClient::deliver_send(IncomingSend send) {

@@ -111,6 +111,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void on_request(RpcRequest request);
   void on_response(RpcResponse response);
   bool write(const RpcMessage& message, Kind kind);
+  void flush();
+  size_t queued_bytes() const;
   void respond(uint32_t msgid, Result<Bytes> result);
   void begin_drain(bool cancel_outstanding);
   void maybe_finish_drain();
@@ -130,6 +132,9 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   std::shared_ptr<Handler> make_handler();
   void deliver_call(IncomingCall call);
   void deliver_send(IncomingSend send);
+  bool congested() const;
+  void when_drained(std::function<void()> resume);
+  void resume_senders();
   void on_peer_event(const PeerEvent& event);
   uint32_t next_outbound_msgid();
   std::optional<std::string> alias_of(const PublicKey& key) const;
@@ -164,6 +169,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   uv::PipeStream stream_;
   RpcDecoder decoder_;
   uv::Timer drain_timer_;
+  Bytes out_;             // encoded messages not yet handed to the stream
+  uv::Timer flush_timer_;  // writes out_ in the loop's next iteration
 
   uint64_t last_token_ = 0;
   std::map<uint64_t, uint32_t> outstanding_;  // token -> the request's msgid
@@ -174,6 +181,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   std::optional<Daemon::SubscriptionId> subscription_;
   std::bitset<control::kPeerEventKinds> events_;  // indexed by PeerEventKind
   bool warned_dropping_ = false;
+  // Sessions paused while this client was congested (deliver_send).
+  std::vector<std::function<void()>> drained_waiters_;
 };
 
 }  // namespace peernet

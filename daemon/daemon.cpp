@@ -89,7 +89,7 @@ struct Daemon::Impl {
   std::string trust_path() const { return config.daemon.state_dir + "/trust.toml"; }
   void apply_settings();
   void on_call(Peer& p, Call&& c);
-  void on_send(Peer& p, Send&& m);
+  void on_send(Peer& p, Session& from, Send&& m);
   void finish_stop();
   Status save_trust(TrustStore next);
 
@@ -150,7 +150,7 @@ void Daemon::Impl::on_call(Peer& p, Call&& c) {
   h->on_call(IncomingCall{key, std::move(c.handle), std::move(c.args), std::move(responder)});
 }
 
-void Daemon::Impl::on_send(Peer& p, Send&& m) {
+void Daemon::Impl::on_send(Peer& p, Session& from, Send&& m) {
   ++sends_in;
   auto handler = handles.route(m.handle, p.key);
   if (!handler) {
@@ -161,6 +161,13 @@ void Daemon::Impl::on_send(Peer& p, Send&& m) {
   }
   std::shared_ptr<Handler> h = std::move(*handler);
   h->on_send(IncomingSend{p.key, std::move(m.handle), std::move(m.args)});
+  // A handler that cannot keep up must not make us drop what the peer was
+  // told is delivered: stop reading from this peer until the handler has
+  // caught up. TCP then pushes back on the sender, whose daemon reports
+  // further sends as dropped (`busy`).
+  if (h->congested()) {
+    if (auto resume = from.pause_reading()) h->when_drained(std::move(resume));
+  }
 }
 
 void Daemon::Impl::finish_stop() {
@@ -208,7 +215,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, L
                                                    impl->identity.pub);
   RegistryHooks hooks;
   hooks.on_call = [self](Peer& p, Call&& c) { self->on_call(p, std::move(c)); };
-  hooks.on_send = [self](Peer& p, Send&& m) { self->on_send(p, std::move(m)); };
+  hooks.on_send = [self](Peer& p, Session& from, Send&& m) { self->on_send(p, from, std::move(m)); };
   hooks.on_peer_up = [self](Peer& p) { self->dialer->peer_online(p.key); };
   hooks.on_peer_down = [self](Peer& p) {
     if (!self->stopping) self->dialer->schedule(p.key, false);

@@ -82,6 +82,13 @@ class Handler {
   virtual ~Handler() = default;
   virtual void on_call(IncomingCall call) = 0;
   virtual void on_send(IncomingSend send) = 0;
+  // Flow control for sends: whether the handler holds so much undelivered
+  // that it should not be given more for now. The session that delivered
+  // to a congested handler stops reading, and hands when_drained() a
+  // callback that resumes it, to be run once (on the loop) when the
+  // handler has room again, or dropped if it never will.
+  virtual bool congested() const { return false; }
+  virtual void when_drained(std::function<void()> resume) { resume(); }
 };
 
 // What route() tells a peer that the allow-list excludes. `forbidden`

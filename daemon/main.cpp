@@ -12,6 +12,7 @@
 // for the user-mode XDG paths, as `scripts/dev run` does; --system asks for
 // system mode as any user, as the unit (User=peernet) does.
 #include <signal.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #include <CLI/CLI.hpp>
@@ -118,7 +119,21 @@ Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Con
   return {};
 }
 
+// Every session and control connection is a descriptor; the soft limit
+// (often 1024) is the only thing between a busy daemon and EMFILE, and the
+// hard limit is ours to take.
+void raise_fd_limit(Logger& log) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  // An unlimited hard limit still stops at fs.nr_open (default 2^20).
+  rlim_t wanted = rl.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : rl.rlim_max;
+  rl.rlim_cur = wanted;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    log.warning("cannot raise the open-file limit to " + std::to_string(wanted));
+}
+
 Status run(const Options& opt, Logger& log) {
+  raise_fd_limit(log);
   PEERNET_TRY(auto paths, paths_for(opt));
   PEERNET_TRY(auto config, load(opt, paths));
   log.set_level(config.daemon.log_level);

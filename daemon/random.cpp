@@ -7,10 +7,15 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+
+#include "proto/bytes.hpp"
 
 namespace peernet {
 
-void OsRng::fill(std::span<uint8_t> out) {
+namespace {
+
+void os_fill(std::span<uint8_t> out) {
   // RAND_bytes takes an int length.
   while (!out.empty()) {
     size_t n = std::min<size_t>(out.size(), INT_MAX);
@@ -22,6 +27,23 @@ void OsRng::fill(std::span<uint8_t> out) {
     }
     out = out.subspan(n);
   }
+}
+
+}  // namespace
+
+OsRng::~OsRng() { secure_wipe(buffer_); }
+
+void OsRng::fill(std::span<uint8_t> out) {
+  if (out.empty()) return;
+  if (out.size() > kBufferSize / 4) return os_fill(out);
+  if (available_ < out.size()) {
+    os_fill(buffer_);
+    available_ = kBufferSize;
+  }
+  std::span<uint8_t> take(buffer_.data() + (kBufferSize - available_), out.size());
+  std::memcpy(out.data(), take.data(), take.size());
+  secure_wipe(take);
+  available_ -= take.size();
 }
 
 }  // namespace peernet

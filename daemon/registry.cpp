@@ -254,7 +254,7 @@ void Registry::on_session_envelope(Session& s, Envelope&& e) {
                    if (hooks_.on_call) hooks_.on_call(*p, std::move(c));
                  },
                  [&](Send& m) {
-                   if (hooks_.on_send) hooks_.on_send(*p, std::move(m));
+                   if (hooks_.on_send) hooks_.on_send(*p, s, std::move(m));
                  },
                  [&](Reply& r) { complete_call(*p, r.req_id, std::move(r.result)); },
                  [&](ErrorReply& r) { complete_call(*p, r.req_id, from_remote(r)); },

@@ -45,7 +45,8 @@ namespace peernet {
 // What the registry hands up to the daemon.
 struct RegistryHooks {
   std::function<void(Peer&, Call&&)> on_call;
-  std::function<void(Peer&, Send&&)> on_send;
+  // `from` is the session the send arrived on (for flow control).
+  std::function<void(Peer&, Session& from, Send&&)> on_send;
   // Called with the registry consistent, before observers run. Must not
   // call back into the registry's peer or session management.
   std::function<void(Peer&)> on_peer_up;

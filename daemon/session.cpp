@@ -57,6 +57,8 @@ Session::Session(uv_loop_t* loop, uv::TcpStream stream, Params params, Link link
       link_(std::move(link)),
       timers_(loop, params_.settings.timers, *this),
       notify_(loop),
+      flush_timer_(loop),
+      self_(std::make_shared<Session*>(this)),
       created_at_ms_(uv_now(loop)) {
   // The Link asks once per handshake (link.hpp); the host decides.
   check_ = [this](const PublicKey& key, const Hello& hello) -> Status {
@@ -69,7 +71,7 @@ Session::Session(uv_loop_t* loop, uv::TcpStream stream, Params params, Link link
 }
 
 // Members close their handles; no callback of this session runs afterwards.
-Session::~Session() = default;
+Session::~Session() { *self_ = nullptr; }
 
 std::string Session::describe() const {
   return "session " + std::to_string(params_.id) + " " + remote_addr_.to_string();
@@ -77,11 +79,31 @@ std::string Session::describe() const {
 
 size_t Session::queued_bytes() const { return link_.queued_bytes() + stream_.write_queue_bytes(); }
 
+Status Session::start_reading() {
+  return stream_.read_start([this](ByteView data) { on_read(data); }, [this] { on_eof(); },
+                            [this](const Error& e) { abort(e); });
+}
+
+std::function<void()> Session::pause_reading() {
+  if (paused_ || state_ == State::closed || remote_done_) return {};
+  paused_ = true;
+  stream_.read_stop();
+  return [weak = std::weak_ptr<Session*>(self_)] {
+    if (auto self = weak.lock(); self && *self) (*self)->resume_reading();
+  };
+}
+
+void Session::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  // After a failure or the remote's end, reading stays stopped.
+  if (state_ == State::closed || remote_done_) return;
+  if (auto st = start_reading(); !st) abort(std::move(st).error());
+}
+
 void Session::start() {
   timers_.on_connection_opened();
-  auto st = stream_.read_start([this](ByteView data) { on_read(data); }, [this] { on_eof(); },
-                               [this](const Error& e) { abort(e); });
-  if (!st) return abort(std::move(st).error());
+  if (auto st = start_reading(); !st) return abort(std::move(st).error());
   if (params_.initiator) {
     if (auto s = link_.start(); !s) return abort(std::move(s).error());
     flush();
@@ -166,11 +188,16 @@ Status Session::send(const Envelope& e, Priority priority) {
   }
   PEERNET_TRY_VOID(link_.queue(e));
   ++counters_.envelopes_out;
-  flush();
+  // Encrypt and write at the end of this loop iteration, so that what is
+  // queued in one iteration (a client's pipelined sends, the answers to a
+  // batch of calls) shares Noise messages and one write. While a write is
+  // in flight its completion flushes.
+  if (!write_in_flight_ && !flush_timer_.active()) (void)flush_timer_.start(0, 0, [this] { flush(); });
   return {};
 }
 
 void Session::flush() {
+  flush_timer_.stop();
   if (write_in_flight_ || state_ == State::closed) return;
   if (link_.has_output()) {
     std::vector<Bytes> frames;

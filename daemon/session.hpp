@@ -35,6 +35,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,6 +127,13 @@ class Session final : private SessionTimerEvents {
   // Close the socket now.
   void abort(Error why);
 
+  // Stops reading from the peer (a local handler is congested, see
+  // handles.hpp); returns a callback that resumes reading if the session
+  // still exists, or an empty function if reading was already paused or
+  // the session is closed. Envelopes of the chunk being read are still
+  // delivered.
+  std::function<void()> pause_reading();
+
   // Bytes queued and not yet written by the kernel: the Link's queue plus
   // the stream's write queue.
   size_t queued_bytes() const;
@@ -159,6 +167,8 @@ class Session final : private SessionTimerEvents {
   std::string describe() const;
 
  private:
+  Status start_reading();
+  void resume_reading();
   void on_read(ByteView data);
   void on_eof();
   void dispatch(Envelope&& e);
@@ -188,9 +198,14 @@ class Session final : private SessionTimerEvents {
   RemoteCheck check_;
   SessionTimers timers_;
   uv::Timer notify_;  // delivers on_session_closing/closed from a fresh callback
+  uv::Timer flush_timer_;  // flushes what send() queued, once per loop iteration
   SockAddr remote_addr_;
   SockAddr local_addr_;
 
+  // Points at this session until it is destroyed: what pause_reading()'s
+  // callback checks.
+  std::shared_ptr<Session*> self_;
+  bool paused_ = false;
   State state_ = State::handshaking;
   bool write_in_flight_ = false;
   bool shutdown_started_ = false;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+#include <unordered_map>
 #include <toml++/toml.h>
 
 #include "log.hpp"
@@ -121,6 +123,10 @@ Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view sou
   }
 
   TrustStore store;
+  // Index of each id and alias seen so far, so that a list of thousands of
+  // peers is checked for duplicates in linear time.
+  std::unordered_map<PublicKey, size_t> by_key;
+  std::unordered_map<std::string, size_t> by_name;
   for (const auto& [key, node] : root) {
     if (key.str() != "peer")
       return entry_error(source_name, key.source(), key.str(), "unknown key (expected [[peer]] tables)");
@@ -132,14 +138,15 @@ Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view sou
       TrustedPeer peer;
       PEERNET_TRY_VOID(parse_peer(source_name, *table, peer));
       // Errors point at the later entry; the earlier one is named.
-      for (const auto& seen : store.peers_) {
-        if (seen.key == peer.key)
-          return entry_error(source_name, (*table)["id"].node()->source(), "peer.id",
-                             "listed twice: " + peer_tag(peer.key));
-        if (!peer.name.empty() && seen.name == peer.name)
-          return entry_error(source_name, (*table)["name"].node()->source(), "peer.name",
-                             "alias " + quote(peer.name) + " already names " + peer_tag(seen.key));
-      }
+      if (by_key.contains(peer.key))
+        return entry_error(source_name, (*table)["id"].node()->source(), "peer.id",
+                           "listed twice: " + peer_tag(peer.key));
+      if (auto seen = by_name.find(peer.name); !peer.name.empty() && seen != by_name.end())
+        return entry_error(source_name, (*table)["name"].node()->source(), "peer.name",
+                           "alias " + quote(peer.name) + " already names " +
+                               peer_tag(store.peers_[seen->second].key));
+      by_key.emplace(peer.key, store.peers_.size());
+      if (!peer.name.empty()) by_name.emplace(peer.name, store.peers_.size());
       store.peers_.push_back(std::move(peer));
     }
   }
@@ -148,7 +155,7 @@ Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view sou
 
 Result<TrustStore> TrustStore::load(const std::string& path) {
   bool missing = false;
-  auto bytes = read_secret_file(path, &missing);
+  auto bytes = read_secret_file(path, &missing, kMaxTrustFileSize);
   if (!bytes) {
     if (missing) return TrustStore{};
     return std::move(bytes).error();

@@ -27,6 +27,16 @@ detail::StreamBlock* stream_block(uv_stream_t* s) {
 
 Error closed() { return make_error(Errc::closed, "stream is closed"); }
 
+// The read buffer of every stream on this thread. libuv reads synchronously
+// into the buffer alloc_cb returns and hands it to read_cb before it asks
+// again, and DataCallback's data is valid only during the call, so streams
+// can take turns with one buffer instead of holding 64 KiB each (with
+// thousands of idle sessions, that was most of the daemon's memory).
+Bytes& read_buffer() {
+  thread_local Bytes buffer(detail::StreamBlock::kReadBufferSize);
+  return buffer;
+}
+
 Status to_status(int status, const char* what) {
   if (status == 0) return {};
   return error_from_uv(status, what);
@@ -55,20 +65,17 @@ Status Stream::read_start(DataCallback on_data, EofCallback on_eof, ErrorCallbac
   b->on_eof = std::move(on_eof);
   b->on_error = std::move(on_error);
   if (b->reading) return {};
-  if (b->read_buffer.empty()) b->read_buffer.resize(detail::StreamBlock::kReadBufferSize);
   int rc = uv_read_start(
       b->stream(),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        // One buffer per stream suffices: libuv reads synchronously into it
-        // and calls read_cb before asking again.
-        auto* sb = detail::block_of<detail::StreamBlock>(h);
-        *buf = uv_buf_init(reinterpret_cast<char*>(sb->read_buffer.data()),
-                           static_cast<unsigned>(sb->read_buffer.size()));
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        Bytes& rb = read_buffer();
+        *buf = uv_buf_init(reinterpret_cast<char*>(rb.data()), static_cast<unsigned>(rb.size()));
       },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
         detail::StreamBlock* sb = stream_block(s);
         if (nread > 0) {
-          detail::invoke(*sb, sb->on_data, ByteView(sb->read_buffer.data(), static_cast<size_t>(nread)));
+          detail::invoke(*sb, sb->on_data,
+                         ByteView(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)));
         } else if (nread < 0) {
           uv_read_stop(s);
           sb->reading = false;

@@ -8,7 +8,8 @@ namespace peernet::uv::detail {
 
 struct StreamBlock : Block {
   // 64 KiB: large enough that a frame of the peer protocol (<= 65539 bytes)
-  // usually arrives in one or two reads, small enough to keep per stream.
+  // usually arrives in one or two reads. One buffer serves every stream of
+  // the thread (uv_stream.cpp), so an idle session costs none of it.
   static constexpr size_t kReadBufferSize = 64 * 1024;
 
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(handle()); }
@@ -17,7 +18,6 @@ struct StreamBlock : Block {
   Stream::EofCallback on_eof;
   Stream::ErrorCallback on_error;
   Stream::DoneCallback on_connect;
-  Bytes read_buffer;
   bool reading = false;
   size_t unfinished_write_bytes = 0;
 };

@@ -1,5 +1,6 @@
 #include "proto/keys.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <memory>
@@ -15,6 +16,28 @@ struct PkeyCtxFree {
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+
+std::shared_ptr<void> share(PkeyPtr p) { return std::shared_ptr<void>(p.release(), [](void* k) {
+  EVP_PKEY_free(static_cast<EVP_PKEY*>(k));
+}); }
+
+// The EVP_PKEY of `priv`: the one it keeps if that still holds its bytes,
+// else a fresh import, kept for next time.
+EVP_PKEY* evp_of(const PrivateKey& priv) {
+  if (priv.evp) {
+    uint8_t held[kKeySize];
+    size_t len = sizeof held;
+    auto* k = static_cast<EVP_PKEY*>(priv.evp.get());
+    bool same = EVP_PKEY_get_raw_private_key(k, held, &len) == 1 && len == kKeySize &&
+                CRYPTO_memcmp(held, priv.bytes.data(), kKeySize) == 0;
+    OPENSSL_cleanse(held, sizeof held);
+    if (same) return k;
+  }
+  PkeyPtr fresh(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, priv.bytes.data(), kKeySize));
+  if (!fresh) return nullptr;
+  priv.evp = share(std::move(fresh));
+  return static_cast<EVP_PKEY*>(priv.evp.get());
+}
 
 }  // namespace
 
@@ -36,6 +59,7 @@ Result<KeyPair> keypair_from_private(ByteView priv) {
   size_t len = kKeySize;
   if (EVP_PKEY_get_raw_public_key(pkey.get(), kp.pub.bytes.data(), &len) != 1 || len != kKeySize)
     return make_error(Errc::internal, "cannot derive the X25519 public key");
+  kp.priv.evp = share(std::move(pkey));
   return kp;
 }
 
@@ -49,10 +73,10 @@ KeyPair generate_keypair(Rng& rng) {
 }
 
 Result<std::array<uint8_t, kKeySize>> x25519(const PrivateKey& priv, const PublicKey& pub) {
-  PkeyPtr mine(EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, priv.bytes.data(), kKeySize));
+  EVP_PKEY* mine = evp_of(priv);
   PkeyPtr theirs(EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, nullptr, pub.bytes.data(), kKeySize));
   if (!mine || !theirs) return make_error(Errc::bad_key, "OpenSSL rejected an X25519 key");
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(mine.get(), nullptr));
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new(mine, nullptr));
   std::array<uint8_t, kKeySize> out{};
   size_t len = out.size();
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||

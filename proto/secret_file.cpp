@@ -140,7 +140,7 @@ Status write_file_atomic(const std::string& path, ByteView data, mode_t mode) {
   return {};
 }
 
-Result<Bytes> read_secret_file(const std::string& path, bool* missing) {
+Result<Bytes> read_secret_file(const std::string& path, bool* missing, size_t max_size) {
   if (missing) *missing = false;
   // O_NOFOLLOW: a link could point anywhere, including a file another user
   // controls. O_NONBLOCK: opening a FIFO must not hang before fstat gets a
@@ -170,9 +170,9 @@ Result<Bytes> read_secret_file(const std::string& path, bool* missing) {
     return make_error(Errc::insecure_file, path + " " + how + " (mode " + octal_mode(st.st_mode) +
                                                "); run: chmod 600 " + path);
   }
-  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > kMaxSecretFileSize)
+  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > max_size)
     return io_error(path + " is " + std::to_string(st.st_size) + " bytes, more than the " +
-                    std::to_string(kMaxSecretFileSize) + " a secret file may hold");
+                    std::to_string(max_size) + " this file may hold");
 
   // One byte of room beyond the size fstat saw, to notice a file that grew
   // since (our own writers replace files by rename, so this is someone

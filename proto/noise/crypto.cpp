@@ -1,7 +1,7 @@
 #include "proto/noise/crypto.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <array>
 
 #include <climits>
 #include <cstring>
@@ -13,10 +13,6 @@ namespace {
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
-
-// OpenSSL wants non-null pointers even for empty inputs.
-const uint8_t kEmpty[1] = {0};
-const uint8_t* data_or_empty(ByteView b) { return b.empty() ? kEmpty : b.data(); }
 
 // True when `out` overlaps `in` without starting at the same address. The
 // AEAD may run in place, but a shifted overlap would read bytes it has
@@ -30,11 +26,21 @@ bool overlaps_partially(ByteView in, MutableByteView out) {
   return lt(a, b + out.size()) && lt(b, a + in.size());
 }
 
+// SHA-256, fetched from the provider once: an implicit fetch (EVP_sha256()
+// at every init, or the one-shot HMAC()) looks the algorithm up again on
+// every call, which cost more than the hashing in a handshake.
+const EVP_MD* sha256() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+constexpr size_t kBlockLen = 64;  // SHA-256's block
+
 }  // namespace
 
 Result<Digest> hash(std::initializer_list<ByteView> parts) {
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  bool ok = ctx && sha256() != nullptr && EVP_DigestInit_ex2(ctx.get(), sha256(), nullptr) == 1;
   for (ByteView part : parts)
     ok = ok && (part.empty() || EVP_DigestUpdate(ctx.get(), part.data(), part.size()) == 1);
   Digest out{};
@@ -44,14 +50,30 @@ Result<Digest> hash(std::initializer_list<ByteView> parts) {
   return out;
 }
 
+// HMAC (RFC 2104) over the fetched SHA-256:
+// H((K' ^ opad) || H((K' ^ ipad) || data)), K' the key padded to a block
+// (hashed first if longer than one).
 Result<Digest> hmac_hash(ByteView key, ByteView data) {
-  if (key.size() > INT_MAX) return make_error(Errc::internal, "HMAC key too long");
-  Digest out{};
-  unsigned int len = 0;
-  if (HMAC(EVP_sha256(), data_or_empty(key), static_cast<int>(key.size()), data_or_empty(data),
-           data.size(), out.data(), &len) == nullptr ||
-      len != kHashLen)
-    return make_error(Errc::internal, "OpenSSL HMAC-SHA256 failed");
+  std::array<uint8_t, kBlockLen> block{};
+  if (key.size() > kBlockLen) {
+    PEERNET_TRY(Digest k, hash({key}));
+    std::memcpy(block.data(), k.data(), k.size());
+    secure_wipe(k);
+  } else if (!key.empty()) {
+    std::memcpy(block.data(), key.data(), key.size());
+  }
+  std::array<uint8_t, kBlockLen> pad;
+  for (size_t i = 0; i < kBlockLen; ++i) pad[i] = block[i] ^ 0x36;
+  auto inner = hash({pad, data});
+  for (size_t i = 0; i < kBlockLen; ++i) pad[i] = block[i] ^ 0x5c;
+  secure_wipe(block);
+  if (!inner) {
+    secure_wipe(pad);
+    return std::move(inner).error();
+  }
+  auto out = hash({pad, *inner});
+  secure_wipe(pad);
+  secure_wipe(*inner);
   return out;
 }
 

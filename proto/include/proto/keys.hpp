@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 
 #include "proto/bytes.hpp"
 #include "proto/result.hpp"
@@ -27,6 +28,12 @@ struct PublicKey {
 // keeps one identity) but every copy wipes on its own destruction.
 struct PrivateKey {
   std::array<uint8_t, kKeySize> bytes{};
+  // OpenSSL's form of the key (an EVP_PKEY), kept by keypair_from_private()
+  // and the first x25519() and shared by copies: importing an X25519
+  // private key computes its public key, a scalar multiplication that
+  // would otherwise be paid on every Diffie-Hellman. x25519() uses it only
+  // while it still holds `bytes`.
+  mutable std::shared_ptr<void> evp;
 
   PrivateKey() = default;
   PrivateKey(const PrivateKey&) = default;

@@ -13,9 +13,12 @@
 
 namespace peernet {
 
-// The largest file read_secret_file accepts. Identity and trust files are a
-// few hundred bytes; anything near this is not one of ours.
+// The largest file read_secret_file accepts by default. An identity file is
+// a few hundred bytes; anything near this is not one of ours.
 inline constexpr size_t kMaxSecretFileSize = 64 * 1024;
+// The trust list's cap: about 90 bytes per peer, so room for some 100,000
+// peers, each with an alias and addresses.
+inline constexpr size_t kMaxTrustFileSize = 16 * 1024 * 1024;
 
 // Write `data` to `path` atomically and durably: a temporary file in the
 // same directory (created with exactly `mode`, whatever the umask), fsync,
@@ -28,9 +31,10 @@ Status write_file_atomic(const std::string& path, ByteView data, mode_t mode = 0
 // Read a secret file. Refuses (Errc::insecure_file) a file that group or
 // others may read or write, with a message that says how to fix it
 // ("chmod 600 PATH"), and a symbolic link. Errc::io_error for anything else:
-// not a regular file, larger than kMaxSecretFileSize, or an OS error. When
+// not a regular file, larger than `max_size`, or an OS error. When
 // the file does not exist (ENOENT) `*missing` is set to true, so callers can
 // tell "create it" from "cannot read it"; it is false in every other case.
-Result<Bytes> read_secret_file(const std::string& path, bool* missing = nullptr);
+Result<Bytes> read_secret_file(const std::string& path, bool* missing = nullptr,
+                               size_t max_size = kMaxSecretFileSize);
 
 }  // namespace peernet

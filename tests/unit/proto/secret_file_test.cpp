@@ -241,7 +241,7 @@ TEST_F(SecretFile, CapsTheSize) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::io_error);
   EXPECT_EQ(r.error().message,
-            path("big") + " is 65537 bytes, more than the 65536 a secret file may hold");
+            path("big") + " is 65537 bytes, more than the 65536 this file may hold");
 }
 
 }  // namespace
