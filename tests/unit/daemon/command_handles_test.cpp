@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon_fixture.hpp"
-#include "json_from_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "process_probe.hpp"
 #include "proto/peer_id.hpp"
 
@@ -68,12 +68,12 @@ class AdminTest : public DaemonTest {
   static nlohmann::json exec_reply(const Result<Bytes>& r) {
     EXPECT_TRUE(r.ok()) << r.error().describe();
     if (!r.ok()) return nullptr;
-    return nlohmann::json::parse(json_from_msgpack(*r).value());
+    return nlohmann::json::parse(dump_json(msgpack_to_json(*r).value()));
   }
   static Bytes exec_args(const nlohmann::json& argv, std::optional<std::string> input = std::nullopt) {
     nlohmann::json j{{"argv", argv}};
     if (input) j["stdin"] = *input;
-    return msgpack_from_json(j.dump()).value();
+    return json_text_to_msgpack(j.dump()).value();
   }
   void expect_all_reaped() {
     Poller poll(&loop);
@@ -109,7 +109,7 @@ TEST_F(AdminTest, GrantedPeerRunsCommandsAndGetsTheExitCode) {
   auto bad = call_wait(a, b, std::string(kAdminHandle), exec_args({"bin/relative"}));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Errc::bad_request);
-  bad = call_wait(a, b, std::string(kAdminHandle), msgpack_from_json(R"({"argv": ["ls"], "env": {}})").value());
+  bad = call_wait(a, b, std::string(kAdminHandle), json_text_to_msgpack(R"({"argv": ["ls"], "env": {}})").value());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Errc::bad_request);
 

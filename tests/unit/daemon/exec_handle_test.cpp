@@ -14,7 +14,7 @@
 
 #include "command_handles.hpp"
 #include "daemon_fixture.hpp"
-#include "json_from_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "process_probe.hpp"
 #include "proto/peer_id.hpp"
 #include "random.hpp"
@@ -81,8 +81,8 @@ class ExecTest : public DaemonTest {
     if (r.runs == 0) return make_error(Errc::internal, "no answer");
     return std::move(*r.result);
   }
-  static Bytes args(std::string_view json) { return msgpack_from_json(json).value(); }
-  static std::string json_of(const Bytes& b) { return json_from_msgpack(b).value(); }
+  static Bytes args(std::string_view json) { return json_text_to_msgpack(json).value(); }
+  static std::string json_of(const Bytes& b) { return dump_json(msgpack_to_json(b).value()); }
 
   // Every program b ran has been reaped: no child of ours is left, not
   // even a zombie.
@@ -111,6 +111,15 @@ printf '{"got":%s,"peer":"%s","name":"%s","handle":"%s","path":"%s","home":"%s",
   EXPECT_EQ(j["path"], "/usr/local/bin:/usr/bin:/bin");
   EXPECT_EQ(j["home"], "");
   EXPECT_EQ(j["cwd"], "/");
+  expect_all_reaped();
+}
+
+TEST_F(ExecTest, ArgsReachStdinAsOneLineWithKeysInTheirOrder) {
+  // The line the program read, returned as a string (it is not JSON).
+  pair({handle("line", sh(R"sh(read -r line; echo "stdin: $line")sh"))});
+  auto r = call_wait("line", args(R"({"z": 1, "a": {"y": null, "b": [true]}})"));
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(*r, mp_str(R"(stdin: {"z":1,"a":{"y":null,"b":[true]}})"));
   expect_all_reaped();
 }
 
