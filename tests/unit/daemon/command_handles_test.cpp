@@ -11,9 +11,9 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon_fixture.hpp"
 #include "json/json_msgpack.hpp"
 #include "process_probe.hpp"
+#include "program_fixture.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet::testing {
@@ -21,24 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CallResult {
-  int runs = 0;
-  std::optional<Result<Bytes>> result;
-};
-
-class AdminTest : public DaemonTest {
+class AdminTest : public ProgramTest {
  protected:
-  void SetUp() override {
-    DaemonTest::SetUp();
-    char tmpl[] = "/tmp/peernet-admin-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    work_ = tmpl;
-  }
-  void TearDown() override {
-    DaemonTest::TearDown();
-    fs::remove_all(work_);
-  }
-
   // b with `tweak`, trusted by and trusting each of `callers`, connected.
   Node& box(const std::vector<Node*>& callers, const std::function<void(Config&)>& tweak) {
     Node& b = add_node(tweak);
@@ -50,20 +34,6 @@ class AdminTest : public DaemonTest {
     return b;
   }
 
-  Status call(Node& from, Node& to, const std::string& handle, Bytes args, CallResult& out) {
-    return from->call(to.key(), handle, std::move(args), 30, [&out](Result<Bytes> r) {
-      ++out.runs;
-      out.result = std::move(r);
-    });
-  }
-  Result<Bytes> call_wait(Node& from, Node& to, const std::string& handle, Bytes args = {}) {
-    CallResult r;
-    auto st = call(from, to, handle, std::move(args), r);
-    if (!st) return st.error();
-    EXPECT_TRUE(run_until([&] { return r.runs > 0; }));
-    if (r.runs == 0) return make_error(Errc::internal, "no answer");
-    return std::move(*r.result);
-  }
   // The admin reply as JSON.
   static nlohmann::json exec_reply(const Result<Bytes>& r) {
     EXPECT_TRUE(r.ok()) << r.error().describe();
@@ -75,12 +45,6 @@ class AdminTest : public DaemonTest {
     if (input) j["stdin"] = *input;
     return json_text_to_msgpack(j.dump()).value();
   }
-  void expect_all_reaped() {
-    Poller poll(&loop);
-    EXPECT_TRUE(run_until([] { return own_children().empty(); })) << own_children().size() << " left";
-  }
-
-  std::string work_;
 };
 
 TEST_F(AdminTest, GrantedPeerRunsCommandsAndGetsTheExitCode) {
