@@ -8,7 +8,7 @@
 
 #include "ctl/socket_path.hpp"
 #include "exit_code.hpp"
-#include "json_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "proto/control_methods.hpp"
 
 #ifndef PEERNET_VERSION

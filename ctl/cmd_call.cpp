@@ -10,14 +10,14 @@
 //       --json  {"delivered": true}
 //               {"delivered": false, "reason": "peer_offline", "message": "…"}
 //
-// ARGS_JSON is any JSON value (json_msgpack.hpp says how it maps to
+// ARGS_JSON is any JSON value (json/json_msgpack.hpp says how it maps to
 // msgpack); absent means null; "-" reads it from stdin. It is checked
 // before anything is sent, so bad JSON is a usage error (exit code 2).
 #include <memory>
 
 #include "cli.hpp"
 #include "exit_code.hpp"
-#include "json_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 
 namespace peernet::ctl {
 namespace {

@@ -22,7 +22,7 @@
 
 #include "cli.hpp"
 #include "exit_code.hpp"
-#include "json_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet::ctl {

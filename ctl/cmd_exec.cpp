@@ -25,7 +25,7 @@
 
 #include "cli.hpp"
 #include "exit_code.hpp"
-#include "json_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 
 namespace peernet::ctl {
 namespace {

@@ -28,7 +28,7 @@
 #include "cli.hpp"
 #include "exec.hpp"
 #include "exit_code.hpp"
-#include "json_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "proto/peer_id.hpp"
 #include "table.hpp"
 

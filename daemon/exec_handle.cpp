@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "json_from_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "proto/msgpack_check.hpp"
 #include "proto/peer_id.hpp"
 #include "units.hpp"
@@ -28,7 +28,7 @@ Result<Bytes> reply_of(const RunOutcome& o) {
     while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.remove_suffix(1);
     return make_error(Errc::handler_failed, "exit " + std::to_string(o.status.code) + ": " + std::string(err));
   }
-  if (auto j = msgpack_from_json(o.out)) return std::move(*j);
+  if (auto j = json_text_to_msgpack(o.out)) return std::move(*j);
   std::string_view text = o.out;
   if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
@@ -56,12 +56,15 @@ Result<RunSpec> ExecHandle::prepare(const PublicKey& peer, const Bytes& args) {
   if (runs_.active() >= config_.max_concurrent)
     return make_error(Errc::busy, "handle " + quote(config_.name) + " is running " +
                                       std::to_string(config_.max_concurrent) + " commands already");
-  PEERNET_TRY(std::string input, json_from_msgpack(args));
+  // The session checked the args against the protocol's limits already; a
+  // refusal here is the caller's, whatever the mapping calls it.
+  auto input = msgpack_to_json(args);
+  if (!input) return make_error(Errc::bad_request, "args: " + input.error().message);
   RunSpec spec;
   spec.program = config_.command.at(0);
   spec.argv = config_.command;
   spec.env = command_env(peer, name_of_ ? name_of_(peer) : std::string(), config_.name);
-  spec.input = std::move(input) + "\n";
+  spec.input = dump_json(*input) + "\n";
   spec.timeout_ms = to_ms(config_.timeout);
   spec.max_output = config_.max_output;
   spec.kill_on_excess = true;

@@ -10,7 +10,7 @@
 #include "cli.hpp"
 #include "exit_code.hpp"
 #include "fake_daemon.hpp"
-#include "json_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 
 namespace peernet::ctl {
 namespace {

@@ -11,9 +11,9 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon_fixture.hpp"
-#include "json_from_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "process_probe.hpp"
+#include "program_fixture.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet::testing {
@@ -21,24 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CallResult {
-  int runs = 0;
-  std::optional<Result<Bytes>> result;
-};
-
-class AdminTest : public DaemonTest {
+class AdminTest : public ProgramTest {
  protected:
-  void SetUp() override {
-    DaemonTest::SetUp();
-    char tmpl[] = "/tmp/peernet-admin-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    work_ = tmpl;
-  }
-  void TearDown() override {
-    DaemonTest::TearDown();
-    fs::remove_all(work_);
-  }
-
   // b with `tweak`, trusted by and trusting each of `callers`, connected.
   Node& box(const std::vector<Node*>& callers, const std::function<void(Config&)>& tweak) {
     Node& b = add_node(tweak);
@@ -50,37 +34,17 @@ class AdminTest : public DaemonTest {
     return b;
   }
 
-  Status call(Node& from, Node& to, const std::string& handle, Bytes args, CallResult& out) {
-    return from->call(to.key(), handle, std::move(args), 30, [&out](Result<Bytes> r) {
-      ++out.runs;
-      out.result = std::move(r);
-    });
-  }
-  Result<Bytes> call_wait(Node& from, Node& to, const std::string& handle, Bytes args = {}) {
-    CallResult r;
-    auto st = call(from, to, handle, std::move(args), r);
-    if (!st) return st.error();
-    EXPECT_TRUE(run_until([&] { return r.runs > 0; }));
-    if (r.runs == 0) return make_error(Errc::internal, "no answer");
-    return std::move(*r.result);
-  }
   // The admin reply as JSON.
   static nlohmann::json exec_reply(const Result<Bytes>& r) {
     EXPECT_TRUE(r.ok()) << r.error().describe();
     if (!r.ok()) return nullptr;
-    return nlohmann::json::parse(json_from_msgpack(*r).value());
+    return nlohmann::json::parse(dump_json(msgpack_to_json(*r).value()));
   }
   static Bytes exec_args(const nlohmann::json& argv, std::optional<std::string> input = std::nullopt) {
     nlohmann::json j{{"argv", argv}};
     if (input) j["stdin"] = *input;
-    return msgpack_from_json(j.dump()).value();
+    return json_text_to_msgpack(j.dump()).value();
   }
-  void expect_all_reaped() {
-    Poller poll(&loop);
-    EXPECT_TRUE(run_until([] { return own_children().empty(); })) << own_children().size() << " left";
-  }
-
-  std::string work_;
 };
 
 TEST_F(AdminTest, GrantedPeerRunsCommandsAndGetsTheExitCode) {
@@ -109,7 +73,7 @@ TEST_F(AdminTest, GrantedPeerRunsCommandsAndGetsTheExitCode) {
   auto bad = call_wait(a, b, std::string(kAdminHandle), exec_args({"bin/relative"}));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Errc::bad_request);
-  bad = call_wait(a, b, std::string(kAdminHandle), msgpack_from_json(R"({"argv": ["ls"], "env": {}})").value());
+  bad = call_wait(a, b, std::string(kAdminHandle), json_text_to_msgpack(R"({"argv": ["ls"], "env": {}})").value());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Errc::bad_request);
 

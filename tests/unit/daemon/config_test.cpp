@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.hpp"
 #include "proto/peer_id.hpp"
 #include "units.hpp"
 
@@ -447,11 +448,10 @@ TEST(Units, Sizes) {
 class ConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/peernet-config-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok()) << tmp_.error();
+    dir_ = tmp_.path();
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  peernet::testing::TempDir tmp_{"config-test"};
   std::string dir_;
 };
 

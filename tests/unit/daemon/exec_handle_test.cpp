@@ -13,9 +13,9 @@
 #include <gtest/gtest.h>
 
 #include "command_handles.hpp"
-#include "daemon_fixture.hpp"
-#include "json_from_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 #include "process_probe.hpp"
+#include "program_fixture.hpp"
 #include "proto/peer_id.hpp"
 #include "random.hpp"
 
@@ -24,24 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CallResult {
-  int runs = 0;
-  std::optional<Result<Bytes>> result;
-};
-
-class ExecTest : public DaemonTest {
+class ExecTest : public ProgramTest {
  protected:
-  void SetUp() override {
-    DaemonTest::SetUp();
-    char tmpl[] = "/tmp/peernet-exec-test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    work_ = tmpl;
-  }
-  void TearDown() override {
-    DaemonTest::TearDown();
-    fs::remove_all(work_);
-  }
-
   static CommandHandleConfig handle(std::string name, std::vector<std::string> command) {
     CommandHandleConfig h;
     h.name = std::move(name);
@@ -67,33 +51,20 @@ class ExecTest : public DaemonTest {
     ASSERT_TRUE(connected(*a_, *b_));
   }
 
+  // A call from a to b's handle `name`, and the same run until the answer
+  // is in.
   Status call(const std::string& name, Bytes args, CallResult& out) {
-    return (*a_)->call(b_->key(), name, std::move(args), 30, [&out](Result<Bytes> r) {
-      ++out.runs;
-      out.result = std::move(r);
-    });
+    return ProgramTest::call(*a_, *b_, name, std::move(args), out);
   }
   Result<Bytes> call_wait(const std::string& name, Bytes args = {}) {
-    CallResult r;
-    auto st = call(name, std::move(args), r);
-    if (!st) return st.error();
-    EXPECT_TRUE(run_until([&] { return r.runs > 0; }));
-    if (r.runs == 0) return make_error(Errc::internal, "no answer");
-    return std::move(*r.result);
+    return ProgramTest::call_wait(*a_, *b_, name, std::move(args));
   }
-  static Bytes args(std::string_view json) { return msgpack_from_json(json).value(); }
-  static std::string json_of(const Bytes& b) { return json_from_msgpack(b).value(); }
+  static Bytes args(std::string_view json) { return json_text_to_msgpack(json).value(); }
+  static std::string json_of(const Bytes& b) { return dump_json(msgpack_to_json(b).value()); }
 
-  // Every program b ran has been reaped: no child of ours is left, not
-  // even a zombie.
-  void expect_all_reaped() {
-    Poller poll(&loop);
-    EXPECT_TRUE(run_until([] { return own_children().empty(); })) << own_children().size() << " left";
-  }
 
   Node* a_ = nullptr;
   Node* b_ = nullptr;
-  std::string work_;
 };
 
 TEST_F(ExecTest, AllowedPeerGetsTheProgramsJsonReply) {
@@ -111,6 +82,15 @@ printf '{"got":%s,"peer":"%s","name":"%s","handle":"%s","path":"%s","home":"%s",
   EXPECT_EQ(j["path"], "/usr/local/bin:/usr/bin:/bin");
   EXPECT_EQ(j["home"], "");
   EXPECT_EQ(j["cwd"], "/");
+  expect_all_reaped();
+}
+
+TEST_F(ExecTest, ArgsReachStdinAsOneLineWithKeysInTheirOrder) {
+  // The line the program read, returned as a string (it is not JSON).
+  pair({handle("line", sh(R"sh(read -r line; echo "stdin: $line")sh"))});
+  auto r = call_wait("line", args(R"({"z": 1, "a": {"y": null, "b": [true]}})"));
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(*r, mp_str(R"(stdin: {"z":1,"a":{"y":null,"b":[true]}})"));
   expect_all_reaped();
 }
 

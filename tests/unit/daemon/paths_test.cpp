@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.hpp"
+
 namespace peernet {
 namespace {
 
@@ -101,16 +103,15 @@ TEST(DefaultPaths, UserModeWithoutHomeIsAnError) {
 class PrivateDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/peernet-paths-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
+    ASSERT_TRUE(tmp_.ok()) << tmp_.error();
+    root_ = tmp_.path();
   }
-  void TearDown() override { std::filesystem::remove_all(root_); }
   mode_t mode_of(const std::string& p) {
     struct stat st;
     EXPECT_EQ(::lstat(p.c_str(), &st), 0);
     return st.st_mode & 07777;
   }
+  peernet::testing::TempDir tmp_{"paths-test"};
   std::string root_;
 };
 

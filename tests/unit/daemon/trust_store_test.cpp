@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../temp_dir.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet {
@@ -184,17 +185,16 @@ TEST(TrustStore, GarbageIsRefused) {
 class TrustFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/peernet-trust-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_TRUE(tmp_.ok()) << tmp_.error();
+    dir_ = tmp_.path();
     path_ = dir_ + "/trust.toml";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::vector<std::string> entries() {
     std::vector<std::string> names;
     for (const auto& e : std::filesystem::directory_iterator(dir_)) names.push_back(e.path().filename());
     return names;
   }
+  peernet::testing::TempDir tmp_{"trust-test"};
   std::string dir_, path_;
 };
 

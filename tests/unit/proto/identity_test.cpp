@@ -15,6 +15,7 @@
 #include <string>
 
 #include "proto/secret_file.hpp"
+#include "../temp_dir.hpp"
 
 namespace peernet {
 namespace {
@@ -136,17 +137,8 @@ TEST(IdentityFile, MessagesNeverQuoteKeyMaterial) {
 // Each test gets a fresh directory under $TMPDIR (or /tmp), removed after.
 class IdentityStore : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/peernet-identity-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  void SetUp() override { ASSERT_TRUE(dir_.ok()) << dir_.error(); }
+  std::string path(const std::string& name) const { return dir_.path(name); }
   static std::string contents(const std::string& p) {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream s;
@@ -154,7 +146,7 @@ class IdentityStore : public ::testing::Test {
     return s.str();
   }
 
-  std::string dir_;
+  peernet::testing::TempDir dir_{"identity"};
 };
 
 TEST_F(IdentityStore, CreatesThenLoadsTheSameKeys) {

@@ -14,28 +14,21 @@
 #include <string>
 #include <vector>
 
+#include "../temp_dir.hpp"
+
 namespace peernet {
 namespace {
 
 // Each test gets a fresh directory under $TMPDIR (or /tmp), removed after.
 class SecretFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/peernet-secret-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void SetUp() override { ASSERT_TRUE(dir_.ok()) << dir_.error(); }
 
-  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string path(const std::string& name) const { return dir_.path(name); }
 
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(dir_))
+    for (const auto& e : std::filesystem::directory_iterator(dir_.path()))
       names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
@@ -56,7 +49,7 @@ class SecretFile : public ::testing::Test {
     return st;
   }
 
-  std::string dir_;
+  peernet::testing::TempDir dir_{"secret"};
 };
 
 // Sets the umask for one scope.

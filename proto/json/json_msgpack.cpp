@@ -1,4 +1,4 @@
-#include "json_msgpack.hpp"
+#include "json/json_msgpack.hpp"
 
 // msgpack-cxx headers use size_t and the fixed-width types without
 // including their headers.
@@ -7,12 +7,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include <msgpack.hpp>
 
 #include "proto/msgpack_check.hpp"
 
-namespace peernet::ctl {
+namespace peernet {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -20,14 +24,88 @@ using json = nlohmann::ordered_json;
 constexpr std::string_view kBase64 =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// Thrown from the parser callback to stop a parse at the depth limit; it
-// never leaves parse_json().
-struct TooDeep {};
-
 Error too_deep() {
   return make_error(Errc::bad_request,
                     "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
 }
+
+// ---- JSON text -> JSON ----
+
+// Builds the tree from the parser's events. nlohmann's own builder finds an
+// object's key by scanning the keys before it (ordered_json keeps them in a
+// vector), which is quadratic; here each open object has a hash table of its
+// keys. Stopping at the depth limit keeps a hostile "[[[[…" from building
+// (and later recursively destroying) a deep tree.
+class Builder final : public nlohmann::json_sax<json> {
+ public:
+  json root;
+  bool too_deep = false;
+  std::string error;
+
+  bool null() override { return add(nullptr), true; }
+  bool boolean(bool v) override { return add(v), true; }
+  bool number_integer(number_integer_t v) override { return add(v), true; }
+  bool number_unsigned(number_unsigned_t v) override { return add(v), true; }
+  bool number_float(number_float_t v, const string_t&) override { return add(v), true; }
+  bool string(string_t& v) override { return add(std::move(v)), true; }
+  bool binary(binary_t& v) override { return add(json::binary(std::move(v))), true; }
+  bool start_object(std::size_t) override { return open(json::object()); }
+  bool key(string_t& k) override {
+    open_.back().key = std::move(k);
+    return true;
+  }
+  bool end_object() override { return open_.pop_back(), true; }
+  bool start_array(std::size_t) override { return open(json::array()); }
+  bool end_array() override { return open_.pop_back(), true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    error = e.what();
+    return false;
+  }
+
+ private:
+  struct Open {
+    json* value;  // points into its parent, which grows only after it closes
+    std::unordered_map<std::string, size_t> keys;  // object key -> position
+    std::string key;                               // the key of the next value
+  };
+
+  // Places `v` in the innermost open container (or as the root) and returns
+  // where it now is. A key written twice keeps its first place and its last
+  // value, as nlohmann's parser does.
+  json* add(json&& v) {
+    if (open_.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    Open& top = open_.back();
+    if (top.value->is_array()) {
+      auto& array = top.value->get_ref<json::array_t&>();
+      array.push_back(std::move(v));
+      return &array.back();
+    }
+    auto& object = top.value->get_ref<json::object_t&>();
+    auto [at, fresh] = top.keys.try_emplace(top.key, object.size());
+    if (fresh) {
+      object.emplace_back(std::move(top.key), std::move(v));
+      return &object.back().second;
+    }
+    json& slot = (object.begin() + static_cast<std::ptrdiff_t>(at->second))->second;
+    slot = std::move(v);
+    return &slot;
+  }
+
+  bool open(json&& container) {
+    if (open_.size() >= kMaxJsonDepth) {
+      too_deep = true;
+      return false;
+    }
+    json* at = add(std::move(container));
+    open_.push_back({at, {}, {}});
+    return true;
+  }
+
+  std::vector<Open> open_;
+};
 
 // ---- JSON -> msgpack ----
 
@@ -94,10 +172,11 @@ class Packer {
 
   Status pack_ext(const json& v) {
     const json& type = v["$ext"];
-    // Negative types are the msgpack spec's own (-1 is the timestamp), which
-    // the daemon refuses unless well-formed; applications use 0..127.
-    if (!type.is_number_integer() || type.get<int64_t>() < 0 || type.get<int64_t>() > 127)
-      return make_error(Errc::bad_request, "\"$ext\" must be an integer from 0 to 127");
+    // Negative types are the msgpack spec's own: json_to_msgpack() checks
+    // the result as the daemon checks what it receives, which refuses the
+    // reserved ones and takes -1 only as a well-formed timestamp.
+    if (!type.is_number_integer() || type.get<int64_t>() < -128 || type.get<int64_t>() > 127)
+      return make_error(Errc::bad_request, "\"$ext\" must be an integer from -128 to 127");
     if (!v["$data"].is_string())
       return make_error(Errc::bad_request, "\"$data\" must be a base64 string");
     auto bytes = base64_decode(v["$data"].get_ref<const std::string&>());
@@ -140,13 +219,21 @@ json to_json(const msgpack::object& o) {
       return a;
     }
     case msgpack::type::MAP: {
+      // Appended in msgpack order; `seen` finds a repeated key in constant
+      // time (ordered_json's own lookup scans). The views point into
+      // `object`, which never reallocates after the reserve.
       json m = json::object();
+      auto& object = m.get_ref<json::object_t&>();
+      object.reserve(o.via.map.size);
+      std::unordered_set<std::string_view> seen;
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
         const auto& kv = o.via.map.ptr[i];
         std::string key = kv.key.type == msgpack::type::STR
                               ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
                               : dump_json(to_json(kv.key));
-        m.emplace(std::move(key), to_json(kv.val));  // emplace keeps the first
+        if (seen.contains(key)) continue;  // the first wins
+        object.emplace_back(std::move(key), to_json(kv.val));
+        seen.insert(object.back().first);
       }
       return m;
     }
@@ -162,31 +249,22 @@ int base64_value(char c) {
 }  // namespace
 
 Result<json> parse_json(std::string_view text) {
-  // The callback sees every parse event with its depth; stopping there keeps
-  // a hostile "[[[[…" from building (and later recursively destroying) a
-  // deep tree.
-  json::parser_callback_t limit = [](int depth, json::parse_event_t event, json&) {
-    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-        depth >= static_cast<int>(kMaxJsonDepth))
-      throw TooDeep{};
-    return true;
-  };
-  try {
-    return json::parse(text.begin(), text.end(), limit);
-  } catch (const TooDeep&) {
-    return too_deep();
-  } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 1, …".
-    std::string what = e.what();
-    if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
-    return make_error(Errc::bad_request, "invalid JSON: " + what);
-  }
+  Builder builder;
+  if (json::sax_parse(text, &builder)) return std::move(builder.root);
+  if (builder.too_deep) return too_deep();
+  // The message is "[json.exception.parse_error.101] parse error at line 1, …".
+  std::string what = builder.error;
+  if (auto pos = what.find("] "); pos != std::string::npos) what.erase(0, pos + 2);
+  return make_error(Errc::bad_request, "invalid JSON: " + what);
 }
 
 Result<Bytes> json_to_msgpack(const json& value) {
   Bytes out;
   Packer p(out);
   PEERNET_TRY_VOID(p.pack(value, 0));
+  // What the daemon would refuse is refused here, with the reason.
+  if (auto size = check_object(out); !size)
+    return make_error(Errc::bad_request, "beyond the protocol's msgpack limits: " + size.error().message);
   return out;
 }
 
@@ -259,4 +337,4 @@ Result<Bytes> base64_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace peernet::ctl
+}  // namespace peernet

@@ -1,11 +1,13 @@
-#include "json_msgpack.hpp"
+// The JSON <-> msgpack mapping of peernetctl and command handles
+// (json/json_msgpack.hpp).
+#include "json/json_msgpack.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-namespace peernet::ctl {
+namespace peernet {
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -13,6 +15,19 @@ using json = nlohmann::ordered_json;
 Bytes hex(std::string_view h) {
   auto b = from_hex(h);
   EXPECT_TRUE(b.ok()) << h;
+  return b.ok() ? *b : Bytes{};
+}
+
+// msgpack -> one line of JSON text, as a command handle's stdin gets it.
+std::string text_of(const Bytes& mp) {
+  auto j = msgpack_to_json(mp);
+  EXPECT_TRUE(j.ok()) << to_hex(mp) << ": " << (j.ok() ? "" : j.error().message);
+  return j.ok() ? dump_json(*j) : "";
+}
+
+Bytes msgpack_of(std::string_view json_text) {
+  auto b = json_text_to_msgpack(json_text);
+  EXPECT_TRUE(b.ok()) << json_text << ": " << (b.ok() ? "" : b.error().message);
   return b.ok() ? *b : Bytes{};
 }
 
@@ -40,6 +55,8 @@ TEST(JsonToMsgpack, ScalarsUseTheSmallestEncoding) {
   EXPECT_EQ(packed_hex("\"hi\""), "a26869");
   EXPECT_EQ(packed_hex("[]"), "90");
   EXPECT_EQ(packed_hex("{}"), "80");
+  EXPECT_EQ(msgpack_of("  7 \n"), Bytes{0x07});  // whitespace around is fine
+  EXPECT_EQ(msgpack_of(R"("\u00e9")"), (Bytes{0xa2, 0xc3, 0xa9}));
 }
 
 TEST(JsonToMsgpack, AnIntegerStaysAnIntegerAndAFloatAFloat) {
@@ -54,6 +71,23 @@ TEST(JsonToMsgpack, ContainersKeepTheirOrderAndKeys) {
   // Keys keep the order they were written in, both ways.
   EXPECT_EQ(packed_hex("{\"b\": 1, \"a\": 2}"), "82a16201a16102");
   EXPECT_EQ(dump_json(unpacked("82a16201a16102")), "{\"b\":1,\"a\":2}");
+  // A key written twice keeps its first place and its last value.
+  EXPECT_EQ(packed_hex(R"({"a": 1, "b": 2, "a": 3})"), "82a16103a16202");
+}
+
+TEST(JsonToMsgpack, LargeObjectsKeepTheirOrder) {
+  // As many keys as the protocol allows in one map, both ways; building the
+  // objects must not scan the keys before each one.
+  constexpr int kKeys = 65536;
+  std::string text = "{";
+  for (int i = kKeys - 1; i >= 0; --i) text += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + (i ? "," : "}");
+  auto b = json_text_to_msgpack(text);
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  auto j = msgpack_to_json(*b);
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  ASSERT_EQ(j->size(), size_t{kKeys});
+  EXPECT_EQ(j->begin().key(), "k65535");
+  EXPECT_EQ(dump_json(*j), text);
 }
 
 TEST(JsonToMsgpack, BinAndExtObjectsBecomeBinAndExt) {
@@ -62,12 +96,31 @@ TEST(JsonToMsgpack, BinAndExtObjectsBecomeBinAndExt) {
   EXPECT_EQ(packed_hex(R"({"$ext": 5, "$data": "AQI="})"), "d5050102");
   // Any other key alongside makes it an ordinary map.
   EXPECT_EQ(packed_hex(R"({"$bin": "AA==", "x": 1})"), "82a42462696ea441413d3da17801");
+  // A timestamp (type -1) is an ext the protocol takes when well-formed.
+  EXPECT_EQ(packed_hex(R"({"$ext": -1, "$data": "AAAAAQ=="})"), "d6ff00000001");
+}
+
+TEST(JsonToMsgpack, ResultsBeyondTheProtocolsLimitsAreRefused) {
+  for (const char* text : {R"({"$ext": -5, "$data": "AA=="})",  // reserved by the msgpack spec
+                           R"({"$ext": -1, "$data": "AAA="})"}) {  // not a timestamp
+    auto b = json_text_to_msgpack(text);
+    ASSERT_FALSE(b.ok()) << text;
+    EXPECT_EQ(b.error().code, Errc::bad_request) << text;
+  }
+  // One more element than a container may hold.
+  std::string text = "[0";
+  for (int i = 0; i < 65536; ++i) text += ",0";
+  text += "]";
+  auto b = json_text_to_msgpack(text);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().code, Errc::bad_request);
+  EXPECT_NE(b.error().message.find("limits"), std::string::npos) << b.error().message;
 }
 
 TEST(JsonToMsgpack, BadBinAndExtAreUsageErrors) {
   for (const char* text : {R"({"$bin": "!!"})", R"({"$bin": 3})", R"({"$bin": "Zh=="})",
                            R"({"$ext": -1, "$data": ""})", R"({"$ext": 128, "$data": ""})",
-                           R"({"$ext": 1, "$data": 7})"}) {
+                           R"({"$ext": 300, "$data": ""})", R"({"$ext": 1, "$data": 7})"}) {
     auto b = json_text_to_msgpack(text);
     ASSERT_FALSE(b.ok()) << text;
     EXPECT_EQ(b.error().code, Errc::bad_request) << text;
@@ -82,8 +135,11 @@ TEST(JsonToMsgpack, InvalidJsonSaysWhere) {
   EXPECT_NE(b.error().message.find("column"), std::string::npos) << b.error().message;
   EXPECT_EQ(b.error().message.find("json.exception"), std::string::npos) << b.error().message;
 
-  EXPECT_FALSE(json_text_to_msgpack("").ok());
-  EXPECT_FALSE(json_text_to_msgpack("1 2").ok());
+  for (const char* text : {"", "hello", "[1, 2", "1 2"}) {
+    auto e = json_text_to_msgpack(text);
+    ASSERT_FALSE(e.ok()) << text;
+    EXPECT_EQ(e.error().code, Errc::bad_request) << text;
+  }
 }
 
 TEST(JsonToMsgpack, NestingIsCappedAt32) {
@@ -93,9 +149,10 @@ TEST(JsonToMsgpack, NestingIsCappedAt32) {
   auto b = json_text_to_msgpack(deep);
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.error().code, Errc::bad_request);
-  EXPECT_NE(b.error().message.find("deeper than 32"), std::string::npos);
-  // Hostile depth is stopped while parsing, long before the tree is built.
-  EXPECT_FALSE(json_text_to_msgpack(std::string(100000, '[')).ok());
+  EXPECT_EQ(b.error().message, "JSON nested deeper than 32 levels");
+  // Hostile depth is stopped while parsing, long before the tree is built
+  // (or a recursive parser's stack overflows).
+  EXPECT_FALSE(json_text_to_msgpack(std::string(1 << 20, '[')).ok());
   // A value built in memory is checked too.
   json v = json::array();
   for (int i = 0; i < 40; ++i) v = json::array({v});
@@ -110,6 +167,15 @@ TEST(MsgpackToJson, Scalars) {
   EXPECT_EQ(unpacked("d38000000000000000"), json(std::numeric_limits<int64_t>::min()));
   EXPECT_EQ(unpacked("ca3fc00000"), json(1.5));  // float 32
   EXPECT_EQ(unpacked("a26869"), json("hi"));
+  // The same as the one line of text a command handle reads.
+  EXPECT_EQ(text_of({}), "null");
+  EXPECT_EQ(text_of({0xc3}), "true");
+  EXPECT_EQ(text_of({0x7f}), "127");
+  EXPECT_EQ(text_of({0xd0, 0x80}), "-128");
+  EXPECT_EQ(text_of({0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), "18446744073709551615");
+  EXPECT_EQ(text_of({0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0}), "1.5");
+  EXPECT_EQ(text_of({0xa2, 'h', 'i'}), "\"hi\"");
+  EXPECT_EQ(text_of({0x92, 0x80, 0x91, 0xc2}), "[{},[false]]");
 }
 
 TEST(MsgpackToJson, NonFiniteFloatsBecomeNull) {
@@ -120,6 +186,8 @@ TEST(MsgpackToJson, NonFiniteFloatsBecomeNull) {
 TEST(MsgpackToJson, BinAndExtAreTaggedObjects) {
   EXPECT_EQ(unpacked("c404000102ff"), json({{"$bin", "AAEC/w=="}}));
   EXPECT_EQ(unpacked("d5050102"), json({{"$ext", 5}, {"$data", "AQI="}}));
+  EXPECT_EQ(text_of({0xc4, 0x03, 0x00, 0x01, 0xfe}), R"({"$bin":"AAH+"})");
+  EXPECT_EQ(text_of({0xd4, 0x05, 0x2a}), R"({"$ext":5,"$data":"Kg=="})");
 }
 
 TEST(MsgpackToJson, NonStringKeysBecomeTheirJsonText) {
@@ -128,6 +196,8 @@ TEST(MsgpackToJson, NonStringKeysBecomeTheirJsonText) {
             json({{"1", "a"}, {"null", 2}, {"[1,2]", 3}, {"true", 4}}));
   // {1: "a", "1": "b"}: both are "1"; the first wins.
   EXPECT_EQ(unpacked("8201a161a131a162"), json({{"1", "a"}}));
+  // {1: "a", "1": "b", nil: []}
+  EXPECT_EQ(text_of({0x83, 0x01, 0xa1, 'a', 0xa1, '1', 0xa1, 'b', 0xc0, 0x90}), R"({"1":"a","null":[]})");
 }
 
 TEST(MsgpackToJson, InvalidUtf8IsReplacedWhenPrinted) {
@@ -136,7 +206,7 @@ TEST(MsgpackToJson, InvalidUtf8IsReplacedWhenPrinted) {
 }
 
 TEST(MsgpackToJson, RefusesWhatIsNotExactlyOneObject) {
-  for (const char* h : {"0101", "92", "c1", "a3616263ff"}) {
+  for (const char* h : {"0101", "c0c0", "92", "9201", "c1", "a3616263ff"}) {
     auto j = msgpack_to_json(hex(h));
     ASSERT_FALSE(j.ok()) << h;
     EXPECT_EQ(j.error().code, Errc::protocol_error) << h;
@@ -163,6 +233,12 @@ TEST(JsonMsgpack, RoundTripsThroughBothDirections) {
   auto back = msgpack_to_json(*packed);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, original);
+  // JSON text -> msgpack -> the same text.
+  for (std::string_view t :
+       {R"(null)", R"(true)", R"(-5)", R"(18446744073709551615)", R"(2.5)", "\"x\xc3\xa9\"", R"([1,[2,[3]]])",
+        R"({"a":1,"b":{"c":[]}})", R"({"b":1,"a":2})", R"({"$bin":"AAH+"})", R"({"$ext":5,"$data":"Kg=="})",
+        R"({"$bin":1,"x":2})"})
+    EXPECT_EQ(text_of(msgpack_of(t)), t);
 }
 
 TEST(Base64, Rfc4648Vectors) {
@@ -189,4 +265,4 @@ TEST(Base64, DecodingTakesMissingPaddingAndRefusesJunk) {
 }
 
 }  // namespace
-}  // namespace peernet::ctl
+}  // namespace peernet
