@@ -334,7 +334,7 @@ void Writer::raw(ByteView b) {
     w_.raw(b);
 }
 
-void Writer::peer_id(const PublicKey& key) { w_.str(peer_id_text(key)); }
+void Writer::peer_id(const PublicKey& key) { w_.str(peer_id_text_view(key)); }
 
 void Writer::opt_str(const std::optional<std::string>& s) {
   if (s)
