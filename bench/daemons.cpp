@@ -29,7 +29,7 @@ std::string read_all(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// One attempt; false when the daemon exited (its log says why).
+// False when the daemon exited (its log says why).
 bool try_start(const std::string& peernetd, DaemonProc& d, const std::string& config_text) {
   write_file(d.dir + "/peernetd.toml", config_text);
   int64_t t0 = now_ns();
@@ -74,13 +74,9 @@ DaemonProc start_daemon(const std::string& peernetd, const std::string& name, co
   ::mkdir((d.dir + "/state").c_str(), 0700);
   if (!opts.trust_toml.empty()) write_file(d.dir + "/state/trust.toml", opts.trust_toml);
   std::string base = "[network]\nlisten = [\"127.0.0.1:" + std::to_string(d.port) + "\"]\n" + opts.extra_config;
-  // Multicast stays off the host network: mDNS is disabled where the
-  // daemon knows the key; a daemon without discovery refuses the key.
-  if (!try_start(peernetd, d, base + "\n[discovery]\nmdns = false\n")) {
-    if (read_all(d.log).find("discovery") == std::string::npos)
-      die(name + ": peernetd exited at start: " + read_all(d.log));
-    if (!try_start(peernetd, d, base)) die(name + ": peernetd exited at start: " + read_all(d.log));
-  }
+  // Multicast stays off the host network.
+  if (!try_start(peernetd, d, base + "\n[discovery]\nmdns = false\n"))
+    die(name + ": peernetd exited at start: " + read_all(d.log));
   auto c = client_of(d);
   auto ident = c.identity();
   if (!ident) die(name + ": identity: " + ident.error().message);

@@ -65,7 +65,14 @@ ControlClient::ControlClient(ControlContext& ctx, uint64_t id, uv::PipeStream st
       stream_(std::move(stream)),
       decoder_(ctx.max_message),
       drain_timer_(ctx.loop),
-      flush_timer_(ctx.loop) {}
+      flush_timer_(ctx.loop),
+      call_deadlines_(
+          ctx.loop,
+          [this](uint64_t msgid, uint64_t token) {
+            auto it = outbound_.find(static_cast<uint32_t>(msgid));
+            return it != outbound_.end() && it->second.token == token;
+          },
+          [this](std::vector<uint64_t> msgids) { expire_calls(std::move(msgids)); }) {}
 
 ControlClient::~ControlClient() {
   // The server is being destroyed with this client still connected: let
@@ -309,6 +316,7 @@ void ControlClient::release() {
   resume_senders();
   auto calls = std::move(outbound_);
   outbound_.clear();
+  call_deadlines_.clear();
   for (auto& [msgid, call] : calls)
     call.responder.fail(to_string(Errc::handler_failed),
                         "the local program exposing " + quote(call.handle) +
@@ -348,19 +356,22 @@ void ControlClient::deliver_call(IncomingCall call) {
   // The caller's own timeout is not known here (the peer protocol does not
   // carry it), so the configured default bounds how long the call is held.
   double timeout_s = daemon_.config().session.call_timeout;
-  auto [it, inserted] =
-      outbound_.emplace(msgid, OutboundCall{std::move(call.responder), handle, uv::Timer(ctx_.loop)});
-  (void)inserted;
-  (void)it->second.timer.start(seconds_to_ms(timeout_s), 0, [this, msgid, timeout_s] {
-    auto self = shared_from_this();
-    auto found = outbound_.find(msgid);
-    if (found == outbound_.end()) return;
-    OutboundCall expired = std::move(found->second);
+  uint64_t token = call_deadlines_.add(msgid, call_deadlines_.deadline_in(seconds_to_ms(timeout_s)));
+  outbound_.emplace(msgid, OutboundCall{std::move(call.responder), std::move(handle), token, timeout_s});
+}
+
+void ControlClient::expire_calls(std::vector<uint64_t> msgids) {
+  auto self = shared_from_this();
+  std::vector<OutboundCall> expired;
+  expired.reserve(msgids.size());
+  for (uint64_t msgid : msgids) {
+    auto found = outbound_.find(static_cast<uint32_t>(msgid));
+    expired.push_back(std::move(found->second));
     outbound_.erase(found);
-    expired.responder.fail(to_string(Errc::timeout),
-                           "the local program exposing " + quote(expired.handle) +
-                               " did not answer within " + seconds_text(timeout_s));
-  });
+  }
+  for (OutboundCall& call : expired)
+    call.responder.fail(to_string(Errc::timeout), "the local program exposing " + quote(call.handle) +
+                                                      " did not answer within " + seconds_text(call.timeout_s));
 }
 
 void ControlClient::on_response(RpcResponse resp) {
@@ -373,6 +384,7 @@ void ControlClient::on_response(RpcResponse resp) {
   }
   OutboundCall call = std::move(it->second);
   outbound_.erase(it);
+  call_deadlines_.forget();
   auto answer = control::decode_handler_answer(resp);
   if (!answer) {
     log_.info(tag() + ": malformed answer to a call of " + quote(call.handle) + ": " +

@@ -42,6 +42,7 @@
 #include "proto/control.hpp"
 #include "proto/rpc.hpp"
 #include "uv_pipe.hpp"
+#include "deadlines.hpp"
 #include "uv_timer.hpp"
 
 namespace peernet {
@@ -101,7 +102,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   struct OutboundCall {
     Responder responder;
     std::string handle;
-    uv::Timer timer;
+    uint64_t token;  // call_deadlines_.add's
+    double timeout_s;
   };
 
   // ---- connection (control_client.cpp) ----
@@ -114,6 +116,7 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void flush();
   size_t queued_bytes() const;
   void respond(uint32_t msgid, Result<Bytes> result);
+  void expire_calls(std::vector<uint64_t> msgids);
   void begin_drain(bool cancel_outstanding);
   void maybe_finish_drain();
   void close(std::string_view why, LogLevel level);
@@ -177,6 +180,7 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
 
   uint32_t last_outbound_msgid_ = 0;
   std::unordered_map<uint32_t, OutboundCall> outbound_;
+  Deadlines call_deadlines_;  // of outbound_, on one timer
 
   std::optional<Daemon::SubscriptionId> subscription_;
   std::bitset<control::kPeerEventKinds> events_;  // indexed by PeerEventKind

@@ -2,6 +2,15 @@
 
 namespace peernet {
 
+PendingCalls::PendingCalls(uv_loop_t* loop)
+    : deadlines_(
+          loop,
+          [this](uint64_t id, uint64_t token) {
+            auto it = calls_.find(id);
+            return it != calls_.end() && it->second.token == token;
+          },
+          [this](std::vector<uint64_t> ids) { expire(std::move(ids)); }) {}
+
 uint64_t PendingCalls::new_id(Rng& rng) const {
   for (;;) {
     uint64_t id = rng.next_u64();
@@ -10,22 +19,16 @@ uint64_t PendingCalls::new_id(Rng& rng) const {
 }
 
 void PendingCalls::add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb) {
-  uint64_t deadline = uv_now(loop_) + timeout_ms;
-  calls_.emplace(id, Entry{deadline, std::move(timeout_message), std::move(cb)});
-  deadlines_.emplace(deadline, id);
-  if (armed_for_ == 0 || deadline < armed_for_) arm();
+  uint64_t token = deadlines_.add(id, deadlines_.deadline_in(timeout_ms));
+  calls_.emplace(id, Entry{token, std::move(timeout_message), std::move(cb)});
 }
 
 PendingCalls::Callback PendingCalls::take(uint64_t id) {
   auto it = calls_.find(id);
   if (it == calls_.end()) return {};
   Callback cb = std::move(it->second.cb);
-  deadlines_.erase({it->second.deadline_ms, id});
   calls_.erase(it);
-  if (calls_.empty()) {
-    timer_.stop();
-    armed_for_ = 0;
-  }
+  deadlines_.forget();
   return cb;
 }
 
@@ -35,35 +38,17 @@ std::vector<PendingCalls::Callback> PendingCalls::take_all() {
   for (auto& [id, e] : calls_) out.push_back(std::move(e.cb));
   calls_.clear();
   deadlines_.clear();
-  timer_.stop();
-  armed_for_ = 0;
   return out;
 }
 
-void PendingCalls::arm() {
-  if (deadlines_.empty()) {
-    timer_.stop();
-    armed_for_ = 0;
-    return;
-  }
-  uint64_t next = deadlines_.begin()->first;
-  uint64_t now = uv_now(loop_);
-  armed_for_ = next;
-  (void)timer_.start(next > now ? next - now : 0, 0, [this] { on_timer(); });
-}
-
-void PendingCalls::on_timer() {
-  armed_for_ = 0;
-  uint64_t now = uv_now(loop_);
+void PendingCalls::expire(std::vector<uint64_t> ids) {
   std::vector<std::pair<Callback, std::string>> expired;
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    uint64_t id = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
+  expired.reserve(ids.size());
+  for (uint64_t id : ids) {
     auto it = calls_.find(id);
     expired.emplace_back(std::move(it->second.cb), std::move(it->second.timeout_message));
     calls_.erase(it);
   }
-  arm();
   // Callbacks last: one may end this object (a trust removal), so nothing
   // here touches it after they start.
   for (auto& [cb, message] : expired) cb(make_error(Errc::timeout, std::move(message)));

@@ -3,26 +3,23 @@
 // to that peer). Replies are matched per peer, not per session, so a call
 // survives the switch to a new session (§7).
 //
-// Timeouts share one timer, armed for the earliest deadline: a call costs a
-// map insert, and the timer is re-armed only when a call with an earlier
-// deadline than all others arrives. A reply does not disarm anything; the
-// timer may then fire early, finds nothing due and re-arms for the next.
+// Timeouts share one timer (Deadlines): a call costs a map insert and a
+// heap push, a reply a map erase.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
 #include <functional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "deadlines.hpp"
 #include "proto/bytes.hpp"
 #include "proto/result.hpp"
 #include "proto/rng.hpp"
-#include "uv_timer.hpp"
 
 namespace peernet {
 
@@ -30,7 +27,9 @@ class PendingCalls {
  public:
   using Callback = std::function<void(Result<Bytes>)>;
 
-  explicit PendingCalls(uv_loop_t* loop) : loop_(loop), timer_(loop) {}
+  explicit PendingCalls(uv_loop_t* loop);
+  PendingCalls(const PendingCalls&) = delete;
+  PendingCalls& operator=(const PendingCalls&) = delete;
 
   // A random non-zero id that no pending call uses.
   uint64_t new_id(Rng& rng) const;
@@ -46,18 +45,14 @@ class PendingCalls {
 
  private:
   struct Entry {
-    uint64_t deadline_ms;
+    uint64_t token;  // Deadlines::add's
     std::string timeout_message;
     Callback cb;
   };
-  void arm();
-  void on_timer();
+  void expire(std::vector<uint64_t> ids);
 
-  uv_loop_t* loop_;
-  uv::Timer timer_;
   std::unordered_map<uint64_t, Entry> calls_;
-  std::set<std::pair<uint64_t, uint64_t>> deadlines_;  // (deadline, id)
-  uint64_t armed_for_ = 0;                             // 0: not armed
+  Deadlines deadlines_;
 };
 
 }  // namespace peernet

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "proto/peer_id.hpp"
@@ -11,6 +12,18 @@ namespace peernet::control::detail {
 namespace {
 
 bool is_nil(ByteView v) { return v.size() == 1 && v[0] == 0xc0; }
+
+// The next object of a container that check_object has accepted whole,
+// starting at data[at]: only its headers are walked (MsgpackScanner),
+// nothing is validated again. `at` moves past it.
+ByteView next_checked(ByteView data, size_t& at) {
+  ByteView rest = data.subspan(at);
+  MsgpackScanner scanner(rest.size());
+  // Complete: the enclosing container passed check_object.
+  if (scanner.scan(rest) != MsgpackScanner::State::complete) std::abort();
+  at += scanner.size();
+  return rest.first(scanner.size());
+}
 
 uint64_t big_endian(ByteView v, size_t offset, size_t n) {
   uint64_t x = 0;
@@ -89,17 +102,21 @@ Result<Fields> Fields::open(ByteView data, std::string context, Side side, Keys 
   if (!is_map(data[0]))
     return f.error(std::string("expected a map, found ") + std::string(msgpack_type_name(data[0])));
 
-  MsgpackReader r(data);
-  const uint32_t n = r.map("map").value();  // checked above
+  MsgpackReader header(data);
+  const uint32_t n = header.map("map").value();  // checked above
+  size_t at = header.offset();
   f.entries_.reserve(std::min<size_t>(n, known.size()));
   for (uint32_t i = 0; i < n; ++i) {
-    if (r.at_end()) return f.error("truncated map");
-    const uint8_t kb = data[r.offset()];
+    if (at == data.size()) return f.error("truncated map");
+    const uint8_t kb = data[at];
+    MsgpackReader r(data.subspan(at));
     auto key = r.str("key");
     if (!key.ok())
       return f.error(std::string("a key is ") + std::string(msgpack_type_name(kb)) +
                      ", not a string");
-    ByteView value = r.object("value", {}).value();  // check_object passed for the whole map
+    at += r.offset();
+    // check_object passed for the whole map: its values need no second check.
+    ByteView value = next_checked(data, at);
     bool listed = false;
     for (auto k : known) listed = listed || k == *key;
     if (!listed) {
@@ -334,7 +351,7 @@ void Writer::raw(ByteView b) {
     w_.raw(b);
 }
 
-void Writer::peer_id(const PublicKey& key) { w_.str(peer_id_text(key)); }
+void Writer::peer_id(const PublicKey& key) { w_.str(peer_id_text_view(key)); }
 
 void Writer::opt_str(const std::optional<std::string>& s) {
   if (s)

@@ -82,14 +82,18 @@ Error bad_id(std::string message) { return make_error(Errc::bad_peer_id, std::mo
 
 }  // namespace
 
-std::string peer_id_compact(const PublicKey& key) {
-  // Every message delivered to a local handler names its peer, and calls
-  // name theirs in messages, usually the same peer as the last time: the
-  // last encoding is remembered (the check characters cost ~2,500
-  // instructions).
-  thread_local PublicKey last_key;
-  thread_local std::string last_compact;
-  if (!last_compact.empty() && last_key == key) return last_compact;
+namespace {
+
+constexpr size_t kTextChars = kCompactChars + kCompactChars / kPrintedGroup - 1;  // 63
+
+// Both forms of one key's id.
+struct Encoded {
+  PublicKey key;
+  std::array<char, kCompactChars> compact;
+  std::array<char, kTextChars> text;
+};
+
+void encode(const PublicKey& key, Encoded& e) {
   // Base32, most significant bit first (RFC 4648 §6). 256 bits leave one
   // bit for the 52nd character, which the encoder pads with four zeros.
   std::array<uint8_t, kDataChars> data{};
@@ -106,26 +110,49 @@ std::string peer_id_compact(const PublicKey& key) {
   }
   data[n++] = static_cast<uint8_t>((acc << (5 - bits)) & 31);
 
-  std::string out;
-  out.reserve(kCompactChars);
+  size_t c = 0;
   for (size_t g = 0; g < kCheckGroups; ++g) {
     std::span<const uint8_t> chunk(data.data() + g * kGroupData, kGroupData);
-    for (uint8_t cp : chunk) out.push_back(kAlphabet[cp]);
-    out.push_back(kAlphabet[luhn32_check(chunk)]);
+    for (uint8_t cp : chunk) e.compact[c++] = kAlphabet[cp];
+    e.compact[c++] = kAlphabet[luhn32_check(chunk)];
   }
-  last_key = key;
-  last_compact = out;
-  return out;
+  size_t t = 0;
+  for (size_t i = 0; i < kCompactChars; ++i) {
+    if (i > 0 && i % kPrintedGroup == 0) e.text[t++] = '-';
+    e.text[t++] = e.compact[i];
+  }
+  e.key = key;
 }
 
-std::string peer_id_text(const PublicKey& key) {
-  std::string compact = peer_id_compact(key), out;
-  out.reserve(compact.size() + compact.size() / kPrintedGroup - 1);
-  for (size_t i = 0; i < compact.size(); ++i) {
-    if (i > 0 && i % kPrintedGroup == 0) out.push_back('-');
-    out.push_back(compact[i]);
-  }
-  return out;
+// Every message delivered to a local handler names its peer, and calls name
+// theirs in messages, usually one of a few peers: the last few encodings
+// are remembered per thread (the check characters and grouping cost
+// ~2,500 instructions; a hit is a few 32-byte compares).
+const Encoded& encoded(const PublicKey& key) {
+  constexpr size_t kSlots = 4;
+  thread_local std::array<Encoded, kSlots> cache{};
+  thread_local size_t used = 0, next = 0;
+  for (size_t i = 0; i < used; ++i)
+    if (cache[i].key == key) return cache[i];
+  Encoded& e = cache[next];
+  next = (next + 1) % kSlots;
+  used = std::max(used, next == 0 ? kSlots : next);
+  encode(key, e);
+  return e;
+}
+
+}  // namespace
+
+std::string peer_id_compact(const PublicKey& key) {
+  const Encoded& e = encoded(key);
+  return std::string(e.compact.data(), e.compact.size());
+}
+
+std::string peer_id_text(const PublicKey& key) { return std::string(peer_id_text_view(key)); }
+
+std::string_view peer_id_text_view(const PublicKey& key) {
+  const Encoded& e = encoded(key);
+  return std::string_view(e.text.data(), e.text.size());
 }
 
 Result<PublicKey> parse_peer_id(std::string_view text) {

@@ -24,6 +24,9 @@ namespace peernet {
 
 // The full grouped peer id (63 characters).
 std::string peer_id_text(const PublicKey& key);
+// The same without allocating, for encoders: the view stays valid until the
+// calling thread formats four other keys.
+std::string_view peer_id_text_view(const PublicKey& key);
 // Parse a peer id, grouped or compact. Errc::bad_peer_id with a message that
 // says what is wrong and where: the length (counted without separators), an
 // invalid character, the check group whose check character does not match,

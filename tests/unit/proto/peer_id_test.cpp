@@ -93,6 +93,26 @@ TEST(PeerId, RoundTripsRandomKeys) {
   }
 }
 
+// Recent encodings are remembered: formatting keys in turns, more of them
+// than are remembered, and the same few again, always gives each key's own
+// text (what parsing it back yields), through every entry point.
+TEST(PeerId, RememberedEncodingsStayPerKey) {
+  auto keys = random_keys(9, 3);
+  std::vector<std::string> first;
+  for (const auto& k : keys) first.push_back(peer_id_text(k));
+  for (size_t round = 0; round < 3; ++round) {
+    for (size_t n : {size_t{1}, size_t{2}, size_t{4}, size_t{5}, keys.size()}) {
+      for (size_t i = 0; i < 3 * n; ++i) {
+        const PublicKey& k = keys[i % n];
+        ASSERT_EQ(peer_id_text(k), first[i % n]) << "round " << round << ", " << n << " keys";
+        ASSERT_EQ(std::string(peer_id_text_view(k)), first[i % n]);
+        ASSERT_EQ(peer_id_compact(k), strip_dashes(first[i % n]));
+        ASSERT_EQ(parse_peer_id(peer_id_text_view(k)).value(), k);
+      }
+    }
+  }
+}
+
 TEST(PeerId, DistinctKeysHaveDistinctTexts) {
   auto keys = random_keys(500, 2);
   std::vector<std::string> texts;
