@@ -221,6 +221,17 @@ for p in json.load(sys.stdin):
     if p["name"] == sys.argv[1]:
         print(p["state"])' "$2"
 }
+
+# dialled_at NAME PEER ADDR: NAME's session to PEER is one NAME dialled, to ADDR.
+dialled_at() {
+  local got
+  got=$(ctl "$1" peers --json | "$py" -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p["name"] == sys.argv[1] and p["session"]:
+        print(p["session"]["remote"], p["session"]["initiator"])' "$2")
+  [ "$got" = "$3 True" ] || fail "$1's session to $2 (wanted one dialled to $3): $(ctl "$1" peers --json)"
+}
 not_online() { [ "$(peer_state "$1" "$2")" != online ]; }
 
 now() { printf '%s' "$EPOCHREALTIME"; }
