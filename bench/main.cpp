@@ -74,6 +74,7 @@ json send_json(const SendStats& s, size_t payload) {
 }
 
 void note(const std::string& what) {
+  std::fflush(stdout);  // after the table lines already printed, on a terminal too
   std::fprintf(stderr, "bench: %s\n", what.c_str());
   std::fflush(stderr);
 }
