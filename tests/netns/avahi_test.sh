@@ -19,17 +19,7 @@ for tool in avahi-daemon avahi-browse avahi-publish-service dbus-daemon unshare;
   command -v "$tool" >/dev/null || fail "$tool is not installed (avahi-daemon, avahi-utils, dbus, util-linux)"
 done
 
-hosts_up mdns a b
-host_add c 198.18.0.3
-daemon_config c "$(network_toml)" "$(discovery_toml static c)"
-daemon_start c
-echo_start c
-pair a c
-pair c a
-id_a=$(id_of a)
-id_b=$(id_of b)
-id_c=$(id_of c)
-wait_call a b 20
+interop_hosts_up
 
 avahi_start c
 

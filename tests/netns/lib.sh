@@ -327,6 +327,24 @@ hosts_up() {
   done
 }
 
+# interop_hosts_up: hosts a and b (198.18.0.1, .2) with mDNS, paired and
+# calling each other; host c (198.18.0.3) whose peernetd does not announce
+# itself (a foreign mDNS tool will), trusted by a and trusting a, with no
+# address for it anywhere. Sets id_a, id_b, id_c.
+interop_hosts_up() {
+  hosts_up mdns a b
+  host_add c 198.18.0.3
+  daemon_config c "$(network_toml)" "$(discovery_toml static c)"
+  daemon_start c
+  echo_start c
+  pair a c
+  pair c a
+  id_a=$(id_of a)
+  id_b=$(id_of b)
+  id_c=$(id_of c)
+  wait_call a b 20
+}
+
 # avahi_start NAME: avahi-daemon on host NAME, limited to its eth0, with a
 # D-Bus system bus of its own: a private dbus-daemon (its own config, its
 # socket in the test's directory, named by DBUS_SYSTEM_BUS_ADDRESS, which

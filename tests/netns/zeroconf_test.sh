@@ -17,17 +17,7 @@ netns_init zeroconf "$@"
 here=$(cd "$(dirname "$0")" && pwd)
 "$py" -c 'import zeroconf' 2>/dev/null || fail "python3-zeroconf is not installed"
 
-hosts_up mdns a b
-host_add c 198.18.0.3
-daemon_config c "$(network_toml)" "$(discovery_toml static c)"
-daemon_start c
-echo_start c
-pair a c
-pair c a
-id_a=$(id_of a)
-id_b=$(id_of b)
-id_c=$(id_of c)
-wait_call a b 20
+interop_hosts_up
 
 # --- zeroconf sees peernetd.
 t0=$(now)
