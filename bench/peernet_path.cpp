@@ -3,7 +3,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "proto/control.hpp"
+#include "proto/control/control.hpp"
 #include "util.hpp"
 
 namespace bench {

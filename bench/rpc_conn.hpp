@@ -8,7 +8,7 @@
 #include <string>
 
 #include "proto/bytes.hpp"
-#include "proto/rpc.hpp"
+#include "proto/control/rpc.hpp"
 
 namespace bench {
 

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <optional>
 
-#include "proto/link.hpp"
+#include "proto/link/link.hpp"
 #include "util.hpp"
 
 namespace bench {

@@ -9,7 +9,7 @@
 #include "ctl/socket_path.hpp"
 #include "exit_code.hpp"
 #include "json/json_msgpack.hpp"
-#include "proto/control_methods.hpp"
+#include "proto/control/methods.hpp"
 
 #ifndef PEERNET_VERSION
 #define PEERNET_VERSION "unknown"

@@ -1,4 +1,4 @@
-// Running a command on a peer that granted us admin access (design §8,
+// Running a command on a peer that granted us admin access (peernetctl(1),
 // guides/cookbook.md "Control a box from another").
 //
 //   exec PEER [--timeout SECONDS] [--stdin] -- COMMAND [ARG...]

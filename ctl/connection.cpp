@@ -10,7 +10,7 @@
 #include <chrono>
 #include <thread>
 
-#include "proto/envelope.hpp"
+#include "proto/link/envelope.hpp"
 
 namespace peernet::ctl {
 namespace {

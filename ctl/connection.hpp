@@ -22,7 +22,7 @@
 #include <string>
 
 #include "ctl/client.hpp"
-#include "proto/rpc.hpp"
+#include "proto/control/rpc.hpp"
 
 namespace peernet::ctl {
 

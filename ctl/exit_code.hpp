@@ -1,5 +1,6 @@
 // peernetctl's exit codes: stable, documented (README.md, "peernetctl"),
-// and derived from the error code alone (style §10).
+// and derived from the error code alone, so that scripts can tell "peer
+// offline" from "timeout" from "denied" without parsing messages.
 #pragma once
 
 #include "proto/result.hpp"

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proto/control_socket.hpp"
+#include "proto/control/socket.hpp"
 
 namespace peernet::ctl {
 namespace {

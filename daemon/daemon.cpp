@@ -4,17 +4,17 @@
 #include <chrono>
 #include <cmath>
 
-#include "command_handles.hpp"
-#include "dialer.hpp"
-#include "discovery_hub.hpp"
-#include "listener.hpp"
-#include "paths.hpp"
+#include "handles/command_handles.hpp"
+#include "peers/dialer.hpp"
+#include "discovery/hub.hpp"
+#include "peers/listener.hpp"
+#include "config/paths.hpp"
 #include "proto/identity.hpp"
 #include "proto/msgpack_check.hpp"
 #include "proto/peer_id.hpp"
-#include "random.hpp"
-#include "registry.hpp"
-#include "uv_timer.hpp"
+#include "base/random.hpp"
+#include "peers/registry.hpp"
+#include "uv/timer.hpp"
 
 namespace peernet {
 namespace {

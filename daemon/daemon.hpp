@@ -1,11 +1,11 @@
-// The daemon core: one peernetd on one libuv loop (design §4, §7, §9).
+// The daemon core: one peernetd on one libuv loop (ARCHITECTURE.md).
 //
 // Owns the config, the identity, the trust list, the peer registry, the
 // listeners, the dialer and the local handles. The control server and the
 // tests drive it through this API only; everything runs on the loop thread
 // and no method may be called from another thread.
 //
-// Completion contract (uv.hpp, style §5): an asynchronous method that
+// Completion contract (ARCHITECTURE.md, "Invariants"): an asynchronous method that
 // returns an error never invokes its callback; otherwise the callback runs
 // exactly once, later, on the loop — never from inside the call that
 // started it. Destroying the Daemon cancels everything silently: callbacks
@@ -24,16 +24,16 @@
 #include <string_view>
 #include <vector>
 
-#include "config.hpp"
-#include "discovery.hpp"
-#include "endpoint.hpp"
-#include "handles.hpp"
-#include "log.hpp"
-#include "peer_event.hpp"
+#include "config/config.hpp"
+#include "discovery/discovery.hpp"
+#include "proto/endpoint.hpp"
+#include "handles/table.hpp"
+#include "base/log.hpp"
+#include "base/peer_event.hpp"
 #include "proto/bytes.hpp"
 #include "proto/keys.hpp"
 #include "proto/result.hpp"
-#include "trust_store.hpp"
+#include "store/trust_store.hpp"
 
 namespace peernet {
 

@@ -1,5 +1,5 @@
 // peernetd: arguments → config → Daemon → start → control socket → event
-// loop (style §8).
+// loop. Everything else lives in the libraries the tests link too.
 //
 // The daemon never forks itself: --foreground is accepted for symmetry with
 // other daemons, and systemd (Type=notify) runs it in the foreground.
@@ -21,15 +21,15 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "control_server.hpp"
+#include "config/config.hpp"
+#include "control/server.hpp"
 #include "daemon.hpp"
-#include "log.hpp"
-#include "paths.hpp"
+#include "base/log.hpp"
+#include "config/paths.hpp"
 #include "proto/peer_id.hpp"
 #include "service.hpp"
-#include "state_lock.hpp"
-#include "uv_signal.hpp"
+#include "store/state_lock.hpp"
+#include "uv/signal.hpp"
 
 namespace {
 

@@ -20,9 +20,9 @@
 #include <string>
 
 #include "daemon.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "sd_notify.hpp"
-#include "uv_timer.hpp"
+#include "uv/timer.hpp"
 
 namespace peernet {
 

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "proto/control.hpp"
+#include "proto/control/control.hpp"
 
 using namespace peernet;
 using namespace peernet::control;

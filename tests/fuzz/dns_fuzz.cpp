@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "proto/dns.hpp"
+#include "proto/dns/dns.hpp"
 
 using namespace peernet;
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "proto/envelope.hpp"
+#include "proto/link/envelope.hpp"
 
 using namespace peernet;
 

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "proto/frame.hpp"
+#include "proto/link/frame.hpp"
 
 using namespace peernet;
 

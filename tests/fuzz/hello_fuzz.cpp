@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "proto/hello.hpp"
+#include "proto/link/hello.hpp"
 
 using namespace peernet;
 

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "proto/dns.hpp"
-#include "proto/mdns_browser.hpp"
-#include "proto/mdns_responder.hpp"
+#include "proto/dns/dns.hpp"
+#include "proto/dns/mdns_browser.hpp"
+#include "proto/dns/mdns_responder.hpp"
 
 using namespace peernet;
 

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "proto/record.hpp"
+#include "proto/link/record.hpp"
 
 using namespace peernet;
 

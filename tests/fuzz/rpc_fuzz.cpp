@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "proto/rpc.hpp"
+#include "proto/control/rpc.hpp"
 
 using namespace peernet;
 

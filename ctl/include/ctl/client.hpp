@@ -39,7 +39,7 @@
 
 #include "ctl/deadline.hpp"
 #include "proto/bytes.hpp"
-#include "proto/control.hpp"
+#include "proto/control/control.hpp"
 #include "proto/result.hpp"
 
 namespace peernet::ctl {

@@ -2,7 +2,7 @@
 //
 //   1. the path the user gave (--socket PATH), if any;
 //   2. else $PEERNET_SOCKET, if set and not empty;
-//   3. else where the daemon puts it by default (proto/control_socket.hpp):
+//   3. else where the daemon puts it by default (proto/control/socket.hpp):
 //      - not root: the user's own daemon's socket,
 //        $XDG_RUNTIME_DIR/peernet/peernetd.sock
 //        (/tmp/peernet-<uid>/peernetd.sock without XDG_RUNTIME_DIR), unless

@@ -1,4 +1,5 @@
-// X25519 keys. A peer's public key is its address (design §1).
+// X25519 keys. A peer's public key is its address: peers are named and
+// found by key, whatever IP address they have today (ARCHITECTURE.md).
 #pragma once
 
 #include <array>

@@ -21,8 +21,8 @@
 #include <string>
 #include <thread>
 
-#include "proto/control.hpp"
-#include "proto/rpc.hpp"
+#include "proto/control/control.hpp"
+#include "proto/control/rpc.hpp"
 
 namespace peernet::ctl::testing {
 

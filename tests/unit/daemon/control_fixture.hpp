@@ -1,6 +1,6 @@
 // Daemons on one loop, each with a control server on a socket in its state
 // directory, and a small msgpack-RPC client of our own over the Unix
-// socket: proto/rpc.hpp's encoder and RpcDecoder, nothing of the server's.
+// socket: proto/control/rpc.hpp's encoder and RpcDecoder, nothing of the server's.
 // TearDown closes the clients, destroys the servers, then the daemon
 // fixture stops the daemons and the loop fixture checks every handle closed.
 #pragma once
@@ -13,11 +13,11 @@
 
 #include <gtest/gtest.h>
 
-#include "control_server.hpp"
+#include "control/server.hpp"
 #include "daemon_fixture.hpp"
-#include "proto/control.hpp"
-#include "proto/rpc.hpp"
-#include "uv_pipe.hpp"
+#include "proto/control/control.hpp"
+#include "proto/control/rpc.hpp"
+#include "uv/pipe.hpp"
 
 namespace peernet::testing {
 

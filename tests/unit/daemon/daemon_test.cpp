@@ -10,9 +10,9 @@
 #include "daemon_fixture.hpp"
 #include "proto/identity.hpp"
 #include "proto/peer_id.hpp"
-#include "random.hpp"
+#include "base/random.hpp"
 #include "raw_peer.hpp"
-#include "uv_tcp.hpp"
+#include "uv/tcp.hpp"
 
 namespace peernet::testing {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "uv_timer.hpp"
+#include "uv/timer.hpp"
 
 namespace peernet::testing {
 

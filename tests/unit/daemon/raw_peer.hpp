@@ -6,9 +6,9 @@
 #include <optional>
 #include <vector>
 
-#include "proto/frame.hpp"
-#include "proto/link.hpp"
-#include "uv_tcp.hpp"
+#include "proto/link/frame.hpp"
+#include "proto/link/link.hpp"
+#include "uv/tcp.hpp"
 
 namespace peernet::testing {
 

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "proto/link.hpp"
+#include "proto/link/link.hpp"
 #include "proto/noise/cipher_state.hpp"
 #include "proto/noise/crypto.hpp"
 

@@ -1,0 +1,428 @@
+#include "control/connection.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "base/constants.hpp"
+#include "proto/peer_id.hpp"
+
+namespace peernet {
+namespace {
+
+uint64_t seconds_to_ms(double seconds) {
+  double ms = std::ceil(seconds * 1000.0);
+  if (!(ms >= 1)) return 1;
+  return ms > 1e12 ? uint64_t{1'000'000'000'000} : static_cast<uint64_t>(ms);
+}
+
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g s", s);
+  return buf;
+}
+
+}  // namespace
+
+// The Handler the Daemon routes a peer's call or send to. It holds the
+// client weakly: a call that races with the client's disconnect finds it
+// gone, and the Responder, destroyed unanswered, answers handler_failed.
+class ControlClient::ExposedHandler final : public Handler {
+ public:
+  explicit ExposedHandler(std::weak_ptr<ControlClient> client) : client_(std::move(client)) {}
+  void on_call(IncomingCall call) override {
+    if (auto c = client_.lock()) c->deliver_call(std::move(call));
+  }
+  void on_send(IncomingSend send) override {
+    if (auto c = client_.lock()) c->deliver_send(std::move(send));
+  }
+  bool congested() const override {
+    auto c = client_.lock();
+    return c && c->congested();
+  }
+  void when_drained(std::function<void()> resume) override {
+    if (auto c = client_.lock()) c->when_drained(std::move(resume));
+  }
+
+ private:
+  std::weak_ptr<ControlClient> client_;
+};
+
+std::shared_ptr<Handler> ControlClient::make_handler() {
+  return std::make_shared<ExposedHandler>(weak_from_this());
+}
+
+ControlClient::ControlClient(ControlContext& ctx, uint64_t id, uv::PipeStream stream,
+                             uv::PeerCred cred, bool admin)
+    : ctx_(ctx),
+      daemon_(*ctx.daemon),
+      log_(*ctx.log),
+      id_(id),
+      cred_(cred),
+      admin_(admin),
+      stream_(std::move(stream)),
+      decoder_(ctx.max_message),
+      drain_timer_(ctx.loop),
+      flush_timer_(ctx.loop),
+      call_deadlines_(
+          ctx.loop,
+          [this](uint64_t msgid, uint64_t token) {
+            auto it = outbound_.find(static_cast<uint32_t>(msgid));
+            return it != outbound_.end() && it->second.token == token;
+          },
+          [this](std::vector<uint64_t> msgids) { expire_calls(std::move(msgids)); }) {}
+
+ControlClient::~ControlClient() {
+  // The server is being destroyed with this client still connected: let
+  // go of everything held in the Daemon, answering nobody on the socket.
+  if (state_ == State::open) release();
+}
+
+std::string ControlClient::tag() const {
+  return "control client " + std::to_string(id_) + " (uid " + std::to_string(cred_.uid) +
+         ", pid " + std::to_string(cred_.pid) + ")";
+}
+
+Status ControlClient::start() {
+  return stream_.read_start([this](ByteView data) { on_data(data); }, [this] { on_eof(); },
+                            [this](const Error& e) {
+                              auto self = shared_from_this();
+                              close("disconnected: " + e.describe(), LogLevel::debug);
+                            });
+}
+
+// ---- Reading ----
+
+void ControlClient::on_data(ByteView data) {
+  auto self = shared_from_this();
+  if (auto st = decoder_.feed(data); !st)
+    return close("sent unreadable input: " + st.error().describe() + "; closing", LogLevel::notice);
+  // The decoder keeps a view of `data`, so it is drained before returning;
+  // a connection that stops being open mid-chunk reads nothing more anyway.
+  while (state_ == State::open) {
+    auto m = decoder_.next();
+    if (!m) {
+      if (decoder_.failed())
+        return close("sent unreadable input: " + m.error().describe() + "; closing",
+                     LogLevel::notice);
+      // A complete value that is not a valid message: the stream is still
+      // in sync, so answer it when it had a msgid and keep reading.
+      ++ctx_.counters.bad_requests;
+      if (auto msgid = decoder_.bad_msgid())
+        write(control::error_response(*msgid, m.error()), Kind::response);
+      else
+        log_.debug(tag() + ": " + m.error().describe() + ", ignoring");
+      continue;
+    }
+    if (!*m) break;
+    dispatch(std::move(**m));
+  }
+}
+
+void ControlClient::on_eof() {
+  auto self = shared_from_this();
+  // The client will send nothing more, but may still read the answers to
+  // what it sent (`printf REQUEST | socat - UNIX:…`).
+  log_.debug(tag() + " closed its end");
+  begin_drain(false);
+}
+
+void ControlClient::dispatch(RpcMessage message) {
+  if (auto* req = std::get_if<RpcRequest>(&message)) return on_request(std::move(*req));
+  if (auto* resp = std::get_if<RpcResponse>(&message)) return on_response(std::move(*resp));
+  // The protocol defines no notifications from clients (control-api.md §2).
+  log_.debug(tag() + ": notification " + quote(std::get<RpcNotification>(message).method) +
+             ", ignoring");
+}
+
+void ControlClient::on_request(RpcRequest req) {
+  const control::MethodInfo* info =
+      control::find_method(req.method, control::Direction::to_daemon);
+  if (info == nullptr || info->type != RpcType::request)
+    return respond(req.msgid, make_error(Errc::unsupported, "no method " + quote(req.method)));
+  if (info->admin && !admin_)
+    return respond(req.msgid,
+                   make_error(Errc::forbidden,
+                              std::string(info->name) + ": uid " + std::to_string(cred_.uid) +
+                                  " is not an admin (root, the daemon's uid, or a member of "
+                                  "control.admin_group)"));
+  auto params = control::decode_request_params(info->name, req.params);
+  if (!params) return respond(req.msgid, std::move(params).error());
+  std::visit([&](auto& p) { run(req.msgid, std::move(p)); }, *params);
+}
+
+// ---- Writing ----
+
+// Messages are encoded into one output buffer, written (one write for all
+// of them) at the end of this loop iteration: a client that pipelines
+// requests, or a peer whose sends arrive together, costs one write per
+// batch, not per message. The cap (on that buffer plus the stream's queue)
+// bounds what a client that never reads can make the daemon hold: beyond
+// it, a handle.call is refused (the caller
+// gets `busy`), and a response that cannot be queued ends the connection,
+// since every request must be answered. Notifications (handle.send, peer
+// events) may go up to kControlQueueFactor times the cap: the sessions
+// delivering sends pause at half the cap (congested()), but finish the
+// chunk they are reading; beyond that the client is not reading at all and
+// notifications are dropped. A message is always accepted when nothing is
+// queued, so one maximal response always fits.
+bool ControlClient::write(const RpcMessage& message, Kind kind) {
+  if (state_ == State::closed) return false;
+  const size_t before = out_.size();
+  encode_to(out_, message);
+  const size_t size = out_.size() - before;
+  const size_t queued = stream_.write_queue_bytes() + before;
+  const size_t limit = ctx_.write_queue_cap * (kind == Kind::notification ? kControlQueueFactor : 1);
+  if (queued > 0 && queued + size > limit) {
+    out_.resize(before);
+    switch (kind) {
+      case Kind::notification:
+        ++ctx_.counters.notifications_dropped;
+        if (!warned_dropping_) {
+          warned_dropping_ = true;
+          log_.warning(tag() + " is not reading (" + std::to_string(queued) +
+                       " bytes queued); dropping notifications to it");
+        }
+        return false;
+      case Kind::request:
+        return false;
+      case Kind::response:
+        ++ctx_.counters.clients_cut_off;
+        close("is not reading its responses (" + std::to_string(queued) +
+                  " bytes queued); disconnecting",
+              LogLevel::warning);
+        return false;
+    }
+  }
+  if (!flush_timer_.active()) {
+    // A zero timeout runs first thing in the loop's next iteration, after
+    // this one's callbacks and before it waits for I/O again.
+    (void)flush_timer_.start(0, 0, [this] {
+      auto self = shared_from_this();
+      flush();
+    });
+  }
+  return true;
+}
+
+size_t ControlClient::queued_bytes() const { return stream_.write_queue_bytes() + out_.size(); }
+
+void ControlClient::flush() {
+  flush_timer_.stop();
+  if (out_.empty() || state_ == State::closed) return;
+  std::vector<Bytes> buffers;
+  buffers.push_back(std::move(out_));
+  out_.clear();
+  auto st = stream_.write(std::move(buffers), [this](Status done) {
+    auto self = shared_from_this();
+    if (!done) return close("disconnected: " + done.error().describe(), LogLevel::debug);
+    if (!drained_waiters_.empty() && queued_bytes() <= ctx_.write_queue_cap / 4) resume_senders();
+  });
+  if (!st) close("disconnected: " + st.error().describe(), LogLevel::debug);
+}
+
+void ControlClient::respond(uint32_t msgid, Result<Bytes> result) {
+  if (result) {
+    write(control::result_response(msgid, std::move(*result)), Kind::response);
+    return;
+  }
+  Errc code = result.error().code;
+  if (code == Errc::bad_request || code == Errc::unsupported || code == Errc::forbidden)
+    ++ctx_.counters.bad_requests;
+  write(control::error_response(msgid, result.error()), Kind::response);
+}
+
+std::function<void(Result<Bytes>)> ControlClient::async_answer(uint64_t token) {
+  return [weak = weak_from_this(), token](Result<Bytes> r) {
+    if (auto self = weak.lock()) self->finish_async(token, std::move(r));
+  };
+}
+
+void ControlClient::finish_async(uint64_t token, Result<Bytes> result) {
+  auto it = outstanding_.find(token);
+  if (it == outstanding_.end()) return;  // answered `cancelled` already
+  uint32_t msgid = it->second;
+  outstanding_.erase(it);
+  respond(msgid, std::move(result));
+  maybe_finish_drain();
+}
+
+// ---- Closing ----
+
+void ControlClient::drain() { begin_drain(true); }
+
+void ControlClient::begin_drain(bool cancel_outstanding) {
+  if (state_ == State::closed) return;
+  auto self = shared_from_this();
+  if (state_ == State::open) {
+    state_ = State::draining;
+    stream_.read_stop();
+    release();
+  }
+  if (cancel_outstanding) {
+    auto pending = std::move(outstanding_);
+    outstanding_.clear();
+    for (const auto& [token, msgid] : pending)
+      respond(msgid, make_error(Errc::cancelled, "the daemon is shutting down"));
+  }
+  maybe_finish_drain();
+}
+
+// Once every request is answered: half-close after the queued responses
+// and close when that is done, or when the client has not read them in time.
+void ControlClient::maybe_finish_drain() {
+  if (state_ != State::draining || !outstanding_.empty() || drain_timer_.active()) return;
+  flush();
+  if (state_ == State::closed) return;
+  (void)drain_timer_.start(ctx_.drain_timeout_ms, 0, [this] {
+    auto self = shared_from_this();
+    close("did not read its last responses in time; closing", LogLevel::info);
+  });
+  auto st = stream_.shutdown([this](Status) {
+    auto self = shared_from_this();
+    close({}, LogLevel::debug);
+  });
+  if (!st) close({}, LogLevel::debug);
+}
+
+void ControlClient::close(std::string_view why, LogLevel level) {
+  if (state_ == State::closed) return;
+  // on_closed() makes the server drop its reference.
+  auto self = weak_from_this().lock();
+  if (!why.empty()) log_.log(level, tag() + " " + std::string(why));
+  bool was_open = state_ == State::open;
+  state_ = State::closed;
+  stream_.close();
+  drain_timer_.close();
+  flush_timer_.close();
+  out_.clear();
+  outstanding_.clear();
+  if (was_open) release();
+  log_.debug(tag() + " disconnected");
+  if (ctx_.on_closed) ctx_.on_closed(id_);
+}
+
+// Lets go of everything this connection holds in the Daemon.
+void ControlClient::release() {
+  size_t n = daemon_.release_owner(id_);
+  if (n > 0) log_.debug(tag() + ": released " + std::to_string(n) + " handle(s)");
+  if (subscription_) daemon_.unsubscribe(*subscription_);
+  subscription_.reset();
+  events_.reset();
+  // Sessions paused for this client read again: their sends now find no
+  // handle and are dropped as for any missing one.
+  resume_senders();
+  auto calls = std::move(outbound_);
+  outbound_.clear();
+  call_deadlines_.clear();
+  for (auto& [msgid, call] : calls)
+    call.responder.fail(to_string(Errc::handler_failed),
+                        "the local program exposing " + quote(call.handle) +
+                            " went away without answering");
+}
+
+// ---- From the Daemon ----
+
+uint32_t ControlClient::next_outbound_msgid() {
+  // Our msgids are ours alone (control-api.md §1); skip any still waiting
+  // for an answer after a wrap-around.
+  do ++last_outbound_msgid_;
+  while (outbound_.count(last_outbound_msgid_) != 0);
+  return last_outbound_msgid_;
+}
+
+std::optional<std::string> ControlClient::alias_of(const PublicKey& key) const {
+  const TrustedPeer* tp = daemon_.trust().find(key);
+  if (tp == nullptr || tp->name.empty()) return std::nullopt;
+  return tp->name;
+}
+
+void ControlClient::deliver_call(IncomingCall call) {
+  auto self = shared_from_this();
+  if (state_ != State::open)
+    return call.responder.fail(to_string(Errc::handler_failed),
+                               "the local program exposing " + quote(call.handle) + " is leaving");
+  uint32_t msgid = next_outbound_msgid();
+  std::string handle = call.handle;
+  control::HandleCall request{call.peer, alias_of(call.peer), std::move(call.handle),
+                              std::move(call.args)};
+  if (!write(control::make_request(msgid, request), Kind::request)) {
+    call.responder.fail(to_string(Errc::busy), "the local program exposing " + quote(handle) +
+                                                   " is not reading its calls");
+    return;
+  }
+  // The caller's own timeout is not known here (the peer protocol does not
+  // carry it), so the configured default bounds how long the call is held.
+  double timeout_s = daemon_.config().session.call_timeout;
+  uint64_t token = call_deadlines_.add(msgid, call_deadlines_.deadline_in(seconds_to_ms(timeout_s)));
+  outbound_.emplace(msgid, OutboundCall{std::move(call.responder), std::move(handle), token, timeout_s});
+}
+
+void ControlClient::expire_calls(std::vector<uint64_t> msgids) {
+  auto self = shared_from_this();
+  std::vector<OutboundCall> expired;
+  expired.reserve(msgids.size());
+  for (uint64_t msgid : msgids) {
+    auto found = outbound_.find(static_cast<uint32_t>(msgid));
+    expired.push_back(std::move(found->second));
+    outbound_.erase(found);
+  }
+  for (OutboundCall& call : expired)
+    call.responder.fail(to_string(Errc::timeout), "the local program exposing " + quote(call.handle) +
+                                                      " did not answer within " + seconds_text(call.timeout_s));
+}
+
+void ControlClient::on_response(RpcResponse resp) {
+  auto it = outbound_.find(resp.msgid);
+  if (it == outbound_.end()) {
+    // Too late (timed out) or never asked: the caller has its answer.
+    log_.debug(tag() + ": answer to no pending handle.call (msgid " +
+               std::to_string(resp.msgid) + "), ignoring");
+    return;
+  }
+  OutboundCall call = std::move(it->second);
+  outbound_.erase(it);
+  call_deadlines_.forget();
+  auto answer = control::decode_handler_answer(resp);
+  if (!answer) {
+    log_.info(tag() + ": malformed answer to a call of " + quote(call.handle) + ": " +
+              answer.error().message + "; the caller gets handler_failed");
+    return call.responder.fail(to_string(Errc::handler_failed),
+                               "malformed answer from the local handler: " +
+                                   answer.error().message);
+  }
+  if (answer->error) return call.responder.fail(answer->error->code, answer->error->message);
+  call.responder.reply(std::move(answer->result));
+}
+
+// Sends to this client's handles are delivered as long as the client reads
+// them: above half the write-queue cap the client is congested, and the
+// sessions that deliver to it pause (Daemon's on_send) until the queue is
+// down to a quarter, so that a notification the peer was told is
+// delivered is not dropped here for a slow reader.
+bool ControlClient::congested() const {
+  return state_ == State::open && queued_bytes() > ctx_.write_queue_cap / 2;
+}
+
+void ControlClient::when_drained(std::function<void()> resume) {
+  if (state_ != State::open) return resume();
+  drained_waiters_.push_back(std::move(resume));
+}
+
+void ControlClient::resume_senders() {
+  std::vector<std::function<void()>> waiters;
+  waiters.swap(drained_waiters_);
+  for (auto& resume : waiters) resume();
+}
+
+void ControlClient::deliver_send(IncomingSend send) {
+  auto self = shared_from_this();
+  if (state_ != State::open) return;
+  control::HandleSend note{send.peer, alias_of(send.peer), std::move(send.handle),
+                           std::move(send.args)};
+  write(control::make_notification(note), Kind::notification);
+}
+
+}  // namespace peernet

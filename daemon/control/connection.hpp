@@ -1,0 +1,192 @@
+// One connection to the control socket: a local program speaking
+// msgpack-RPC in both directions (guides/control-api.md).
+//
+// Life of a connection:
+//
+//   open ──EOF──────────────> draining ──ops answered, queue flushed──> closed
+//     │  ──server stop──────> draining (outstanding ops answered `cancelled`)
+//     └──bad bytes, oversized, write error, not reading──────────────────> closed
+//
+// Entering `draining` or `closed` releases what the connection holds in the
+// Daemon at once: its handles (Daemon::release_owner), its event
+// subscription, and the handle.call requests it still owes an answer (each
+// answered `handler_failed` to the calling peer). A draining connection
+// reads nothing more but still answers the requests it was given.
+//
+// Every request gets exactly one response while the connection lives:
+// synchronous methods answer at once, asynchronous ones (call, connect) when
+// the Daemon calls back, or `cancelled` when the server stops first.
+//
+// Ownership: the ControlServer holds each client in a shared_ptr; every
+// callback into a client (stream, timers, Daemon callbacks, the handles it
+// exposed) either runs while the client is alive or holds a weak_ptr, and
+// entry points keep `self` alive while they run, since closing removes the
+// client from the server.
+#pragma once
+
+#include <uv.h>
+
+#include <bitset>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "daemon.hpp"
+#include "handles/table.hpp"
+#include "base/log.hpp"
+#include "proto/control/control.hpp"
+#include "proto/control/rpc.hpp"
+#include "uv/pipe.hpp"
+#include "base/deadlines.hpp"
+#include "uv/timer.hpp"
+
+namespace peernet {
+
+// Counters of the control server, reported by `status`.
+struct ControlCounters {
+  uint64_t clients_accepted = 0;
+  uint64_t clients_open = 0;
+  uint64_t clients_refused = 0;         // over the connection cap
+  uint64_t clients_cut_off = 0;         // closed for not reading their responses
+  uint64_t notifications_dropped = 0;   // to clients whose write queue was full
+  uint64_t bad_requests = 0;            // answered bad_request, unsupported or forbidden
+};
+
+// What every client of one server shares. Owned by the ControlServer.
+struct ControlContext {
+  uv_loop_t* loop = nullptr;
+  Daemon* daemon = nullptr;
+  Logger* log = nullptr;
+  std::string daemon_name;       // hello's "daemon": "peernetd 0.1.0"
+  size_t max_message = 0;        // control::max_message(session.max_envelope)
+  size_t write_queue_cap = 0;    // per connection; see ControlClient::write
+  uint64_t drain_timeout_ms = 0; // bound on flushing a closing connection
+  ControlCounters counters;
+  // Runs once when a client reaches `closed` (the server forgets it).
+  std::function<void(uint64_t client_id)> on_closed;
+};
+
+class ControlClient : public std::enable_shared_from_this<ControlClient> {
+ public:
+  // `ctx` and the Daemon it points to must outlive the client.
+  ControlClient(ControlContext& ctx, uint64_t id, uv::PipeStream stream, uv::PeerCred cred,
+                bool admin);
+  // Closes without answering anything (the server is being destroyed).
+  ~ControlClient();
+  ControlClient(const ControlClient&) = delete;
+  ControlClient& operator=(const ControlClient&) = delete;
+
+  // Starts reading. On error the caller drops the client.
+  Status start();
+  // The server stops: answer outstanding requests `cancelled`, stop reading,
+  // flush what is queued (bounded by ctx.drain_timeout_ms), then close.
+  void drain();
+
+  uint64_t id() const { return id_; }
+  bool admin() const { return admin_; }
+  const uv::PeerCred& cred() const { return cred_; }
+  // "control client 3 (uid 1000, pid 4242)", for log lines.
+  std::string tag() const;
+
+ private:
+  class ExposedHandler;
+  enum class State { open, draining, closed };
+  enum class Kind { response, request, notification };
+
+  // A handle.call sent to this client and not answered yet.
+  struct OutboundCall {
+    Responder responder;
+    std::string handle;
+    uint64_t token;  // call_deadlines_.add's
+    double timeout_s;
+  };
+
+  // ---- connection (control_client.cpp) ----
+  void on_data(ByteView data);
+  void on_eof();
+  void dispatch(RpcMessage message);
+  void on_request(RpcRequest request);
+  void on_response(RpcResponse response);
+  bool write(const RpcMessage& message, Kind kind);
+  void flush();
+  size_t queued_bytes() const;
+  void respond(uint32_t msgid, Result<Bytes> result);
+  void expire_calls(std::vector<uint64_t> msgids);
+  void begin_drain(bool cancel_outstanding);
+  void maybe_finish_drain();
+  void close(std::string_view why, LogLevel level);
+  void release();
+
+  // Requests answered later: a token per request, so that a Daemon callback
+  // arriving after the request was answered `cancelled` finds nothing.
+  uint64_t next_token() { return ++last_token_; }
+  void begin_async(uint64_t token, uint32_t msgid) { outstanding_.emplace(token, msgid); }
+  void finish_async(uint64_t token, Result<Bytes> result);
+  // A callback for the Daemon that answers request `token` of this client.
+  std::function<void(Result<Bytes>)> async_answer(uint64_t token);
+
+  // ---- from the Daemon: handle.call, handle.send, peer events ----
+  // The Handler a handle this client exposes is routed to.
+  std::shared_ptr<Handler> make_handler();
+  void deliver_call(IncomingCall call);
+  void deliver_send(IncomingSend send);
+  bool congested() const;
+  void when_drained(std::function<void()> resume);
+  void resume_senders();
+  void on_peer_event(const PeerEvent& event);
+  uint32_t next_outbound_msgid();
+  std::optional<std::string> alias_of(const PublicKey& key) const;
+
+  // ---- methods: peers and trust (control_methods_peers.cpp) ----
+  void run(uint32_t msgid, control::HelloParams p);
+  void run(uint32_t msgid, control::IdentityParams p);
+  void run(uint32_t msgid, control::StatusParams p);
+  void run(uint32_t msgid, control::PeersParams p);
+  void run(uint32_t msgid, control::TrustAddParams p);
+  void run(uint32_t msgid, control::TrustRemoveParams p);
+  void run(uint32_t msgid, control::TrustListParams p);
+  void run(uint32_t msgid, control::SubscribeParams p);
+  void run(uint32_t msgid, control::ConnectParams p);
+  // ---- methods: handles (control_methods_handles.cpp) ----
+  void run(uint32_t msgid, control::ExposeParams p);
+  void run(uint32_t msgid, control::UnexposeParams p);
+  void run(uint32_t msgid, control::CallParams p);
+  void run(uint32_t msgid, control::SendParams p);
+
+  // A peer name (alias, full id, unique prefix) to its key; with
+  // `trusted_only`, a key off the trust list is Errc::untrusted_peer.
+  Result<PublicKey> resolve(std::string_view name, bool trusted_only) const;
+
+  ControlContext& ctx_;
+  Daemon& daemon_;
+  Logger& log_;
+  const uint64_t id_;  // also the OwnerId of the handles it exposes
+  const uv::PeerCred cred_;
+  const bool admin_;
+  State state_ = State::open;
+  uv::PipeStream stream_;
+  RpcDecoder decoder_;
+  uv::Timer drain_timer_;
+  Bytes out_;             // encoded messages not yet handed to the stream
+  uv::Timer flush_timer_;  // writes out_ in the loop's next iteration
+
+  uint64_t last_token_ = 0;
+  std::map<uint64_t, uint32_t> outstanding_;  // token -> the request's msgid
+
+  uint32_t last_outbound_msgid_ = 0;
+  std::unordered_map<uint32_t, OutboundCall> outbound_;
+  Deadlines call_deadlines_;  // of outbound_, on one timer
+
+  std::optional<Daemon::SubscriptionId> subscription_;
+  std::bitset<control::kPeerEventKinds> events_;  // indexed by PeerEventKind
+  bool warned_dropping_ = false;
+  // Sessions paused while this client was congested (deliver_send).
+  std::vector<std::function<void()>> drained_waiters_;
+};
+
+}  // namespace peernet

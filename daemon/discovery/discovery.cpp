@@ -1,0 +1,49 @@
+#include "discovery/discovery.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace peernet {
+
+bool DiscoveredPeers::add(const DiscoveredPeer& peer, uint64_t now_ms) {
+  // At least a second, at most a day; NaN counts as a second.
+  double ttl_ms = (peer.ttl_s >= 1 ? std::min(peer.ttl_s, 86400.0) : 1.0) * 1000.0;
+  uint64_t expires = now_ms + static_cast<uint64_t>(std::ceil(ttl_ms));
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == peer.key; });
+  bool fresh = it == entries_.end();
+  if (fresh) {
+    if (entries_.size() >= kMaxDiscoveredPeers) {
+      auto first = std::min_element(entries_.begin(), entries_.end(),
+                                    [](const Entry& a, const Entry& b) { return a.expires_ms < b.expires_ms; });
+      entries_.erase(first);
+    }
+    entries_.push_back(Entry{peer.key, peer.name, {}, expires, now_ms, now_ms});
+    it = entries_.end() - 1;
+  }
+  Entry& e = *it;
+  e.expires_ms = std::max(e.expires_ms, expires);
+  e.last_seen_ms = now_ms;
+  if (!peer.name.empty()) e.name = peer.name;
+  bool changed = fresh;
+  for (auto a = peer.addrs.rbegin(); a != peer.addrs.rend(); ++a) {
+    auto known = std::find(e.addrs.begin(), e.addrs.end(), *a);
+    if (known != e.addrs.end()) {
+      e.addrs.erase(known);
+    } else {
+      changed = true;
+    }
+    e.addrs.insert(e.addrs.begin(), *a);
+  }
+  if (e.addrs.size() > kMaxDiscoveredAddresses) e.addrs.resize(kMaxDiscoveredAddresses);
+  return changed;
+}
+
+void DiscoveredPeers::remove(const PublicKey& key) {
+  std::erase_if(entries_, [&](const Entry& e) { return e.key == key; });
+}
+
+void DiscoveredPeers::expire(uint64_t now_ms) {
+  std::erase_if(entries_, [&](const Entry& e) { return e.expires_ms <= now_ms; });
+}
+
+}  // namespace peernet

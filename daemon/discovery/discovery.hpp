@@ -1,0 +1,67 @@
+// Discovery (README, "Discovery"): what mDNS and the broadcast beacon found, handed
+// to the Daemon through one interface. The Daemon decides (daemon.cpp):
+//
+//   our own key        -> ignored
+//   a trusted peer     -> the addresses become learned addresses; if it is
+//                         offline its backoff is reset and it is dialled now
+//   any other key      -> kept in a bounded list (DiscoveredPeers), shown by
+//                         `peers` with all=true, never dialled
+//
+// and emits PeerEvent::discovered when a peer is new or its addresses changed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/endpoint.hpp"
+#include "proto/keys.hpp"
+
+namespace peernet {
+
+struct DiscoveredPeer {
+  PublicKey key;
+  std::vector<Endpoint> addrs;  // IP literals with the peer's TCP port
+  std::string name;             // the mDNS instance name, empty from a beacon
+  std::string source;           // "mdns" or "broadcast", for logs
+  double ttl_s = 0;             // how long the sighting stays valid
+};
+
+class Discovery {
+ public:
+  virtual ~Discovery() = default;
+  virtual void peer_found(const DiscoveredPeer& peer) = 0;
+  // The peer said goodbye or its records expired.
+  virtual void peer_lost(const PublicKey& key, std::string_view source) = 0;
+};
+
+inline constexpr size_t kMaxDiscoveredPeers = 256;
+inline constexpr size_t kMaxDiscoveredAddresses = 8;
+
+// The untrusted peers discovery saw, bounded and expiring. Times are
+// milliseconds of the loop's clock.
+class DiscoveredPeers {
+ public:
+  struct Entry {
+    PublicKey key;
+    std::string name;
+    std::vector<Endpoint> addrs;  // most recent first
+    uint64_t expires_ms = 0;
+    uint64_t first_seen_ms = 0;  // loop time of the first sighting
+    uint64_t last_seen_ms = 0;   // and of the latest
+  };
+
+  // Records or refreshes a sighting; true when the peer is new or has a
+  // new address. When full, the entry that expires first makes room.
+  bool add(const DiscoveredPeer& peer, uint64_t now_ms);
+  void remove(const PublicKey& key);
+  void expire(uint64_t now_ms);
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+}  // namespace peernet

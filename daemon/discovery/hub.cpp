@@ -1,0 +1,157 @@
+#include "discovery/hub.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "discovery/interfaces.hpp"
+#include "proto/peer_id.hpp"
+
+namespace peernet {
+namespace {
+
+std::vector<std::string> texts(const std::vector<Endpoint>& eps) {
+  std::vector<std::string> out;
+  for (const Endpoint& ep : eps) out.push_back(ep.to_string());
+  return out;
+}
+
+std::string joined(const std::vector<Endpoint>& eps) {
+  std::string out;
+  for (const Endpoint& ep : eps) out += (out.empty() ? "" : ", ") + ep.to_string();
+  return out;
+}
+
+uint64_t ms(double seconds) { return static_cast<uint64_t>(std::max(1.0, std::ceil(seconds * 1000.0))); }
+
+}  // namespace
+
+DiscoveryHub::DiscoveryHub(uv_loop_t* loop, Logger& log, Rng& rng, Registry& registry, Dialer& dialer,
+                           const PublicKey& self)
+    : loop_(loop), log_(log), rng_(rng), registry_(registry), dialer_(dialer), self_(self) {}
+
+DiscoveryHub::~DiscoveryHub() { stop(); }
+
+void DiscoveryHub::start(const Config& config, uint16_t tcp_port) {
+  settings_ = config.discovery;
+  network_ = config.network;
+  tcp_port_ = tcp_port;
+  running_ = true;
+  start_mdns();
+  start_broadcast();
+  start_monitor();
+}
+
+void DiscoveryHub::start_mdns() {
+  mdns_.reset();
+  if (!settings_.mdns) return;
+  MdnsSettings s{settings_.instance, settings_.interfaces, tcp_port_, self_};
+  auto m = std::make_unique<MdnsDiscovery>(loop_, log_, rng_, *this, std::move(s));
+  if (auto st = m->start(); !st) return log_.warning("mDNS: " + st.error().describe() + "; mDNS is off");
+  mdns_ = std::move(m);
+}
+
+void DiscoveryHub::start_broadcast() {
+  broadcast_.reset();
+  if (!settings_.broadcast || tcp_port_ == 0) return;
+  BroadcastSettings s{settings_.broadcast_port, ms(settings_.broadcast_interval), settings_.interfaces, tcp_port_,
+                      self_};
+  auto b = std::make_unique<BroadcastDiscovery>(loop_, log_, *this, std::move(s));
+  if (auto st = b->start(); !st)
+    return log_.warning("broadcast discovery: " + st.error().describe() + "; broadcast discovery is off");
+  broadcast_ = std::move(b);
+}
+
+void DiscoveryHub::start_monitor() {
+  monitor_ =
+      start_network_monitor(loop_, log_, network_.monitor, ms(network_.poll_interval), [this] { network_changed(); });
+  log_.debug("network monitor: " + std::string(monitor_->kind()));
+}
+
+void DiscoveryHub::reconfigure(const Config& config) {
+  if (!running_) return;
+  Config::Discovery old = settings_;
+  Config::Network old_network = network_;
+  settings_ = config.discovery;
+  network_ = config.network;
+  bool common = old.interfaces != settings_.interfaces;
+  if (common || old.mdns != settings_.mdns || old.instance != settings_.instance) {
+    if (mdns_) mdns_->stop();  // the goodbye for the old name
+    start_mdns();
+  }
+  if (common || old.broadcast != settings_.broadcast || old.broadcast_port != settings_.broadcast_port ||
+      old.broadcast_interval != settings_.broadcast_interval)
+    start_broadcast();
+  if (old_network.monitor != network_.monitor || old_network.poll_interval != network_.poll_interval) start_monitor();
+}
+
+void DiscoveryHub::stop() {
+  running_ = false;
+  if (mdns_) mdns_->stop();
+  mdns_.reset();
+  broadcast_.reset();
+  monitor_.reset();
+}
+
+void DiscoveryHub::network_changed() {
+  if (!running_) return;
+  auto interfaces = list_interfaces();
+  size_t closed = 0;
+  if (interfaces) closed = registry_.close_sessions_not_on(all_addresses(*interfaces));
+  log_.info("network changed" +
+            (closed > 0 ? ": closed " + std::to_string(closed) + " session(s) on vanished addresses" : std::string()) +
+            ", redialling offline peers");
+  std::vector<PublicKey> offline;
+  for (const auto& [key, p] : registry_.peers())
+    if (p->trusted && p->active == nullptr) offline.push_back(key);
+  for (const PublicKey& key : offline) dialer_.redial_now(key);
+  if (mdns_) mdns_->network_changed();
+  if (broadcast_) broadcast_->network_changed();
+}
+
+void DiscoveryHub::peer_found(const DiscoveredPeer& found) {
+  if (!running_ || found.key == self_ || found.addrs.empty()) return;
+  Peer* p = registry_.find(found.key);
+  PeerEvent ev{PeerEvent::Kind::discovered, found.key, {}, {}, {}, texts(found.addrs)};
+  if (p != nullptr && p->trusted) {
+    bool fresh = false;
+    for (auto a = found.addrs.rbegin(); a != found.addrs.rend(); ++a) {
+      bool known = std::find(p->learned_addrs.begin(), p->learned_addrs.end(), *a) != p->learned_addrs.end() ||
+                   std::find(p->static_addrs.begin(), p->static_addrs.end(), *a) != p->static_addrs.end();
+      fresh |= !known;
+      p->learn_address(*a);
+    }
+    ev.name = p->name;
+    bool offline = p->active == nullptr;
+    if (fresh) log_.info("discovered " + p->tag() + " at " + joined(found.addrs) + " (" + found.source + ")");
+    if (offline) dialer_.redial_now(found.key);
+    if (fresh) registry_.publish(ev);  // user code: nothing after it
+    return;
+  }
+  untrusted_.expire(uv_now(loop_));
+  if (!untrusted_.add(found, uv_now(loop_))) return;
+  log_.info("discovered untrusted " + peer_tag(found.key) + (found.name.empty() ? "" : " " + quote(found.name)) +
+            " at " + joined(found.addrs) + " (" + found.source + "), not dialling");
+  registry_.publish(ev);
+}
+
+void DiscoveryHub::peer_lost(const PublicKey& key, std::string_view source) {
+  if (log_.enabled(LogLevel::debug)) log_.debug(peer_tag(key) + " gone from " + std::string(source));
+  untrusted_.remove(key);
+}
+
+const std::vector<DiscoveredPeers::Entry>& DiscoveryHub::untrusted() {
+  untrusted_.expire(uv_now(loop_));
+  return untrusted_.entries();
+}
+
+std::vector<Endpoint> DiscoveryHub::adopt(const PublicKey& key) {
+  std::vector<Endpoint> addrs;
+  for (const auto& e : untrusted_.entries())
+    if (e.key == key) addrs = e.addrs;
+  untrusted_.remove(key);
+  return addrs;
+}
+
+std::string DiscoveryHub::mdns_instance() const { return mdns_ ? mdns_->instance() : std::string(); }
+
+}  // namespace peernet

@@ -1,0 +1,78 @@
+// The daemon's side of discovery: runs mDNS, the broadcast beacon and the
+// network monitor as configured, and applies what they find to the
+// registry by the rules of discovery.hpp. Tests feed it candidates through
+// its Discovery interface and call network_changed() directly.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "config/config.hpp"
+#include "peers/dialer.hpp"
+#include "discovery/discovery.hpp"
+#include "discovery/broadcast.hpp"
+#include "discovery/mdns.hpp"
+#include "base/log.hpp"
+#include "discovery/netmon.hpp"
+#include "peers/registry.hpp"
+
+namespace peernet {
+
+class DiscoveryHub final : public Discovery {
+ public:
+  DiscoveryHub(uv_loop_t* loop, Logger& log, Rng& rng, Registry& registry, Dialer& dialer, const PublicKey& self);
+  ~DiscoveryHub() override;
+  DiscoveryHub(const DiscoveryHub&) = delete;
+  DiscoveryHub& operator=(const DiscoveryHub&) = delete;
+
+  // Starts what `config` enables; a part that fails to start is logged
+  // and stays off (the daemon works without discovery). `tcp_port` is the
+  // port announced.
+  void start(const Config& config, uint16_t tcp_port);
+  // SIGHUP: restarts the parts whose settings changed, on or off.
+  void reconfigure(const Config& config);
+  // Sends the mDNS goodbye and stops everything. Idempotent.
+  void stop();
+
+  // After a network change: closes sessions whose local address is gone,
+  // resets every offline trusted peer's backoff and dials it now,
+  // re-announces and browses again, sends a beacon.
+  void network_changed();
+
+  // Discovery
+  void peer_found(const DiscoveredPeer& peer) override;
+  void peer_lost(const PublicKey& key, std::string_view source) override;
+
+  // The untrusted peers seen and not expired.
+  const std::vector<DiscoveredPeers::Entry>& untrusted();
+  // The peer is now trusted: its discovered addresses (it leaves the list).
+  std::vector<Endpoint> adopt(const PublicKey& key);
+
+  // The mDNS instance name in use, empty when mDNS is off.
+  std::string mdns_instance() const;
+
+ private:
+  void start_mdns();
+  void start_broadcast();
+  void start_monitor();
+
+  uv_loop_t* loop_;
+  Logger& log_;
+  Rng& rng_;
+  Registry& registry_;
+  Dialer& dialer_;
+  PublicKey self_;
+  Config::Discovery settings_;
+  Config::Network network_;
+  uint16_t tcp_port_ = 0;
+  bool running_ = false;
+  DiscoveredPeers untrusted_;
+  std::unique_ptr<MdnsDiscovery> mdns_;
+  std::unique_ptr<BroadcastDiscovery> broadcast_;
+  std::unique_ptr<NetworkMonitor> monitor_;
+};
+
+}  // namespace peernet

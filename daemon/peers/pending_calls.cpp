@@ -1,0 +1,57 @@
+#include "peers/pending_calls.hpp"
+
+namespace peernet {
+
+PendingCalls::PendingCalls(uv_loop_t* loop)
+    : deadlines_(
+          loop,
+          [this](uint64_t id, uint64_t token) {
+            auto it = calls_.find(id);
+            return it != calls_.end() && it->second.token == token;
+          },
+          [this](std::vector<uint64_t> ids) { expire(std::move(ids)); }) {}
+
+uint64_t PendingCalls::new_id(Rng& rng) const {
+  for (;;) {
+    uint64_t id = rng.next_u64();
+    if (id != 0 && calls_.count(id) == 0) return id;
+  }
+}
+
+void PendingCalls::add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb) {
+  uint64_t token = deadlines_.add(id, deadlines_.deadline_in(timeout_ms));
+  calls_.emplace(id, Entry{token, std::move(timeout_message), std::move(cb)});
+}
+
+PendingCalls::Callback PendingCalls::take(uint64_t id) {
+  auto it = calls_.find(id);
+  if (it == calls_.end()) return {};
+  Callback cb = std::move(it->second.cb);
+  calls_.erase(it);
+  deadlines_.forget();
+  return cb;
+}
+
+std::vector<PendingCalls::Callback> PendingCalls::take_all() {
+  std::vector<Callback> out;
+  out.reserve(calls_.size());
+  for (auto& [id, e] : calls_) out.push_back(std::move(e.cb));
+  calls_.clear();
+  deadlines_.clear();
+  return out;
+}
+
+void PendingCalls::expire(std::vector<uint64_t> ids) {
+  std::vector<std::pair<Callback, std::string>> expired;
+  expired.reserve(ids.size());
+  for (uint64_t id : ids) {
+    auto it = calls_.find(id);
+    expired.emplace_back(std::move(it->second.cb), std::move(it->second.timeout_message));
+    calls_.erase(it);
+  }
+  // Callbacks last: one may end this object (a trust removal), so nothing
+  // here touches it after they start.
+  for (auto& [cb, message] : expired) cb(make_error(Errc::timeout, std::move(message)));
+}
+
+}  // namespace peernet

@@ -1,0 +1,432 @@
+#include "peers/registry.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/constants.hpp"
+#include "proto/peer_id.hpp"
+
+namespace peernet {
+namespace {
+
+int64_t wall_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// The caller's view of a remote error: a known code stays itself, any other
+// (a handler's own) becomes handler_failed naming it (Daemon::call).
+Error from_remote(const ErrorReply& e) {
+  if (auto code = errc_from_string(e.code)) return make_error(*code, e.message);
+  return make_error(Errc::handler_failed, e.code + (e.message.empty() ? "" : ": " + e.message));
+}
+
+template <class... F>
+struct Overload : F... {
+  using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
+
+}  // namespace
+
+Registry::Registry(uv_loop_t* loop, Logger& log, Rng& rng, const KeyPair& identity)
+    : loop_(loop), log_(log), rng_(rng), identity_(identity) {}
+
+// Sessions close their sockets silently; pending calls are dropped without
+// running (the daemon is going away: the completion contract's exception).
+Registry::~Registry() = default;
+
+void Registry::configure(const SessionSettings& settings, uint16_t hello_port, uint64_t reconnect_min_ms,
+                         uint64_t reconnect_max_ms) {
+  settings_ = settings;
+  hello_port_ = hello_port;
+  reconnect_min_ms_ = reconnect_min_ms;
+  reconnect_max_ms_ = reconnect_max_ms;
+  for (auto& [key, p] : peers_) p->backoff.set_bounds(reconnect_min_ms, reconnect_max_ms);
+}
+
+Peer* Registry::find(const PublicKey& key) {
+  auto it = peers_.find(key);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+const Peer* Registry::find(const PublicKey& key) const {
+  auto it = peers_.find(key);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+Peer& Registry::add_trusted(const TrustedPeer& tp) {
+  auto& slot = peers_[tp.key];
+  if (!slot) {
+    slot = std::make_unique<Peer>(loop_, tp.key);
+    slot->backoff.set_bounds(reconnect_min_ms_, reconnect_max_ms_);
+    slot->since_unix_ms = wall_now_ms();  // offline from now
+  }
+  slot->trusted = true;
+  slot->name = tp.name;
+  slot->static_addrs = tp.addrs;
+  return *slot;
+}
+
+void Registry::remove(const PublicKey& key) {
+  auto it = peers_.find(key);
+  if (it == peers_.end()) return;
+  std::unique_ptr<Peer> p = std::move(it->second);
+  peers_.erase(it);
+  bool was_online = p->active != nullptr;
+  p->active = nullptr;
+  for (Session* s : p->sessions) s->close(kReasonUntrusted, "no longer trusted");
+  for (auto& [id, e] : sessions_)
+    if (!e.established && e.session->expected() == key)
+      e.session->abort(make_error(Errc::untrusted_peer, peer_tag(key) + " is no longer trusted"));
+  auto failed = p->calls.take_all();
+  std::string why = "session to " + peer_tag(key) + " closed: untrusted_peer";
+  if (was_online) {
+    log_.info(p->tag() + " down: no longer trusted");
+    emit(PeerEvent{PeerEvent::Kind::down, key, p->name, {}, std::string(kReasonUntrusted), {}});
+  }
+  p.reset();
+  for (auto& cb : failed) cb(make_error(Errc::peer_offline, why));
+}
+
+PeerState Registry::state(const Peer& p) const {
+  if (p.active != nullptr) return PeerState::online;
+  return p.dialing ? PeerState::connecting : PeerState::offline;
+}
+
+void Registry::set_dialing(Peer& p, bool dialing) {
+  PeerState before = state(p);
+  p.dialing = dialing;
+  if (state(p) != before) p.since_unix_ms = wall_now_ms();
+  if (before == PeerState::offline && state(p) == PeerState::connecting)
+    emit(PeerEvent{PeerEvent::Kind::connecting, p.key, p.name, {}, {}, {}});
+}
+
+// ---- Sessions ----
+
+Status Registry::adopt(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected,
+                       HandshakeDone done) {
+  // On an early return the stream closes as it goes out of scope.
+  if (stopping_) return make_error(Errc::closed, "daemon is stopping");
+  Session::Params params;
+  params.id = next_session_id_++;
+  params.initiator = initiator;
+  params.expected = expected;
+  params.local = &identity_;
+  params.hello.port = hello_port_;
+  params.settings = settings_;
+  auto s = Session::create(loop_, std::move(stream), std::move(params), *this, rng_, log_);
+  if (!s) return log_.fail(std::move(s).error(), "start session", LogLevel::warning);
+  Session& session = **s;
+  sessions_.emplace(session.id(), Entry{std::move(*s), std::move(done), false});
+  if (log_.enabled(LogLevel::debug))
+    log_.debug(session.describe() + ": " + (initiator ? "dialled" : "accepted") + ", handshake starts");
+  session.start();
+  return {};
+}
+
+size_t Registry::handshaking() const {
+  return static_cast<size_t>(std::count_if(sessions_.begin(), sessions_.end(), [](const auto& kv) {
+    return kv.second.session->state() == Session::State::handshaking;
+  }));
+}
+
+size_t Registry::inbound_handshaking() const {
+  return static_cast<size_t>(std::count_if(sessions_.begin(), sessions_.end(), [](const auto& kv) {
+    return !kv.second.established && !kv.second.session->initiator();
+  }));
+}
+
+uint64_t Registry::bytes_in() const {
+  uint64_t n = counters_.bytes_in_closed;
+  for (const auto& [id, e] : sessions_) n += e.session->counters().bytes_in;
+  return n;
+}
+
+uint64_t Registry::bytes_out() const {
+  uint64_t n = counters_.bytes_out_closed;
+  for (const auto& [id, e] : sessions_) n += e.session->counters().bytes_out;
+  return n;
+}
+
+Peer* Registry::peer_of(Session& s) {
+  if (!s.remote()) return nullptr;
+  Peer* p = find(*s.remote());
+  if (p == nullptr || std::find(p->sessions.begin(), p->sessions.end(), &s) == p->sessions.end()) return nullptr;
+  return p;
+}
+
+Status Registry::on_session_check(Session& s, const PublicKey& remote, const Hello&) {
+  if (stopping_) return make_error(Errc::closed, "daemon is stopping");
+  if (remote == identity_.pub)
+    return make_error(Errc::untrusted_peer, s.remote_address().to_string() + " is this daemon itself");
+  // Dialling a particular peer, only that key may answer: we have not
+  // revealed ourselves yet and will not to anyone else (protocol.md §3).
+  if (s.expected() && *s.expected() != remote) {
+    log_.info("dialled " + peer_tag(*s.expected()) + " at " + s.remote_address().to_string() + " but " +
+              peer_tag(remote) + " (fingerprint " + fingerprint(remote) + ") answered, refusing");
+    return make_error(Errc::untrusted_peer, "expected " + peer_tag(*s.expected()) + ", got " + peer_tag(remote));
+  }
+  if (const Peer* p = find(remote); p != nullptr && p->trusted) return {};
+  log_.info("rejected untrusted " + peer_tag(remote) + " (fingerprint " + fingerprint(remote) + ") " +
+            (s.initiator() ? "at " : "from ") + s.remote_address().to_string());
+  return make_error(Errc::untrusted_peer, peer_tag(remote) + " is not trusted");
+}
+
+bool Registry::new_session_wins(const Session& fresh, const Session& old) const {
+  if (old.remote_closed()) return true;  // the remote already chose
+  // The peer changed address and dialled from the new one while we hold
+  // its dead session (protocol.md §7, rule 0).
+  uint64_t now = uv_now(loop_);
+  double stale_ms = kStaleSessionPings * static_cast<double>(settings_.timers.ping_interval_ms);
+  if (now > old.last_received_ms() && static_cast<double>(now - old.last_received_ms()) >= stale_ms) return true;
+  if (fresh.initiator() == old.initiator()) return true;  // it dialled again: the old one is dead to it
+  // The session initiated by the greater key wins; keys compare as 32-byte
+  // big-endian numbers, which is what the array comparison does.
+  bool we_are_greater = identity_.pub > *fresh.remote();
+  return fresh.initiator() == we_are_greater;
+}
+
+void Registry::on_session_established(Session& s) {
+  auto it = sessions_.find(s.id());
+  it->second.established = true;
+  ++counters_.handshakes_ok;
+  HandshakeDone done = std::move(it->second.done);
+  PublicKey key = *s.remote();
+  Peer* p = find(key);
+  if (p == nullptr) {  // cannot happen: the check passed within this same read
+    s.close(kReasonUntrusted);
+    if (done) done(make_error(Errc::untrusted_peer, peer_tag(key) + " is not trusted"));
+    return;
+  }
+  p->sessions.push_back(&s);
+  if (!s.initiator() && s.hello() && s.hello()->port != 0)
+    p->learn_address(Endpoint{s.remote_address().host(), s.hello()->port});
+  else if (s.initiator() && !s.expected())
+    p->learn_address(s.remote_address().to_endpoint());  // connect(): remember where it was
+  activate(*p, s);  // may run observers: `p` is not used after it
+  if (done) done(key);
+}
+
+void Registry::activate(Peer& p, Session& s) {
+  Session* old = p.active;
+  if (old == nullptr) {
+    p.active = &s;
+    p.backoff.reset();
+    p.since_unix_ms = wall_now_ms();
+    log_.info(p.tag() + " up: " + (s.initiator() ? "dialled " : "accepted ") + s.describe());
+    PeerEvent ev{PeerEvent::Kind::up, p.key, p.name, s.remote_address().to_string(), {}, {}};
+    if (hooks_.on_peer_up) hooks_.on_peer_up(p);
+    emit(ev);
+    return;
+  }
+  bool fresh_wins = new_session_wins(s, *old);
+  Session& winner = fresh_wins ? s : *old;
+  Session& loser = fresh_wins ? *old : s;
+  p.active = &winner;
+  log_.info(p.tag() + ": two sessions, keeping " + winner.describe() + ", closing " + loser.describe() +
+            " as duplicate");
+  loser.close(kReasonDuplicate, "another session to this peer won the tie-break");
+}
+
+void Registry::deactivate(Peer& p, std::string_view reason) {
+  if (p.active != nullptr && p.active->rtt_ms()) p.rtt_ms = p.active->rtt_ms();
+  p.active = nullptr;
+  p.last_seen_unix_ms = wall_now_ms();
+  p.since_unix_ms = p.last_seen_unix_ms;
+  log_.info(p.tag() + " down: " + std::string(reason));
+  std::vector<CallCallback> failed;
+  if (!p.has_live_session()) failed = p.calls.take_all();
+  PeerEvent ev{PeerEvent::Kind::down, p.key, p.name, {}, std::string(reason), {}};
+  std::string why = "session to " + peer_tag(p.key) + " closed: " + std::string(reason);
+  if (hooks_.on_peer_down) hooks_.on_peer_down(p);
+  // User code from here on; `p` may be gone.
+  emit(ev);
+  for (auto& cb : failed) cb(make_error(Errc::peer_offline, why));
+}
+
+void Registry::on_session_envelope(Session& s, Envelope&& e) {
+  Peer* p = peer_of(s);
+  if (p == nullptr) return;  // no longer trusted: its sessions are closing
+  std::visit(Overload{
+                 [&](Call& c) {
+                   if (hooks_.on_call) hooks_.on_call(*p, std::move(c));
+                 },
+                 [&](Send& m) {
+                   if (hooks_.on_send) hooks_.on_send(*p, s, std::move(m));
+                 },
+                 [&](Reply& r) { complete_call(*p, r.req_id, std::move(r.result)); },
+                 [&](ErrorReply& r) { complete_call(*p, r.req_id, from_remote(r)); },
+                 [&](Close& c) { on_remote_close(*p, s, c); },
+                 [](auto&) {},  // pings and pongs stay in the session
+             },
+             e);
+}
+
+void Registry::complete_call(Peer& p, uint64_t req_id, Result<Bytes> result) {
+  CallCallback cb = p.calls.take(req_id);
+  if (!cb) {
+    if (log_.enabled(LogLevel::debug))
+      log_.debug(p.tag() + ": answer to unknown call " + std::to_string(req_id) + ", ignoring");
+    return;
+  }
+  cb(std::move(result));
+}
+
+void Registry::on_remote_close(Peer& p, Session& s, const Close& c) {
+  // The remote lost a tie-break on this session and keeps reading it: go on
+  // sending here until the winner is established on our side too (§7), or
+  // the session's deadline passes.
+  if (c.reason == kReasonDuplicate && p.active == &s) {
+    log_.debug(p.tag() + ": remote closed " + s.describe() + " as duplicate; awaiting its replacement");
+    return;
+  }
+  bool was_active = p.active == &s;
+  s.close(c.reason, "closed by the peer");
+  if (was_active) deactivate(p, c.reason);
+}
+
+void Registry::on_session_closing(Session& s) {
+  Peer* p = peer_of(s);
+  if (p != nullptr && p->active == &s) deactivate(*p, s.close_reason());
+}
+
+void Registry::on_session_closed(Session& s, const Error& why) {
+  auto node = sessions_.extract(s.id());
+  Entry& e = node.mapped();
+  counters_.bytes_in_closed += s.counters().bytes_in;
+  counters_.bytes_out_closed += s.counters().bytes_out;
+  std::vector<CallCallback> failed;
+  std::string failed_why;
+  if (!e.established) {
+    ++counters_.handshakes_failed;
+    // Untrusted keys were logged by the check, at info, with their fingerprint.
+    LogLevel level = why.code == Errc::untrusted_peer || !s.initiator() ? LogLevel::debug : LogLevel::info;
+    log_.log(level, "handshake of " + s.describe() + " failed: " + why.describe());
+  } else if (Peer* p = peer_of(s)) {
+    std::erase(p->sessions, &s);
+    if (p->active == &s) {
+      deactivate(*p, s.close_reason());  // runs user code: look the peer up again
+      p = s.remote() ? find(*s.remote()) : nullptr;
+    }
+    if (p != nullptr && !p->has_live_session() && p->calls.size() > 0) {
+      failed = p->calls.take_all();
+      failed_why = "session to " + peer_tag(p->key) + " closed: " + s.close_reason();
+    }
+  }
+  if (e.done) e.done(why);
+  for (auto& cb : failed) cb(make_error(Errc::peer_offline, failed_why));
+  if (stopping_ && sessions_.empty() && stop_done_) {
+    auto done = std::move(stop_done_);
+    stop_done_ = nullptr;
+    done();
+  }
+  // `node` destroys the session here, inside on_session_closed (session.hpp).
+}
+
+// ---- Traffic ----
+
+Status Registry::send(const PublicKey& key, const Envelope& e, Session::Priority priority) {
+  Peer* p = find(key);
+  if (p == nullptr || p->active == nullptr || !p->active->open())
+    return make_error(Errc::peer_offline, "no session to " + peer_tag(key));
+  return p->active->send(e, priority);
+}
+
+Status Registry::call(const PublicKey& key, std::string handle, Bytes args, uint64_t timeout_ms, CallCallback cb) {
+  Peer* p = find(key);
+  if (p == nullptr || p->active == nullptr || !p->active->open())
+    return make_error(Errc::peer_offline, "no session to " + peer_tag(key));
+  uint64_t id = p->calls.new_id(rng_);
+  std::string timeout_message = "no answer from " + peer_tag(key) + " to the call of " + quote(handle) +
+                                " within " + std::to_string(timeout_ms) + " ms";
+  PEERNET_TRY_VOID(p->active->send(Call{id, std::move(handle), std::move(args)}, Session::Priority::work));
+  p->calls.add(id, timeout_ms, std::move(timeout_message), std::move(cb));
+  return {};
+}
+
+void Registry::answer(const PublicKey& key, Envelope answer) {
+  Status st = send(key, answer, Session::Priority::answer);
+  if (!st && st.error().code == Errc::payload_too_large) {
+    if (auto* r = std::get_if<Reply>(&answer)) {
+      ErrorReply too_large{r->req_id, std::string(to_string(Errc::payload_too_large)), st.error().message};
+      st = send(key, too_large, Session::Priority::answer);
+    }
+  }
+  if (!st && log_.enabled(LogLevel::debug))
+    log_.debug("answer to " + peer_tag(key) + " dropped: " + st.error().describe());
+}
+
+size_t Registry::close_sessions_not_on(const std::vector<std::string>& local_addresses) {
+  std::vector<uint64_t> doomed;
+  for (auto& [id, e] : sessions_) {
+    std::string host = e.session->local_address().host();
+    if (auto pct = host.find('%'); pct != std::string::npos) host.resize(pct);
+    bool loopback = host.rfind("127.", 0) == 0 || host == "::1" || host == "::ffff:127.0.0.1";
+    if (loopback || host.empty()) continue;
+    // A v4-mapped address (a dual-stack listener) is the IPv4 address.
+    if (host.rfind("::ffff:", 0) == 0) host = host.substr(7);
+    if (std::find(local_addresses.begin(), local_addresses.end(), host) != local_addresses.end()) continue;
+    doomed.push_back(id);
+  }
+  // Closing runs observers, which may close other sessions: look each up.
+  for (uint64_t id : doomed) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) continue;
+    Session* s = it->second.session.get();
+    log_.info(s->describe() + ": local address gone, closing");
+    if (s->state() == Session::State::handshaking)
+      s->abort(make_error(Errc::closed, "local address gone after a network change"));
+    else
+      s->close(kReasonNetworkChanged, "local address gone after a network change");
+  }
+  return doomed.size();
+}
+
+// ---- Events ----
+
+uint64_t Registry::subscribe(Observer observer) {
+  uint64_t id = next_observer_id_++;
+  observers_.emplace(id, std::move(observer));
+  return id;
+}
+
+void Registry::unsubscribe(uint64_t id) { observers_.erase(id); }
+
+void Registry::emit(const PeerEvent& ev) {
+  // Observers may subscribe or unsubscribe while we iterate: walk a
+  // snapshot of the ids and run a copy of each function.
+  std::vector<uint64_t> ids;
+  ids.reserve(observers_.size());
+  for (const auto& [id, o] : observers_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = observers_.find(id);
+    if (it == observers_.end()) continue;
+    Observer o = it->second;
+    o(ev);
+  }
+}
+
+void Registry::shutdown(std::function<void()> done) {
+  stopping_ = true;
+  std::vector<CallCallback> failed;
+  for (auto& [key, p] : peers_) {
+    auto cbs = p->calls.take_all();
+    for (auto& cb : cbs) failed.push_back(std::move(cb));
+  }
+  for (auto& [id, e] : sessions_) {
+    if (e.session->state() == Session::State::handshaking)
+      e.session->abort(make_error(Errc::cancelled, "daemon is stopping"));
+    else
+      e.session->close(kReasonShutdown, "daemon is stopping");
+  }
+  if (sessions_.empty()) {
+    if (done) done();
+  } else {
+    stop_done_ = std::move(done);
+  }
+  for (auto& cb : failed) cb(make_error(Errc::cancelled, "daemon is stopping"));
+}
+
+}  // namespace peernet

@@ -1,0 +1,178 @@
+// The peers this daemon knows and every session it has, handshaking ones
+// included; the SessionHost of all of them.
+//
+// It keeps the one-session-per-peer rule (protocol.md §7): when a session is
+// established for a peer that already has an active one,
+//
+//   the old one received nothing for 1.5 ping intervals -> the newer wins
+//   same initiator (both ours, or both theirs)  -> the newer wins
+//   otherwise -> the one initiated by the greater key wins
+//
+// and a session the remote has already closed as a duplicate always loses.
+// The loser gets close("duplicate") and drains: nothing more is sent on it,
+// what still arrives is processed (replies go out on the winner), until the
+// remote's close or end of stream. When a peer has lost its active session
+// and no draining one is left, every pending call to it fails at once with
+// Errc::peer_offline.
+//
+// Reentrancy: observers and call callbacks run user code, which may call
+// back into the registry (even remove the peer). They run last, after the
+// registry's state is consistent, and nothing touches the peer after them.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/log.hpp"
+#include "peers/peer.hpp"
+#include "base/peer_event.hpp"
+#include "proto/link/envelope.hpp"
+#include "proto/keys.hpp"
+#include "peers/session.hpp"
+#include "store/trust_store.hpp"
+#include "uv/tcp.hpp"
+
+namespace peernet {
+
+// What the registry hands up to the daemon.
+struct RegistryHooks {
+  std::function<void(Peer&, Call&&)> on_call;
+  // `from` is the session the send arrived on (for flow control).
+  std::function<void(Peer&, Session& from, Send&&)> on_send;
+  // Called with the registry consistent, before observers run. Must not
+  // call back into the registry's peer or session management.
+  std::function<void(Peer&)> on_peer_up;
+  std::function<void(Peer&)> on_peer_down;
+};
+
+struct RegistryCounters {
+  uint64_t handshakes_ok = 0;
+  uint64_t handshakes_failed = 0;
+  uint64_t bytes_in_closed = 0;  // of sessions already gone
+  uint64_t bytes_out_closed = 0;
+};
+
+class Registry final : public SessionHost {
+ public:
+  using HandshakeDone = std::function<void(Result<PublicKey>)>;
+  using Observer = std::function<void(const PeerEvent&)>;
+  using CallCallback = PendingCalls::Callback;
+
+  Registry(uv_loop_t* loop, Logger& log, Rng& rng, const KeyPair& identity);
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  void set_hooks(RegistryHooks hooks) { hooks_ = std::move(hooks); }
+  // Applies to sessions started from now on (and to backoff bounds).
+  void configure(const SessionSettings& settings, uint16_t hello_port, uint64_t reconnect_min_ms,
+                 uint64_t reconnect_max_ms);
+
+  // ---- Peers ----
+  Peer* find(const PublicKey& key);
+  const Peer* find(const PublicKey& key) const;
+  // Creates the peer, or updates its alias and static addresses.
+  Peer& add_trusted(const TrustedPeer& tp);
+  // Forgets the peer: its sessions close at once with `untrusted_peer`,
+  // handshakes dialled to it are aborted, its pending calls fail.
+  void remove(const PublicKey& key);
+  const std::unordered_map<PublicKey, std::unique_ptr<Peer>>& peers() const { return peers_; }
+  PeerState state(const Peer& p) const;
+  // The dialer's attempt: offline -> connecting emits an event.
+  void set_dialing(Peer& p, bool dialing);
+
+  // ---- Sessions ----
+  // Starts a session over a connected stream. `expected`: we dialled that
+  // peer. On error (stopping, or the session could not be set up) the
+  // stream is closed and `done` never runs; otherwise `done` (optional)
+  // runs once, from a later callback, with the remote's key once
+  // established or the error that ended the handshake.
+  Status adopt(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected, HandshakeDone done = {});
+  size_t session_count() const { return sessions_.size(); }
+  size_t handshaking() const;
+  // Inbound sessions still in their handshake (the listener's cap).
+  size_t inbound_handshaking() const;
+  uint64_t bytes_in() const;
+  uint64_t bytes_out() const;
+  const RegistryCounters& counters() const { return counters_; }
+
+  // ---- Traffic ----
+  // Errc::peer_offline without an open active session; else Session::send.
+  Status send(const PublicKey& key, const Envelope& e, Session::Priority priority);
+  // Sends a call on the active session and registers it (see Daemon::call).
+  Status call(const PublicKey& key, std::string handle, Bytes args, uint64_t timeout_ms, CallCallback cb);
+  // Sends the answer (Reply/ErrorReply, req_id set) to an incoming call on
+  // the peer's active session, whichever session the call came on; dropped
+  // (debug log) when the peer is gone. A reply too large for the peer
+  // becomes a payload_too_large error.
+  void answer(const PublicKey& key, Envelope answer);
+
+  // After a network change: closes every session (handshaking ones
+  // aborted) whose local address is not in `local_addresses` with
+  // `network_changed`, rather than waiting for its liveness deadline.
+  // Loopback sessions are kept. Returns how many were closed.
+  size_t close_sessions_not_on(const std::vector<std::string>& local_addresses);
+
+  // ---- Events ----
+  uint64_t subscribe(Observer observer);
+  void unsubscribe(uint64_t id);
+  // Sends `ev` to the observers (for events the registry does not make
+  // itself, such as discovered). Runs user code.
+  void publish(const PeerEvent& ev) { emit(ev); }
+
+  // Closes every session (`shutdown`), fails pending calls with
+  // Errc::cancelled and refuses new sessions. `done` runs once every
+  // session has closed, synchronously when none is open.
+  void shutdown(std::function<void()> done);
+
+  // SessionHost
+  Status on_session_check(Session& s, const PublicKey& remote, const Hello& hello) override;
+  void on_session_established(Session& s) override;
+  void on_session_envelope(Session& s, Envelope&& e) override;
+  void on_session_closing(Session& s) override;
+  void on_session_closed(Session& s, const Error& why) override;
+
+ private:
+  struct Entry {
+    std::unique_ptr<Session> session;
+    HandshakeDone done;
+    bool established = false;
+  };
+
+  Peer* peer_of(Session& s);
+  bool new_session_wins(const Session& fresh, const Session& old) const;
+  void activate(Peer& p, Session& s);
+  void deactivate(Peer& p, std::string_view reason);
+  void on_remote_close(Peer& p, Session& s, const Close& c);
+  void complete_call(Peer& p, uint64_t req_id, Result<Bytes> result);
+  void emit(const PeerEvent& ev);
+
+  uv_loop_t* loop_;
+  Logger& log_;
+  Rng& rng_;
+  const KeyPair& identity_;
+  RegistryHooks hooks_;
+  SessionSettings settings_;
+  uint16_t hello_port_ = 0;
+  uint64_t reconnect_min_ms_ = 1000;
+  uint64_t reconnect_max_ms_ = 60'000;
+
+  std::unordered_map<PublicKey, std::unique_ptr<Peer>> peers_;
+  std::unordered_map<uint64_t, Entry> sessions_;
+  uint64_t next_session_id_ = 1;
+  std::map<uint64_t, Observer> observers_;
+  uint64_t next_observer_id_ = 1;
+  RegistryCounters counters_;
+  bool stopping_ = false;
+  std::function<void()> stop_done_;
+};
+
+}  // namespace peernet

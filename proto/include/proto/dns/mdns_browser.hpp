@@ -1,0 +1,122 @@
+// The mDNS browser for peernet's service (RFC 6762 §5, RFC 6763 §4-§6):
+// finds instances of _peernet._tcp.local and resolves each to a peer id
+// and addresses. Sans-IO (mdns.hpp has the calling convention).
+//
+//   query PTR _peernet._tcp.local  (20-120 ms after start, then 1 s, 2 s,
+//        |                          4 s, ... up to 60 s; known answers with
+//        v                          more than half their TTL left go along)
+//   PTR -> instance --SRV--> port, host --A/AAAA--> addresses
+//                   --TXT--> id=<peer id>, v=<version>
+//
+// An instance is reported `found` once it has an SRV, a TXT with a valid
+// id and at least one address, and again whenever that changes; `lost`
+// when its PTR, SRV or TXT expires or says goodbye (TTL 0: gone after 1 s,
+// §10.1). Missing parts are asked for once a second, at most 4 times per
+// PTR seen; records past 80 % of their TTL are asked for again (§5.2). An
+// instance whose TXT has no valid id, or a version other than ours, is
+// reported `rejected` once and otherwise ignored. Our own id is ignored.
+//
+// Everything cached is bounded: 256 instances, 256 hosts, 8 addresses per
+// host. Only responses from port 5353 are read (§6, §11).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proto/dns/dns.hpp"
+#include "proto/keys.hpp"
+#include "proto/dns/mdns.hpp"
+#include "proto/rng.hpp"
+
+namespace peernet {
+
+inline constexpr size_t kMdnsMaxInstances = 256;
+inline constexpr size_t kMdnsMaxHosts = 256;
+inline constexpr size_t kMdnsMaxHostAddresses = 8;
+
+struct MdnsBrowseEvent {
+  enum class Kind { found, lost, rejected };
+  Kind kind = Kind::found;
+  std::string instance;  // as it arrived: escape before showing
+  PublicKey id{};        // found and lost
+  uint16_t port = 0;
+  std::vector<Ipv4Address> ipv4;
+  std::vector<Ipv6Address> ipv6;
+  uint32_t ttl_s = 0;  // found: how long the records stay valid
+  std::string why;     // rejected
+};
+
+class MdnsBrowser {
+ public:
+  MdnsBrowser(Rng& rng, const PublicKey& own_id);
+
+  // Starts browsing: the first query within 20-120 ms.
+  void start(uint64_t now);
+  // The network changed: query again soon, with the interval from 1 s.
+  void restart_queries(uint64_t now);
+  void stop();
+
+  void receive(const DnsMessage& message, const MdnsSource& from, uint64_t now);
+  void tick(uint64_t now);
+  std::optional<uint64_t> next_deadline() const;
+  std::vector<MdnsDatagram> take_datagrams();
+  std::vector<MdnsBrowseEvent> take_events();
+
+  size_t instances() const { return instances_.size(); }
+
+ private:
+  struct Timed {
+    uint64_t received = 0;
+    uint64_t expires = 0;
+  };
+  struct Reported {
+    PublicKey id;
+    uint16_t port;
+    std::vector<Ipv4Address> ipv4;
+    std::vector<Ipv6Address> ipv6;
+    friend bool operator==(const Reported&, const Reported&) = default;
+  };
+  struct Instance {
+    DnsName name;
+    std::string label;
+    Timed ptr;
+    uint32_t ptr_ttl = 0;
+    std::optional<SrvRdata> srv;
+    Timed srv_time;
+    std::optional<std::vector<std::string>> txt;
+    Timed txt_time;
+    uint64_t asked_at = 0;
+    int asks = 0;
+    std::optional<Reported> reported;
+    bool rejected = false;
+  };
+  struct Host {
+    std::vector<std::pair<Ipv4Address, Timed>> ipv4;
+    std::vector<std::pair<Ipv6Address, Timed>> ipv6;
+  };
+
+  Instance* instance_for(const DnsName& name, uint64_t now, bool create);
+  void take_record(const DnsRecord& r, uint64_t now);
+  void take_address(const DnsRecord& r, uint64_t now);
+  void expire(uint64_t now);
+  void evaluate(Instance& in, uint64_t now);
+  bool wants_refresh(const Instance& in, uint64_t now) const;
+  void send_browse_query(uint64_t now);
+  void send_resolve_queries(uint64_t now);
+
+  Rng& rng_;
+  PublicKey own_id_;
+  DnsName service_;
+  bool running_ = false;
+  uint64_t next_query_ = 0;
+  uint64_t interval_ = 1000;
+  std::unordered_map<DnsName, Instance, DnsNameHash> instances_;
+  std::unordered_map<DnsName, Host, DnsNameHash> hosts_;
+  std::vector<MdnsDatagram> out_;
+  std::vector<MdnsBrowseEvent> events_;
+};
+
+}  // namespace peernet

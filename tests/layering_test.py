@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""The layering rules of ARCHITECTURE.md, checked on every quoted #include.
+
+proto/ is the sans-IO core: it includes nothing outside proto/ and none of
+the headers that would give it I/O (libuv, toml++, sockets). In daemon/, a
+folder may include its own files, proto/ and the folders below it, never one
+above:
+
+    uv  <  base  <  store  <  config  <  peers  <  discovery, handles
+              <  daemon.hpp, service (daemon/'s root)  <  control  <  main.cpp
+
+(daemon/uv/ is also its own Meson library, compiled without daemon/'s
+include directory, so the compiler enforces its part.) ctl/ sees proto/ and
+itself, never daemon/. Usage: layering_test.py SOURCE_ROOT
+"""
+import os
+import re
+import sys
+
+root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+root = os.path.abspath(root)
+
+# Rank of each part of daemon/; a file may include ranks <= its own, and of
+# equal rank only its own folder.
+RANKS = {
+    "uv": 0,
+    "base": 1,
+    "store": 2,
+    "config": 3,
+    "peers": 4,
+    "discovery": 5, "handles": 5,
+    "(root)": 6,
+    "control": 7,
+    "main": 8,
+}
+# Headers that would give proto/ I/O or an event loop.
+PROTO_FORBIDDEN = ("uv.h", "toml++/", "sys/socket.h", "netinet/", "ifaddrs.h", "sys/epoll.h",
+                   "fcntl.h", "unistd.h", "sys/stat.h")
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^">]+)[">]', re.M)
+
+
+def part_of(path):
+    """The daemon part a file under daemon/ belongs to."""
+    rel = os.path.relpath(path, os.path.join(root, "daemon"))
+    head = rel.split(os.sep)[0]
+    if rel == "main.cpp":
+        return "main"
+    return head if os.sep in rel else "(root)"
+
+
+def resolve(inc, includer, search):
+    for base in [os.path.dirname(includer)] + search:
+        cand = os.path.normpath(os.path.join(base, inc))
+        if os.path.isfile(cand):
+            return cand
+    return None
+
+
+def sources(top):
+    for dirpath, _, files in os.walk(os.path.join(root, top)):
+        for f in files:
+            if f.endswith((".cpp", ".hpp")):
+                yield os.path.join(dirpath, f)
+
+
+problems = []
+proto_search = [os.path.join(root, "proto", "include"), os.path.join(root, "proto", "json", "include")]
+daemon_search = [os.path.join(root, "daemon")] + proto_search
+ctl_search = [os.path.join(root, "ctl"), os.path.join(root, "ctl", "include")] + proto_search
+checked = 0
+
+for path in sources("proto"):
+    text = open(path, encoding="utf-8").read()
+    for kind, inc in INCLUDE.findall(text):
+        checked += 1
+        if kind == "<":
+            if any(inc.startswith(bad) for bad in PROTO_FORBIDDEN):
+                problems.append(f"{os.path.relpath(path, root)}: <{inc}> gives proto/ I/O")
+            continue
+        target = resolve(inc, path, proto_search)
+        if target is None or not target.startswith(os.path.join(root, "proto") + os.sep):
+            problems.append(f'{os.path.relpath(path, root)}: "{inc}" is outside proto/')
+
+for path in sources("daemon"):
+    mine = part_of(path)
+    text = open(path, encoding="utf-8").read()
+    for kind, inc in INCLUDE.findall(text):
+        if kind == "<":
+            continue
+        checked += 1
+        target = resolve(inc, path, daemon_search)
+        if target is None:
+            problems.append(f'{os.path.relpath(path, root)}: "{inc}" not found')
+            continue
+        if not target.startswith(os.path.join(root, "daemon") + os.sep):
+            continue  # proto/, json/
+        theirs = part_of(target)
+        if theirs == mine:
+            continue
+        if RANKS[theirs] >= RANKS[mine]:
+            problems.append(f'{os.path.relpath(path, root)} ({mine}) includes "{inc}" ({theirs}),'
+                            " which is not below it")
+
+for path in sources("ctl"):
+    text = open(path, encoding="utf-8").read()
+    for kind, inc in INCLUDE.findall(text):
+        if kind == "<":
+            continue
+        checked += 1
+        target = resolve(inc, path, ctl_search)
+        if target is None or target.startswith(os.path.join(root, "daemon") + os.sep):
+            problems.append(f'{os.path.relpath(path, root)}: "{inc}" is not proto/ or ctl/')
+
+for p in problems:
+    print(p)
+print(f"{checked} includes checked, {len(problems)} break the layering")
+sys.exit(1 if problems or checked == 0 else 0)
