@@ -11,7 +11,13 @@ above:
 
 (daemon/uv/ is also its own Meson library, compiled without daemon/'s
 include directory, so the compiler enforces its part.) ctl/ sees proto/ and
-itself, never daemon/. Usage: layering_test.py SOURCE_ROOT
+itself, never daemon/.
+
+It also holds the tree to its descriptions: no folder of proto/ or daemon/
+has more than 25 entries (a folder that grows past that wants splitting);
+every folder of daemon/ and proto/ is described in README.md's Layout and in
+ARCHITECTURE.md; and no comment justifies code by a document that is not in
+the repository. Usage: layering_test.py SOURCE_ROOT
 """
 import os
 import re
@@ -111,6 +117,39 @@ for path in sources("ctl"):
         target = resolve(inc, path, ctl_search)
         if target is None or target.startswith(os.path.join(root, "daemon") + os.sep):
             problems.append(f'{os.path.relpath(path, root)}: "{inc}" is not proto/ or ctl/')
+
+# Folder sizes.
+MAX_ENTRIES = 25
+for top in ("proto", "daemon"):
+    for dirpath, dirs, files in os.walk(os.path.join(root, top)):
+        n = len(dirs) + len(files)
+        if n > MAX_ENTRIES:
+            problems.append(f"{os.path.relpath(dirpath, root)}/ has {n} entries (at most {MAX_ENTRIES})")
+
+# Every folder described.
+readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0] if "## Layout" in readme else ""
+architecture = open(os.path.join(root, "ARCHITECTURE.md"), encoding="utf-8").read()
+for top in ("proto", "daemon"):
+    for name in sorted(os.listdir(os.path.join(root, top))):
+        if name == "include" or not os.path.isdir(os.path.join(root, top, name)):
+            continue
+        if f"{name}/" not in layout:
+            problems.append(f"README.md's Layout does not describe {top}/{name}/")
+        if f"{top}/{name}/" not in architecture:
+            problems.append(f"ARCHITECTURE.md does not describe {top}/{name}/")
+
+# Reasons live in the repository.
+CITE = re.compile(r"(design|style) \u00a7")
+for top in ("proto", "daemon", "ctl", "tests", "bench"):
+    for dirpath, _, files in os.walk(os.path.join(root, top)):
+        for f in files:
+            if f.endswith((".cpp", ".hpp", ".py", ".sh", ".build")):
+                path = os.path.join(dirpath, f)
+                for no, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
+                    if CITE.search(line):
+                        problems.append(f"{os.path.relpath(path, root)}:{no}: cites a document"
+                                        " outside the repository")
 
 for p in problems:
     print(p)
