@@ -9,7 +9,7 @@
 #include "discovery/hub.hpp"
 #include "peers/listener.hpp"
 #include "config/paths.hpp"
-#include "proto/identity.hpp"
+#include "store/identity_file.hpp"
 #include "proto/msgpack_check.hpp"
 #include "proto/peer_id.hpp"
 #include "base/random.hpp"

@@ -8,7 +8,7 @@
 
 #include "base/log.hpp"
 #include "proto/peer_id.hpp"
-#include "proto/secret_file.hpp"
+#include "store/secret_file.hpp"
 
 namespace peernet {
 namespace {

@@ -8,8 +8,10 @@
 #include "proto/dns/dns.hpp"
 #include "proto/dns/mdns_browser.hpp"
 #include "proto/dns/mdns_responder.hpp"
+#include "../unit/counting_rng.hpp"
 
 using namespace peernet;
+using peernet::testing::CountingRng;
 
 namespace {
 
@@ -19,16 +21,6 @@ void require(bool ok, const char* what) {
     std::abort();
   }
 }
-
-class CountingRng : public Rng {
- public:
-  void fill(std::span<uint8_t> out) override {
-    for (uint8_t& b : out) b = next_++;
-  }
-
- private:
-  uint8_t next_ = 0;
-};
 
 void check_sent(std::vector<MdnsDatagram> out) {
   for (const MdnsDatagram& d : out) require(parse_dns(d.data).ok(), "sent a datagram that does not parse");

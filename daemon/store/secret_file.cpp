@@ -1,4 +1,4 @@
-#include "proto/secret_file.hpp"
+#include "store/secret_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
