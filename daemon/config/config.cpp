@@ -260,6 +260,18 @@ std::string unknown_key_message(std::string_view table, std::string_view key) {
   return msg;
 }
 
+// Each entry of a list-valued key, checked in order by `check`, which keeps
+// what it accepts in `out`. The first entry refused is the error, at its own
+// line and column rather than the list's, so that the message points at it.
+template <class T>
+Status check_entries(std::string_view source, const std::string& full, const toml::node& list,
+                     std::string (*check)(const toml::node&, std::vector<T>&), std::vector<T>& out) {
+  for (const auto& item : *list.as_array())
+    if (auto why = check(item, out); !why.empty())
+      return key_error(toml_position(source, item.source()), full, why);
+  return {};
+}
+
 Status apply_table(std::string_view source, std::string_view table_name, const toml::table& table,
                    Config& config) {
   for (const auto& [key, node] : table) {
@@ -273,23 +285,17 @@ Status apply_table(std::string_view source, std::string_view table_name, const t
       return key_error(toml_position(source, node.source()), full, why);
     if (full == "network.listen") {
       std::vector<Endpoint> listen;
-      for (const auto& item : *node.as_array())
-        if (auto why = check_listen_entry(item, listen); !why.empty())
-          return key_error(toml_position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_listen_entry, listen));
       config.network.listen = std::move(listen);
     }
     if (full == "discovery.interfaces") {
       std::vector<std::string> names;
-      for (const auto& item : *node.as_array())
-        if (auto why = check_interface_entry(item, names); !why.empty())
-          return key_error(toml_position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_interface_entry, names));
       config.discovery.interfaces = std::move(names);
     }
     if (full == "admin.allow") {
       std::vector<std::string> allow;
-      for (const auto& item : *node.as_array())
-        if (auto why = check_allow_entry(item, allow); !why.empty())
-          return key_error(toml_position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_allow_entry, allow));
       config.admin.allow = std::move(allow);
       config.admin.where = toml_position(source, node.source());
     }
@@ -332,9 +338,7 @@ Result<CommandHandleConfig> apply_handle(std::string_view source, const toml::ta
       }
       if (h.command.empty()) return key_error(toml_position(source, node.source()), full, "names no program");
     } else if (key.str() == "allow") {
-      for (const auto& item : *node.as_array())
-        if (auto why = check_allow_entry(item, h.allow); !why.empty())
-          return key_error(toml_position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_allow_entry, h.allow));
     }
   }
   if (h.name.empty()) return key_error(h.where, "handle.name", "missing: every [[handle]] needs a name");
