@@ -99,13 +99,26 @@ ssize_t write_quietly(int fd, const char* data, size_t size) {
   return n;
 }
 
-}  // namespace
+// The whole group: the shell and whatever it started, so that nothing it
+// left behind keeps running (or keeps a pipe open) after we give up on it.
+void kill_group(pid_t pid) { ::kill(-pid, SIGKILL); }
 
-Result<ExecResult> run_command(const ExecRequest& request) {
-  Fd in_r, in_w, out_r, out_w, err_r, err_w;
-  PEERNET_TRY_VOID(make_pipe(in_r, in_w));
-  PEERNET_TRY_VOID(make_pipe(out_r, out_w));
-  PEERNET_TRY_VOID(make_pipe(err_r, err_w));
+// The parent's ends of the child's stdin, stdout and stderr.
+struct ParentPipes {
+  Fd in_w, out_r, err_r;
+};
+
+// Starts /bin/sh -c COMMAND with pipes on its standard streams and returns
+// its pid. posix_spawn rather than fork and exec: none of our code runs in
+// the child between the two, so nothing this process holds (a lock, a large
+// heap to copy) can get in its way. The parent's ends come back
+// non-blocking, so that one poll loop serves all three and a stalled write
+// never holds up the reads.
+Result<pid_t> spawn_shell(const ExecRequest& request, ParentPipes& parent) {
+  Fd in_r, out_w, err_w;
+  PEERNET_TRY_VOID(make_pipe(in_r, parent.in_w));
+  PEERNET_TRY_VOID(make_pipe(parent.out_r, out_w));
+  PEERNET_TRY_VOID(make_pipe(parent.err_r, err_w));
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -140,16 +153,23 @@ Result<ExecResult> run_command(const ExecRequest& request) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return sys_error("cannot run /bin/sh", rc);
-  in_r.reset();
-  out_w.reset();
-  err_w.reset();
-  for (int fd : {in_w.fd, out_r.fd, err_r.fd}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  // The child's ends are closed here as they go out of scope: while the
+  // parent holds a write end, the reads below would never see EOF.
+  for (int fd : {parent.in_w.fd, parent.out_r.fd, parent.err_r.fd})
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return pid;
+}
 
-  ExecResult result;
-  Deadline deadline = Deadline::after(request.timeout);
+// Feeds `request.input` to the child's stdin and collects its stdout and
+// stderr, all at once: a child that fills one pipe while we wait on another
+// would otherwise deadlock with us. Ends when both outputs reach EOF, or
+// kills the group and ends at the deadline or when stdout passes its limit.
+// Every pipe is closed on return.
+void pump(pid_t pid, const ExecRequest& request, const Deadline& deadline, ParentPipes& pipes,
+          ExecResult& result) {
+  Fd &in_w = pipes.in_w, &out_r = pipes.out_r, &err_r = pipes.err_r;
   size_t written = 0, out_dropped = 0, err_dropped = 0;
   if (request.input.empty()) in_w.reset();
-  auto kill_group = [&] { ::kill(-pid, SIGKILL); };
 
   while (out_r.fd >= 0 || err_r.fd >= 0) {
     pollfd p[3];
@@ -160,12 +180,12 @@ Result<ExecResult> run_command(const ExecRequest& request) {
     if (err_r.fd >= 0) { err_i = static_cast<int>(n); p[n++] = {err_r.fd, POLLIN, 0}; }
     int ready = ::poll(p, n, deadline.poll_timeout_ms());
     if (ready < 0 && errno != EINTR) {
-      kill_group();
+      kill_group(pid);
       break;
     }
     if (ready == 0 && deadline.passed()) {
       result.timed_out = true;
-      kill_group();
+      kill_group(pid);
       break;
     }
     if (in_i >= 0 && p[in_i].revents != 0) {
@@ -184,16 +204,20 @@ Result<ExecResult> run_command(const ExecRequest& request) {
       err_r.reset();
     if (out_dropped > 0) {
       result.output_too_large = true;
-      kill_group();
+      kill_group(pid);
       break;
     }
   }
   in_w.reset();
   out_r.reset();
   err_r.reset();
+}
 
-  // The pipes are closed, but the shell may still be running (it closed them
-  // itself, or a background child held them): wait within the deadline.
+// Waits for the shell and records how it ended. The pipes are closed, but
+// the shell may still be running (it closed them itself, or a background
+// child held them): wait within the deadline, then kill the group and wait
+// for good, so that no zombie is left behind.
+Status reap(pid_t pid, const Deadline& deadline, ExecResult& result) {
   int status = 0;
   for (;;) {
     pid_t w = ::waitpid(pid, &status, WNOHANG);
@@ -201,7 +225,7 @@ Result<ExecResult> run_command(const ExecRequest& request) {
     if (w < 0 && errno != EINTR) return sys_error("waitpid", errno);
     if (deadline.passed()) {
       if (!result.output_too_large) result.timed_out = true;
-      kill_group();
+      kill_group(pid);
       while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
       break;
@@ -214,6 +238,20 @@ Result<ExecResult> run_command(const ExecRequest& request) {
   } else if (WIFSIGNALED(status)) {
     result.signal = WTERMSIG(status);
   }
+  return {};
+}
+
+}  // namespace
+
+Result<ExecResult> run_command(const ExecRequest& request) {
+  ParentPipes pipes;
+  PEERNET_TRY(pid_t pid, spawn_shell(request, pipes));
+  // The deadline starts once the command runs, so that a slow spawn does not
+  // eat into the time the command was given.
+  Deadline deadline = Deadline::after(request.timeout);
+  ExecResult result;
+  pump(pid, request, deadline, pipes, result);
+  PEERNET_TRY_VOID(reap(pid, deadline, result));
   return result;
 }
 

@@ -1,53 +1,41 @@
 #include "daemon.hpp"
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 
 #include "handles/command_handles.hpp"
 #include "peers/dialer.hpp"
 #include "discovery/hub.hpp"
 #include "peers/listener.hpp"
 #include "config/paths.hpp"
-#include "proto/identity.hpp"
+#include "store/identity_file.hpp"
 #include "proto/msgpack_check.hpp"
 #include "proto/peer_id.hpp"
+#include "proto/units.hpp"
 #include "base/random.hpp"
+#include "base/wall_clock.hpp"
 #include "peers/registry.hpp"
 #include "uv/timer.hpp"
 
 namespace peernet {
 namespace {
 
-// Seconds from the config to milliseconds for libuv; at least 1 ms, and at
-// most ~35 years so that uv_now() + timeout cannot overflow.
-uint64_t to_ms(double seconds) {
-  double ms = std::ceil(seconds * 1000.0);
-  if (!(ms >= 1)) return 1;
-  return ms > 1e12 ? uint64_t{1'000'000'000'000} : static_cast<uint64_t>(ms);
-}
-
 SessionSettings session_settings(const Config& c) {
   SessionSettings s;
   s.max_envelope = c.session.max_envelope;
   s.write_queue_limit = c.session.write_queue_limit;
   s.rekey_after_messages = c.session.rekey_after_messages;
-  s.timers.handshake_timeout_ms = to_ms(c.network.handshake_timeout);
-  s.timers.ping_interval_ms = to_ms(c.session.ping_interval);
-  s.timers.dead_after_ms = to_ms(c.session.dead_after);
-  s.timers.rekey_after_ms = to_ms(c.session.rekey_after);
+  s.timers.handshake_timeout_ms = seconds_to_ms(c.network.handshake_timeout);
+  s.timers.ping_interval_ms = seconds_to_ms(c.session.ping_interval);
+  s.timers.dead_after_ms = seconds_to_ms(c.session.dead_after);
+  s.timers.rekey_after_ms = seconds_to_ms(c.session.rekey_after);
   return s;
 }
 
 uv::TcpOptions tcp_options(const Config& c) {
   uv::TcpOptions o;
-  o.user_timeout_ms = c.network.tcp_user_timeout > 0 ? static_cast<uint32_t>(to_ms(c.network.tcp_user_timeout)) : 0;
+  o.user_timeout_ms =
+      c.network.tcp_user_timeout > 0 ? static_cast<uint32_t>(seconds_to_ms(c.network.tcp_user_timeout)) : 0;
   return o;
-}
-
-int64_t wall_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 Status check_outgoing(const std::string& handle, const Bytes& args) {
@@ -120,9 +108,10 @@ struct Daemon::Impl {
 };
 
 void Daemon::Impl::apply_settings() {
-  registry->configure(session_settings(config), listener->port(), to_ms(config.session.reconnect_min),
-                      to_ms(config.session.reconnect_max));
-  dialer->configure(tcp_options(config), to_ms(config.network.handshake_timeout));
+  registry->configure(session_settings(config), listener->port(),
+                      seconds_to_ms(config.session.reconnect_min),
+                      seconds_to_ms(config.session.reconnect_max));
+  dialer->configure(tcp_options(config), seconds_to_ms(config.network.handshake_timeout));
   listener->set_max_pending(config.network.max_pending_handshakes);
 }
 
@@ -306,7 +295,7 @@ Status Daemon::call(const PublicKey& peer, std::string handle, Bytes args, doubl
   if (!d.started || d.stopping) return make_error(Errc::closed, "the daemon is not running");
   if (!cb) return make_error(Errc::bad_request, "call without a callback");
   PEERNET_TRY_VOID(check_outgoing(handle, args));
-  uint64_t timeout_ms = to_ms(timeout_s > 0 ? timeout_s : d.config.session.call_timeout);
+  uint64_t timeout_ms = seconds_to_ms(timeout_s > 0 ? timeout_s : d.config.session.call_timeout);
   PEERNET_TRY_VOID(d.registry->call(peer, std::move(handle), std::move(args), timeout_ms, std::move(cb)));
   ++d.calls_out;
   return {};

@@ -11,6 +11,8 @@
 #include <charconv>
 #include <cstddef>
 
+#include "base/fd.hpp"
+
 namespace peernet {
 namespace {
 
@@ -34,14 +36,6 @@ std::optional<uint64_t> parse_u64(const std::optional<std::string>& text) {
 Error socket_error(const std::string& socket, int err) {
   return make_error(Errc::io_error, "notify socket \"" + socket + "\": " + ::strerror(err));
 }
-
-// Closes the descriptor on every path out of send().
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 }  // namespace
 
@@ -109,15 +103,15 @@ Status Notifier::send(std::string_view message) {
   else
     len += 1;
 
-  Fd s{::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
-  if (s.fd < 0) return socket_error(socket_, errno);
+  Fd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return socket_error(socket_, errno);
   // A blocking send, as libsystemd's: PID 1 drains its notify socket at
   // once (with a receive buffer of megabytes), so this does not stall the
   // loop in practice, and a dropped READY=1 would fail the whole start.
   // MSG_NOSIGNAL: a vanished receiver is an error, not a SIGPIPE.
   ssize_t n;
   do {
-    n = ::sendto(s.fd, message.data(), message.size(), MSG_NOSIGNAL,
+    n = ::sendto(s.get(), message.data(), message.size(), MSG_NOSIGNAL,
                  reinterpret_cast<const sockaddr*>(&addr), len);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return socket_error(socket_, errno);

@@ -1,7 +1,5 @@
 #include "proto/identity.hpp"
 
-#include "proto/secret_file.hpp"
-
 namespace peernet {
 namespace {
 
@@ -14,10 +12,6 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-void wipe(std::string& s) {
-  secure_wipe(MutableByteView(reinterpret_cast<uint8_t*>(s.data()), s.size()));
 }
 
 Error bad_line(size_t line, const std::string& message) {
@@ -52,12 +46,6 @@ Result<KeyPair> parse_key(std::string_view rest, size_t column, size_t line) {
   return kp;
 }
 
-Result<KeyPair> decode_file(const std::string& path, ByteView raw) {
-  auto kp = decode_identity_file(as_chars(raw));
-  if (!kp.ok()) return make_error(Errc::bad_key, path + ": " + kp.error().message);
-  return kp;
-}
-
 }  // namespace
 
 std::string encode_identity_file(const KeyPair& kp) {
@@ -70,7 +58,7 @@ std::string encode_identity_file(const KeyPair& kp) {
   out += ' ';
   out += hex;
   out += '\n';
-  wipe(hex);
+  secure_wipe(hex);
   return out;
 }
 
@@ -116,37 +104,6 @@ Result<KeyPair> decode_identity_file(std::string_view text) {
                                          " line; expected '" + std::string(kTag) +
                                          " <64 hex digits of the private key>'");
   return std::move(*found);
-}
-
-Result<KeyPair> load_identity(const std::string& path) {
-  PEERNET_TRY(Bytes raw, read_secret_file(path));
-  auto kp = decode_file(path, raw);
-  secure_wipe(raw);
-  return kp;
-}
-
-Result<KeyPair> load_or_create_identity(const std::string& path, Rng& rng, bool* created) {
-  if (created) *created = false;
-  bool missing = false;
-  auto raw = read_secret_file(path, &missing);
-  if (raw.ok()) {
-    auto kp = decode_file(path, *raw);
-    secure_wipe(*raw);
-    return kp;
-  }
-  if (!missing) return std::move(raw).error();
-
-  // Two daemons creating the same identity at once would each rename its
-  // own file into place; guarding the state directory against a second
-  // daemon is the daemon's job (one daemon per state directory).
-  KeyPair kp = generate_keypair(rng);
-  std::string text = encode_identity_file(kp);
-  Status st = write_file_atomic(path, as_bytes(text), 0600);
-  wipe(text);
-  if (!st.ok())
-    return make_error(st.error().code, "creating a new identity failed: " + st.error().message);
-  if (created) *created = true;
-  return kp;
 }
 
 }  // namespace peernet

@@ -181,26 +181,22 @@ Error MsgpackReader::mismatch(std::string_view what, std::string_view expected) 
 }
 
 Result<uint32_t> MsgpackReader::array(std::string_view what) {
-  PEERNET_TRY(uint8_t b, peek(what));
-  if (b >= 0x90 && b <= 0x9f) {
-    ++pos_;
-    return uint32_t{b & 0x0fu};
-  }
-  if (b != 0xdc && b != 0xdd) return mismatch(what, "an array");
-  size_t n = b == 0xdc ? 2 : 4;
-  PEERNET_TRY(uint64_t count, field(what, n));
-  pos_ += 1 + n;
-  return static_cast<uint32_t>(count);
+  return container(what, 0x90, 0xdc, "an array");
 }
 
 Result<uint32_t> MsgpackReader::map(std::string_view what) {
+  return container(what, 0x80, 0xde, "a map");
+}
+
+Result<uint32_t> MsgpackReader::container(std::string_view what, uint8_t fix, uint8_t code16,
+                                          std::string_view expected) {
   PEERNET_TRY(uint8_t b, peek(what));
-  if (b >= 0x80 && b <= 0x8f) {
+  if (b >= fix && b <= fix + 0x0f) {
     ++pos_;
     return uint32_t{b & 0x0fu};
   }
-  if (b != 0xde && b != 0xdf) return mismatch(what, "a map");
-  size_t n = b == 0xde ? 2 : 4;
+  if (b != code16 && b != code16 + 1) return mismatch(what, expected);
+  size_t n = b == code16 ? 2 : 4;
   PEERNET_TRY(uint64_t count, field(what, n));
   pos_ += 1 + n;
   return static_cast<uint32_t>(count);

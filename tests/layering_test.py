@@ -70,6 +70,13 @@ def sources(top):
                 yield os.path.join(dirpath, f)
 
 
+def quoted_includes(path):
+    """The files `path` includes with quotes: <...> headers are the system's,
+    not a layer of ours."""
+    text = open(path, encoding="utf-8").read()
+    return [inc for kind, inc in INCLUDE.findall(text) if kind == '"']
+
+
 problems = []
 proto_search = [os.path.join(root, "proto", "include"), os.path.join(root, "proto", "json", "include")]
 daemon_search = [os.path.join(root, "daemon")] + proto_search
@@ -90,10 +97,7 @@ for path in sources("proto"):
 
 for path in sources("daemon"):
     mine = part_of(path)
-    text = open(path, encoding="utf-8").read()
-    for kind, inc in INCLUDE.findall(text):
-        if kind == "<":
-            continue
+    for inc in quoted_includes(path):
         checked += 1
         target = resolve(inc, path, daemon_search)
         if target is None:
@@ -109,10 +113,7 @@ for path in sources("daemon"):
                             " which is not below it")
 
 for path in sources("ctl"):
-    text = open(path, encoding="utf-8").read()
-    for kind, inc in INCLUDE.findall(text):
-        if kind == "<":
-            continue
+    for inc in quoted_includes(path):
         checked += 1
         target = resolve(inc, path, ctl_search)
         if target is None or target.startswith(os.path.join(root, "daemon") + os.sep):

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <toml++/toml.h>
 
+#include "base/toml_position.hpp"
 #include "config/config_values.hpp"
 #include "proto/dns/sd.hpp"
 #include "proto/link/envelope.hpp"
@@ -231,15 +232,6 @@ const CrossRule kCrossRules[] = {
      }},
 };
 
-std::string position(std::string_view source, const toml::source_region& where) {
-  std::string s(source);
-  s += ':';
-  s += std::to_string(where.begin.line);
-  s += ':';
-  s += std::to_string(where.begin.column);
-  return s;
-}
-
 Error key_error(std::string_view prefix, std::string_view key, std::string_view what) {
   return make_error(Errc::config_error,
                     std::string(prefix) + ": key \"" + std::string(key) + "\": " + std::string(what));
@@ -268,6 +260,18 @@ std::string unknown_key_message(std::string_view table, std::string_view key) {
   return msg;
 }
 
+// Each entry of a list-valued key, checked in order by `check`, which keeps
+// what it accepts in `out`. The first entry refused is the error, at its own
+// line and column rather than the list's, so that the message points at it.
+template <class T>
+Status check_entries(std::string_view source, const std::string& full, const toml::node& list,
+                     std::string (*check)(const toml::node&, std::vector<T>&), std::vector<T>& out) {
+  for (const auto& item : *list.as_array())
+    if (auto why = check(item, out); !why.empty())
+      return key_error(toml_position(source, item.source()), full, why);
+  return {};
+}
+
 Status apply_table(std::string_view source, std::string_view table_name, const toml::table& table,
                    Config& config) {
   for (const auto& [key, node] : table) {
@@ -276,30 +280,24 @@ Status apply_table(std::string_view source, std::string_view table_name, const t
     for (const auto& s : kSchema)
       if (s.table == table_name && s.key == key.str()) spec = &s;
     if (spec == nullptr)
-      return key_error(position(source, key.source()), full, unknown_key_message(table_name, key.str()));
+      return key_error(toml_position(source, key.source()), full, unknown_key_message(table_name, key.str()));
     if (auto why = spec->apply(node, config); !why.empty())
-      return key_error(position(source, node.source()), full, why);
+      return key_error(toml_position(source, node.source()), full, why);
     if (full == "network.listen") {
       std::vector<Endpoint> listen;
-      for (const auto& item : *node.as_array())
-        if (auto why = check_listen_entry(item, listen); !why.empty())
-          return key_error(position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_listen_entry, listen));
       config.network.listen = std::move(listen);
     }
     if (full == "discovery.interfaces") {
       std::vector<std::string> names;
-      for (const auto& item : *node.as_array())
-        if (auto why = check_interface_entry(item, names); !why.empty())
-          return key_error(position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_interface_entry, names));
       config.discovery.interfaces = std::move(names);
     }
     if (full == "admin.allow") {
       std::vector<std::string> allow;
-      for (const auto& item : *node.as_array())
-        if (auto why = check_allow_entry(item, allow); !why.empty())
-          return key_error(position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_allow_entry, allow));
       config.admin.allow = std::move(allow);
-      config.admin.where = position(source, node.source());
+      config.admin.where = toml_position(source, node.source());
     }
   }
   return {};
@@ -308,7 +306,7 @@ Status apply_table(std::string_view source, std::string_view table_name, const t
 // One [[handle]] table.
 Result<CommandHandleConfig> apply_handle(std::string_view source, const toml::table& table) {
   CommandHandleConfig h;
-  h.where = position(source, table.source());
+  h.where = toml_position(source, table.source());
   for (const auto& [key, node] : table) {
     std::string full = "handle." + std::string(key.str());
     const HandleKeySpec* spec = nullptr;
@@ -321,10 +319,10 @@ Result<CommandHandleConfig> apply_handle(std::string_view source, const toml::ta
           msg += " (did you mean \"" + std::string(s.key) + "\"?)";
           break;
         }
-      return key_error(position(source, key.source()), full, msg);
+      return key_error(toml_position(source, key.source()), full, msg);
     }
     if (auto why = spec->apply(node, h); !why.empty())
-      return key_error(position(source, node.source()), full, why);
+      return key_error(toml_position(source, node.source()), full, why);
     if (key.str() == "command") {
       for (const auto& item : *node.as_array()) {
         auto s = item.as_string();
@@ -335,14 +333,12 @@ Result<CommandHandleConfig> apply_handle(std::string_view source, const toml::ta
           why = "the program " + why + " (no shell runs it and PATH is not searched)";
         else if (s->get().find('\0') != std::string::npos)
           why = "must not contain NUL";
-        if (!why.empty()) return key_error(position(source, item.source()), full, why);
+        if (!why.empty()) return key_error(toml_position(source, item.source()), full, why);
         h.command.push_back(s->get());
       }
-      if (h.command.empty()) return key_error(position(source, node.source()), full, "names no program");
+      if (h.command.empty()) return key_error(toml_position(source, node.source()), full, "names no program");
     } else if (key.str() == "allow") {
-      for (const auto& item : *node.as_array())
-        if (auto why = check_allow_entry(item, h.allow); !why.empty())
-          return key_error(position(source, item.source()), full, why);
+      PEERNET_TRY_VOID(check_entries(source, full, node, check_allow_entry, h.allow));
     }
   }
   if (h.name.empty()) return key_error(h.where, "handle.name", "missing: every [[handle]] needs a name");
@@ -353,7 +349,7 @@ Result<CommandHandleConfig> apply_handle(std::string_view source, const toml::ta
 Status apply_handles(std::string_view source, const toml::node& node, Config& config) {
   auto array = node.as_array();
   if (array == nullptr || !array->is_array_of_tables())
-    return key_error(position(source, node.source()), "handle", "expected an array of tables ([[handle]])");
+    return key_error(toml_position(source, node.source()), "handle", "expected an array of tables ([[handle]])");
   for (const auto& item : *array) {
     PEERNET_TRY(auto h, apply_handle(source, *item.as_table()));
     for (const auto& other : config.handles)
@@ -393,7 +389,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     return make_error(Errc::config_error,
-                      position(source_name, e.source()) + ": " + std::string(e.description()));
+                      toml_position(source_name, e.source()) + ": " + std::string(e.description()));
   }
 
   Config config = base;
@@ -406,11 +402,11 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
     bool known = std::any_of(std::begin(kSchema), std::end(kSchema),
                              [&](const KeySpec& s) { return s.table == key.str(); });
     if (!known)
-      return key_error(position(source_name, key.source()), key.str(),
+      return key_error(toml_position(source_name, key.source()), key.str(),
                        "unknown table (expected daemon, network, session, discovery, control, admin or [[handle]])");
     auto table = node.as_table();
     if (table == nullptr)
-      return key_error(position(source_name, node.source()), key.str(), expected("a table", node));
+      return key_error(toml_position(source_name, node.source()), key.str(), expected("a table", node));
     PEERNET_TRY_VOID(apply_table(source_name, key.str(), *table, config));
   }
 
@@ -419,7 +415,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
     if (why.empty()) continue;
     const toml::node* at = find_key(root, rule.key);
     if (at == nullptr) at = find_key(root, rule.other);
-    std::string where = at ? position(source_name, at->source()) : std::string(source_name);
+    std::string where = at ? toml_position(source_name, at->source()) : std::string(source_name);
     return key_error(where, rule.key, why);
   }
   return config;

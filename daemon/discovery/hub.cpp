@@ -1,10 +1,10 @@
 #include "discovery/hub.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "discovery/interfaces.hpp"
 #include "proto/peer_id.hpp"
+#include "proto/units.hpp"
 
 namespace peernet {
 namespace {
@@ -20,8 +20,6 @@ std::string joined(const std::vector<Endpoint>& eps) {
   for (const Endpoint& ep : eps) out += (out.empty() ? "" : ", ") + ep.to_string();
   return out;
 }
-
-uint64_t ms(double seconds) { return static_cast<uint64_t>(std::max(1.0, std::ceil(seconds * 1000.0))); }
 
 }  // namespace
 
@@ -53,8 +51,8 @@ void DiscoveryHub::start_mdns() {
 void DiscoveryHub::start_broadcast() {
   broadcast_.reset();
   if (!settings_.broadcast || tcp_port_ == 0) return;
-  BroadcastSettings s{settings_.broadcast_port, ms(settings_.broadcast_interval), settings_.interfaces, tcp_port_,
-                      self_};
+  BroadcastSettings s{settings_.broadcast_port, seconds_to_ms(settings_.broadcast_interval),
+                      settings_.interfaces, tcp_port_, self_};
   auto b = std::make_unique<BroadcastDiscovery>(loop_, log_, *this, std::move(s));
   if (auto st = b->start(); !st)
     return log_.warning("broadcast discovery: " + st.error().describe() + "; broadcast discovery is off");
@@ -62,8 +60,8 @@ void DiscoveryHub::start_broadcast() {
 }
 
 void DiscoveryHub::start_monitor() {
-  monitor_ =
-      start_network_monitor(loop_, log_, network_.monitor, ms(network_.poll_interval), [this] { network_changed(); });
+  monitor_ = start_network_monitor(loop_, log_, network_.monitor, seconds_to_ms(network_.poll_interval),
+                                   [this] { network_changed(); });
   log_.debug("network monitor: " + std::string(monitor_->kind()));
 }
 

@@ -22,11 +22,6 @@ constexpr uint64_t kReplyOverhead = 1024;
 // The command line in log lines stops after this many bytes.
 constexpr size_t kMaxLoggedCommand = 2048;
 
-uint64_t to_ms(double seconds) {
-  double ms = std::ceil(seconds * 1000.0);
-  return ms < 1 ? 1 : static_cast<uint64_t>(ms);
-}
-
 std::string command_line(const std::vector<std::string>& argv) {
   std::string line;
   for (const std::string& a : argv) {
@@ -172,7 +167,7 @@ Status AdminHandle::run(const PublicKey& peer, const Bytes& args, std::string_vi
   spec.argv = std::move(req->argv);
   spec.env = command_env(peer, name_of_ ? name_of_(peer) : std::string(), kAdminHandle);
   spec.input = std::move(req->input);
-  spec.timeout_ms = to_ms(admin_.timeout);
+  spec.timeout_ms = seconds_to_ms(admin_.timeout);
   spec.max_output = max_output_;
   spec.kill_on_excess = false;
   spec.stderr_shares_limit = true;

@@ -1,7 +1,6 @@
 #include "handles/exec_handle.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "json/json_msgpack.hpp"
 #include "proto/msgpack_check.hpp"
@@ -13,11 +12,6 @@ namespace {
 
 // The start of stderr that goes into handler_failed messages.
 constexpr size_t kStderrInMessage = 512;
-
-uint64_t to_ms(double seconds) {
-  double ms = std::ceil(seconds * 1000.0);
-  return ms < 1 ? 1 : static_cast<uint64_t>(ms);
-}
 
 // What the caller gets for a program that ended on its own.
 Result<Bytes> reply_of(const RunOutcome& o) {
@@ -65,7 +59,7 @@ Result<RunSpec> ExecHandle::prepare(const PublicKey& peer, const Bytes& args) {
   spec.argv = config_.command;
   spec.env = command_env(peer, name_of_ ? name_of_(peer) : std::string(), config_.name);
   spec.input = dump_json(*input) + "\n";
-  spec.timeout_ms = to_ms(config_.timeout);
+  spec.timeout_ms = seconds_to_ms(config_.timeout);
   spec.max_output = config_.max_output;
   spec.kill_on_excess = true;
   spec.stderr_shares_limit = false;

@@ -1,34 +1,14 @@
 #include "peers/registry.hpp"
 
 #include <algorithm>
-#include <chrono>
 
 #include "base/constants.hpp"
+#include "base/wall_clock.hpp"
+#include "proto/overloaded.hpp"
 #include "proto/peer_id.hpp"
+#include "proto/remote_error.hpp"
 
 namespace peernet {
-namespace {
-
-int64_t wall_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// The caller's view of a remote error: a known code stays itself, any other
-// (a handler's own) becomes handler_failed naming it (Daemon::call).
-Error from_remote(const ErrorReply& e) {
-  if (auto code = errc_from_string(e.code)) return make_error(*code, e.message);
-  return make_error(Errc::handler_failed, e.code + (e.message.empty() ? "" : ": " + e.message));
-}
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
-
-}  // namespace
 
 Registry::Registry(uv_loop_t* loop, Logger& log, Rng& rng, const KeyPair& identity)
     : loop_(loop), log_(log), rng_(rng), identity_(identity) {}
@@ -249,7 +229,7 @@ void Registry::deactivate(Peer& p, std::string_view reason) {
 void Registry::on_session_envelope(Session& s, Envelope&& e) {
   Peer* p = peer_of(s);
   if (p == nullptr) return;  // no longer trusted: its sessions are closing
-  std::visit(Overload{
+  std::visit(Overloaded{
                  [&](Call& c) {
                    if (hooks_.on_call) hooks_.on_call(*p, std::move(c));
                  },
@@ -257,7 +237,9 @@ void Registry::on_session_envelope(Session& s, Envelope&& e) {
                    if (hooks_.on_send) hooks_.on_send(*p, s, std::move(m));
                  },
                  [&](Reply& r) { complete_call(*p, r.req_id, std::move(r.result)); },
-                 [&](ErrorReply& r) { complete_call(*p, r.req_id, from_remote(r)); },
+                 // A known code stays itself; a handler's own becomes handler_failed
+                 // naming it, which is what Daemon::call promises its caller.
+                 [&](ErrorReply& r) { complete_call(*p, r.req_id, error_from_remote(r.code, r.message)); },
                  [&](Close& c) { on_remote_close(*p, s, c); },
                  [](auto&) {},  // pings and pongs stay in the session
              },

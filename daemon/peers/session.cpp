@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/constants.hpp"
+#include "proto/overloaded.hpp"
 
 namespace peernet {
 namespace {
@@ -13,13 +14,6 @@ Errc errc_of_reason(std::string_view reason) {
   auto code = errc_from_string(reason);
   return code ? *code : Errc::closed;
 }
-
-template <class... F>
-struct Overload : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
 
 }  // namespace
 
@@ -135,7 +129,7 @@ void Session::dispatch(Envelope&& e) {
   ++counters_.envelopes_in;
   if (log_.enabled(LogLevel::debug))
     log_.debug(describe() + ": received " + std::string(to_string(type_of(e))));
-  std::visit(Overload{
+  std::visit(Overloaded{
                  [this](Ping& p) {
                    if (state_ == State::open) (void)send(Pong{p.nonce}, Priority::answer);
                  },

@@ -7,8 +7,9 @@
 #include <toml++/toml.h>
 
 #include "base/log.hpp"
+#include "base/toml_position.hpp"
 #include "proto/peer_id.hpp"
-#include "proto/secret_file.hpp"
+#include "store/secret_file.hpp"
 
 namespace peernet {
 namespace {
@@ -23,14 +24,9 @@ constexpr std::string_view kHeader =
     "# peernetd trust list: the peers this daemon talks to.\n"
     "# managed by peernetctl pair/untrust; edits take effect on SIGHUP\n";
 
-std::string position(std::string_view source, const toml::source_region& where) {
-  return std::string(source) + ":" + std::to_string(where.begin.line) + ":" +
-         std::to_string(where.begin.column);
-}
-
 Error entry_error(std::string_view source, const toml::source_region& where, std::string_view key,
                   std::string_view what) {
-  return make_error(Errc::config_error, position(source, where) + ": key \"" + std::string(key) +
+  return make_error(Errc::config_error, toml_position(source, where) + ": key \"" + std::string(key) +
                                             "\": " + std::string(what));
 }
 
@@ -119,7 +115,7 @@ Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view sou
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
-    return make_error(Errc::config_error, position(source_name, e.source()) + ": " + std::string(e.description()));
+    return make_error(Errc::config_error, toml_position(source_name, e.source()) + ": " + std::string(e.description()));
   }
 
   TrustStore store;

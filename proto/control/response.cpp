@@ -5,6 +5,7 @@
 #include "fields.hpp"
 #include "proto/control/methods.hpp"
 #include "proto/link/envelope.hpp"
+#include "proto/remote_error.hpp"
 
 namespace peernet::control {
 namespace {
@@ -22,12 +23,7 @@ ErrorBody error_body(const Error& e) {
   return ErrorBody{std::string(to_string(e.code)), e.message};
 }
 
-Error to_error(const ErrorBody& body) {
-  if (auto code = errc_from_string(body.code)) return make_error(*code, body.message);
-  std::string message = body.code;
-  if (!body.message.empty()) message += ": " + body.message;
-  return make_error(Errc::handler_failed, std::move(message));
-}
+Error to_error(const ErrorBody& body) { return error_from_remote(body.code, body.message); }
 
 Bytes encode_error(const ErrorBody& body) {
   Bytes out;

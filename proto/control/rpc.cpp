@@ -2,17 +2,12 @@
 
 #include <algorithm>
 
+#include "proto/overloaded.hpp"
+
 namespace peernet {
 namespace {
 
 using MaybeMessage = std::optional<RpcMessage>;
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 constexpr std::string_view kTypeNames[] = {"request", "response", "notification"};
 

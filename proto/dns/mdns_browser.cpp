@@ -17,7 +17,6 @@ constexpr int kMaxAsks = 4;
 constexpr uint64_t kGoodbyeMs = 1000;
 // A longer TTL would let a single packet pin an entry for up to 136 years.
 constexpr uint32_t kMaxTtl = 4500;
-constexpr size_t kPacketBudget = 1440;
 
 uint64_t refresh_at(uint64_t received, uint64_t expires) { return received + (expires - received) * 4 / 5; }
 
@@ -230,7 +229,7 @@ void MdnsBrowser::send_browse_query(uint64_t now) {
                                     PtrRdata{in.name}});
   DnsMessage rest = std::move(m);
   for (int part = 0; part < 8; ++part) {
-    DnsEncoding e = encode_dns_within(rest, kPacketBudget);
+    DnsEncoding e = encode_dns_within(rest, kMdnsPacketBudget);
     if (!e.progress()) break;
     out_.push_back(MdnsDatagram{std::move(e.wire), std::nullopt});
     if (e.complete) break;
@@ -253,7 +252,7 @@ void MdnsBrowser::send_resolve_queries(uint64_t now) {
     }
   }
   if (m.questions.empty()) return;
-  DnsEncoding e = encode_dns_within(m, kPacketBudget);
+  DnsEncoding e = encode_dns_within(m, kMdnsPacketBudget);
   if (e.progress()) out_.push_back(MdnsDatagram{std::move(e.wire), std::nullopt});
 }
 

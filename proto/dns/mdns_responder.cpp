@@ -22,9 +22,6 @@ constexpr uint64_t kConflictWindowMs = 10'000;
 constexpr uint64_t kConflictPauseMs = 5000;
 // Legacy unicast answers carry at most this TTL (§6.7).
 constexpr uint32_t kLegacyTtl = 10;
-// Without the interface MTU, a size every Ethernet path carries: 1500 less
-// the IPv6 and UDP headers.
-constexpr size_t kPacketBudget = 1440;
 
 void put16(Bytes& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v >> 8));
@@ -336,7 +333,7 @@ std::vector<MdnsDatagram> MdnsResponder::take_datagrams() { return std::exchange
 void MdnsResponder::send(DnsMessage message, std::optional<MdnsSource> to) {
   DnsMessage rest = std::move(message);
   for (int part = 0; part < 8; ++part) {
-    DnsEncoding e = encode_dns_within(rest, kPacketBudget);
+    DnsEncoding e = encode_dns_within(rest, kMdnsPacketBudget);
     if (!e.progress()) break;
     out_.push_back(MdnsDatagram{std::move(e.wire), to});
     if (e.complete) break;

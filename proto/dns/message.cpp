@@ -4,15 +4,10 @@
 #include <cassert>
 #include <limits>
 
+#include "proto/overloaded.hpp"
+
 namespace peernet {
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 constexpr size_t kMinQuestion = 1 + 4;   // root name, type, class
 constexpr size_t kMinRecord = 1 + 10;    // root name, type, class, ttl, rdlength

@@ -1,14 +1,9 @@
 #include "proto/link/envelope.hpp"
 
+#include "proto/overloaded.hpp"
+
 namespace peernet {
 namespace {
-
-template <class... F>
-struct Overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 // Array length of each type, indexed by type code.
 constexpr uint32_t kArity[] = {0, 4, 3, 4, 3, 2, 2, 3};

@@ -6,23 +6,15 @@
 // client readers; the input as a whole also goes through every result
 // decoder. Whatever decodes must encode and decode again to the same value,
 // and nothing may crash or trip an assertion.
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "proto/control/control.hpp"
+#include "require.hpp"
 
 using namespace peernet;
 using namespace peernet::control;
 
 namespace {
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "control_fuzz: %s\n", what);
-    std::abort();
-  }
-}
 
 // decode(encode(x)) == x for whatever a decoder accepted.
 template <class T, class Decode>

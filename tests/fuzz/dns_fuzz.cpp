@@ -9,22 +9,14 @@
 // into bytes our encoder never points at (raw rdata, the middle of a TXT
 // string), so a re-encoded message above 9000 bytes is not parsed back.
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "proto/dns/dns.hpp"
+#include "require.hpp"
 
 using namespace peernet;
 
 namespace {
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "dns_fuzz: %s\n", what);
-    std::abort();
-  }
-}
 
 DnsName name(std::string_view text) { return DnsName::parse(text).value(); }
 

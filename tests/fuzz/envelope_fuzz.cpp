@@ -2,24 +2,12 @@
 //
 // Anything it accepts must satisfy validate(), and survive encode/decode
 // unchanged; encoding is canonical (a second round gives the same bytes).
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "proto/link/envelope.hpp"
+#include "require.hpp"
 
 using namespace peernet;
-
-namespace {
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "envelope_fuzz: %s\n", what);
-    std::abort();
-  }
-}
-
-}  // namespace
 
 std::vector<Bytes> FuzzSeeds() {
   const Bytes args = {0x82, 0xa1, 0x78, 0x01, 0xa1, 0x79, 0x92, 0xc3, 0xc4, 0x01, 0xff};

@@ -5,22 +5,14 @@
 // that the decoder's buffer stays within one frame, and that re-framing the
 // bodies reproduces the bytes consumed.
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "proto/link/frame.hpp"
+#include "require.hpp"
 
 using namespace peernet;
 
 namespace {
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "frame_fuzz: %s\n", what);
-    std::abort();
-  }
-}
 
 struct Outcome {
   std::vector<Bytes> frames;

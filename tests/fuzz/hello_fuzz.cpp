@@ -1,23 +1,11 @@
 // Fuzz target: decode_hello. An accepted payload must survive
 // encode/decode unchanged.
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "proto/link/hello.hpp"
+#include "require.hpp"
 
 using namespace peernet;
-
-namespace {
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "hello_fuzz: %s\n", what);
-    std::abort();
-  }
-}
-
-}  // namespace
 
 std::vector<Bytes> FuzzSeeds() {
   std::vector<Bytes> seeds = {encode_hello(Hello{}), encode_hello(Hello{4242, {"exec", "zstd"}})};

@@ -2,33 +2,16 @@
 // accepts, from the mDNS port and from another one, at advancing times.
 // Neither may crash, leak or grow beyond its bounds, and everything they
 // send must parse.
-#include <cstdio>
-#include <cstdlib>
-
 #include "proto/dns/dns.hpp"
 #include "proto/dns/mdns_browser.hpp"
 #include "proto/dns/mdns_responder.hpp"
+#include "../unit/counting_rng.hpp"
+#include "require.hpp"
 
 using namespace peernet;
+using peernet::testing::CountingRng;
 
 namespace {
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "mdns_fuzz: %s\n", what);
-    std::abort();
-  }
-}
-
-class CountingRng : public Rng {
- public:
-  void fill(std::span<uint8_t> out) override {
-    for (uint8_t& b : out) b = next_++;
-  }
-
- private:
-  uint8_t next_ = 0;
-};
 
 void check_sent(std::vector<MdnsDatagram> out) {
   for (const MdnsDatagram& d : out) require(parse_dns(d.data).ok(), "sent a datagram that does not parse");

@@ -5,24 +5,16 @@
 // reach) reads them; the envelopes it yields are then written with
 // RecordWriter and read back, which must reproduce them.
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "proto/link/record.hpp"
+#include "require.hpp"
 
 using namespace peernet;
 
 namespace {
 
 constexpr size_t kFuzzMaxEnvelope = 4096;
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "record_fuzz: %s\n", what);
-    std::abort();
-  }
-}
 
 // Drains one plaintext into `out`; false once the reader failed.
 bool read_one(RecordReader& reader, ByteView plaintext, std::vector<Bytes>& out, bool* rekey) {

@@ -5,24 +5,16 @@
 // the partial buffer must stay within the size cap; every message must
 // survive encode/decode_rpc unchanged.
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 #include "proto/control/rpc.hpp"
+#include "require.hpp"
 
 using namespace peernet;
 
 namespace {
 
 constexpr size_t kFuzzMaxMessage = 2048;
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "rpc_fuzz: %s\n", what);
-    std::abort();
-  }
-}
 
 struct Event {
   std::optional<RpcMessage> message;

@@ -31,6 +31,10 @@ Result<Bytes> from_hex(std::string_view hex);
 // Overwrite secrets before their memory is released (not elided by the
 // optimiser; OPENSSL_cleanse underneath).
 void secure_wipe(MutableByteView bytes);
+// The same for text that held a secret (a key in hex, an encoded identity).
+inline void secure_wipe(std::string& text) {
+  secure_wipe(MutableByteView(reinterpret_cast<uint8_t*>(text.data()), text.size()));
+}
 
 // Big-endian integer helpers for the wire formats.
 inline void put_u16be(uint8_t* p, uint16_t v) {

@@ -80,6 +80,11 @@ class MsgpackReader {
   // The big-endian unsigned value of `n` bytes after the header byte.
   Result<uint64_t> field(std::string_view what, size_t n) const;
   Error mismatch(std::string_view what, std::string_view expected) const;
+  // An array's or a map's header, which share a layout: a fix form with the
+  // count in the low nibble (fix to fix + 0x0f), then a 16-bit and a 32-bit
+  // count (code16 and code16 + 1). `expected` names the kind for messages.
+  Result<uint32_t> container(std::string_view what, uint8_t fix, uint8_t code16,
+                             std::string_view expected);
 
   ByteView data_;
   size_t pos_ = 0;

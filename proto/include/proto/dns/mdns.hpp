@@ -24,6 +24,11 @@ inline constexpr std::string_view kMdnsGroupV6 = "ff02::fb";
 // The peernet protocol version announced in TXT ("v=1").
 inline constexpr std::string_view kMdnsTxtVersion = "1";
 
+// The most a datagram either side sends may hold. Without the interface
+// MTU, a size every Ethernet path carries: 1500 less the IPv6 and UDP
+// headers.
+inline constexpr size_t kMdnsPacketBudget = 1440;
+
 // Where a datagram came from: an IP literal and a UDP port.
 struct MdnsSource {
   std::string address;

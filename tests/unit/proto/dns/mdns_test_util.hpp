@@ -7,20 +7,9 @@
 
 #include "proto/dns/dns.hpp"
 #include "proto/dns/mdns.hpp"
-#include "proto/rng.hpp"
+#include "../../counting_rng.hpp"
 
 namespace peernet::testing {
-
-// Deterministic "randomness": 0, 1, 2, ... per byte.
-class CountingRng : public Rng {
- public:
-  void fill(std::span<uint8_t> out) override {
-    for (uint8_t& b : out) b = next_++;
-  }
-
- private:
-  uint8_t next_ = 0;
-};
 
 inline DnsName name(std::string_view text) { return DnsName::parse(text).value(); }
 

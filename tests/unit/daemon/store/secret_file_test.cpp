@@ -1,4 +1,4 @@
-#include "proto/secret_file.hpp"
+#include "store/secret_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "../temp_dir.hpp"
+#include "../../temp_dir.hpp"
 
 namespace peernet {
 namespace {

@@ -1,6 +1,7 @@
 // Files that hold secrets or state that must never be half-written
-// (identity, trust list). The only filesystem code in proto/: plain POSIX
-// calls, no event loop.
+// (identity, trust list). Plain blocking POSIX calls, no event loop: the
+// daemon reads and writes these files at start-up and on rare changes, and
+// they are small, so blocking the loop for them costs nothing worth a thread.
 #pragma once
 
 #include <sys/types.h>

@@ -1,4 +1,4 @@
-#include "proto/secret_file.hpp"
+#include "store/secret_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,32 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/fd.hpp"
+
 namespace peernet {
 namespace {
-
-// Closes a descriptor it owns on every return path.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  // Close now and report close()'s result, for the one place it matters.
-  int close_checked() {
-    int r = ::close(fd_);
-    fd_ = -1;
-    return r;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 std::string os_error(int err) { return std::strerror(err); }
 
