@@ -242,6 +242,19 @@ Result<std::string_view> MsgpackReader::str(std::string_view what) {
   return s;
 }
 
+Result<ByteView> MsgpackReader::bin(std::string_view what) {
+  PEERNET_TRY(uint8_t b, peek(what));
+  if (b < 0xc4 || b > 0xc6) return mismatch(what, "a bin");
+  size_t n = size_t{1} << (b - 0xc4);
+  PEERNET_TRY(uint64_t len, field(what, n));
+  size_t header = 1 + n;
+  if (remaining() - header < len)
+    return make_error(Errc::protocol_error, std::string(what) + ": truncated bin");
+  ByteView v(data_.data() + pos_ + header, static_cast<size_t>(len));
+  pos_ += header + static_cast<size_t>(len);
+  return v;
+}
+
 bool MsgpackReader::nil() {
   if (pos_ < data_.size() && data_[pos_] == 0xc0) {
     ++pos_;

@@ -7,16 +7,16 @@ namespace {
 
 // One table, indexed by the enum's value. The names are a public interface
 // (control API error codes, peer close reasons): never rename one.
-constexpr std::array<std::string_view, 26> kNames = {
+constexpr std::array<std::string_view, 27> kNames = {
     "bad_request",     "peer_offline",   "timeout",        "no_such_handle",
     "forbidden",       "untrusted_peer", "payload_too_large", "handle_taken",
     "busy",            "no_such_peer",   "ambiguous_peer", "protocol_error",
     "decrypt_failed",  "nonce_exhausted", "invalid_state", "bad_key",
     "bad_peer_id",     "io_error",       "config_error",   "closed",
     "unsupported",     "internal",       "insecure_file",  "cancelled",
-    "exists",          "handler_failed",
+    "exists",          "handler_failed", "pairing_failed",
 };
-static_assert(kNames.size() == static_cast<size_t>(Errc::handler_failed) + 1,
+static_assert(kNames.size() == static_cast<size_t>(Errc::pairing_failed) + 1,
               "every Errc needs a name");
 
 }  // namespace

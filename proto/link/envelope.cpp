@@ -6,7 +6,7 @@ namespace peernet {
 namespace {
 
 // Array length of each type, indexed by type code.
-constexpr uint32_t kArity[] = {0, 4, 3, 4, 3, 2, 2, 3};
+constexpr uint32_t kArity[] = {0, 4, 3, 4, 3, 2, 2, 3, 4};
 
 bool handle_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -30,6 +30,12 @@ std::optional<std::string> handle_problem(std::string_view s) {
 std::optional<std::string> code_problem(std::string_view s) {
   if (valid_code(s)) return std::nullopt;
   return std::to_string(s.size()) + "-byte code is not 1..64 bytes of [a-z0-9_]";
+}
+std::optional<std::string> pair_name_problem(std::string_view s) {
+  if (s.size() > kMaxPairName) return std::to_string(s.size()) + " bytes exceed the limit of 64";
+  for (char c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::string("a control character");
+  return std::nullopt;
 }
 std::optional<std::string> message_problem(std::string_view s) {
   if (s.size() <= kMaxMessage) return std::nullopt;
@@ -70,6 +76,7 @@ std::string_view to_string(EnvelopeType t) {
     case EnvelopeType::ping: return "ping";
     case EnvelopeType::pong: return "pong";
     case EnvelopeType::close: return "close";
+    case EnvelopeType::pair: return "pair";
   }
   return "unknown";
 }
@@ -111,6 +118,12 @@ Status validate(const Envelope& e) {
             PEERNET_TRY_VOID(check("close reason", code_problem, c.reason));
             return check("close message", message_problem, c.message);
           },
+          [&](const Pair& x) -> Status {
+            if (x.step < 1 || x.step > 4) return make_error(Errc::bad_request, "pair step: not 1..4");
+            if (x.data.size() > kMaxPairData)
+              return make_error(Errc::bad_request, "pair data: more than 64 bytes");
+            return check("pair name", pair_name_problem, x.name);
+          },
       },
       e);
 }
@@ -145,6 +158,11 @@ void encode_to(Bytes& out, const Envelope& e) {
                    p.str(c.reason);
                    p.str(c.message);
                  },
+                 [&](const Pair& x) {
+                   p.uint(x.step);
+                   p.bin(x.data);
+                   p.str(x.name);
+                 },
              },
              e);
 }
@@ -160,7 +178,7 @@ Result<Envelope> decode_envelope(ByteView data, const MsgpackLimits& limits) {
   PEERNET_TRY(uint32_t n, r.array("envelope"));
   if (n == 0) return make_error(Errc::protocol_error, "envelope: empty array");
   PEERNET_TRY(uint64_t code, r.uint("envelope type"));
-  if (code < 1 || code > 7)
+  if (code < 1 || code > 8)
     return make_error(Errc::protocol_error, "unknown envelope type " + std::to_string(code));
   const auto type = static_cast<EnvelopeType>(code);
   const std::string name(to_string(type));
@@ -219,6 +237,20 @@ Result<Envelope> decode_envelope(ByteView data, const MsgpackLimits& limits) {
       Close x;
       PEERNET_TRY(x.reason, read_str(r, what("reason"), code_problem));
       PEERNET_TRY(x.message, read_str(r, what("message"), message_problem));
+      env = std::move(x);
+      break;
+    }
+    case EnvelopeType::pair: {
+      Pair x;
+      PEERNET_TRY(uint64_t step, r.uint(what("step")));
+      if (step < 1 || step > 4) return make_error(Errc::protocol_error, "pair step: not 1..4");
+      x.step = static_cast<uint8_t>(step);
+      PEERNET_TRY(ByteView data, r.bin(what("data")));
+      if (data.size() > kMaxPairData)
+        return make_error(Errc::protocol_error, "pair data: " + std::to_string(data.size()) +
+                                                    " bytes exceed the limit of 64");
+      x.data.assign(data.begin(), data.end());
+      PEERNET_TRY(x.name, read_str(r, what("name"), pair_name_problem));
       env = std::move(x);
       break;
     }

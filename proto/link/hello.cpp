@@ -14,7 +14,7 @@ Error bad(std::string message) {
 Bytes encode_hello(const Hello& hello) {
   Bytes out;
   MsgpackWriter w(out);
-  w.map(3);
+  w.map(hello.pair ? 4 : 3);
   w.str("v");
   w.uint(kProtocolVersion);
   w.str("port");
@@ -22,6 +22,10 @@ Bytes encode_hello(const Hello& hello) {
   w.str("caps");
   w.array(static_cast<uint32_t>(hello.caps.size()));
   for (const auto& cap : hello.caps) w.str(cap);
+  if (hello.pair) {
+    w.str("pair");
+    w.str(*hello.pair);
+  }
   return out;
 }
 
@@ -33,12 +37,13 @@ Result<Hello> decode_hello(ByteView payload, const MsgpackLimits& limits) {
 
   // First collect the known values, so that the version is judged before
   // anything else whatever the key order.
-  std::optional<ByteView> version, port, caps;
+  std::optional<ByteView> version, port, caps, pair;
   for (uint32_t i = 0; i < entries; ++i) {
     PEERNET_TRY(std::string_view key, r.str("hello key"));
     std::optional<ByteView>* slot = key == "v"      ? &version
                                     : key == "port" ? &port
                                     : key == "caps" ? &caps
+                                    : key == "pair" ? &pair
                                                     : nullptr;
     PEERNET_TRY(ByteView value,
                 r.object(slot ? "hello \"" + std::string(key) + "\"" : "hello value", limits));
@@ -70,6 +75,13 @@ Result<Hello> decode_hello(ByteView payload, const MsgpackLimits& limits) {
     if (cap.empty() || cap.size() > kMaxCapLength)
       return bad("a cap of " + std::to_string(cap.size()) + " bytes is not 1..64");
     hello.caps.emplace_back(cap);
+  }
+
+  if (pair) {
+    PEERNET_TRY(std::string_view nameplate, MsgpackReader(*pair).str("hello \"pair\""));
+    if (nameplate.size() != 3 || nameplate.find_first_not_of("0123456789") != std::string_view::npos)
+      return bad("\"pair\" is not a nameplate of 3 digits");
+    hello.pair = std::string(nameplate);
   }
   return hello;
 }

@@ -19,6 +19,8 @@ std::vector<Bytes> FuzzSeeds() {
       Ping{1},
       Pong{0xffffffffffff},
       Close{"shutdown", "bye"},
+      Pair{1, Bytes(32, 7), ""},
+      Pair{3, Bytes(32, 9), "laptop"},
   };
   std::vector<Bytes> seeds;
   for (const auto& e : all) seeds.push_back(encode(e));

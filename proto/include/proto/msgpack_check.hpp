@@ -70,6 +70,8 @@ class MsgpackReader {
   Result<uint64_t> uint(std::string_view what);
   // A str (not bin); the view points into the input.
   Result<std::string_view> str(std::string_view what);
+  // A bin (not str); the view points into the input.
+  Result<ByteView> bin(std::string_view what);
   // Consumes a nil and returns true, or returns false and consumes nothing.
   bool nil();
   // The raw bytes of the next object, validated with check_object.

@@ -47,6 +47,7 @@ enum class Errc : uint8_t {
   cancelled,          // the operation was abandoned (shutdown, revoke)
   exists,             // the object already exists
   handler_failed,     // a local handler answered with an error
+  pairing_failed,     // a pairing attempt failed: wrong code, or attempts exhausted
 };
 
 // The stable string name of a code ("peer_offline", ...).

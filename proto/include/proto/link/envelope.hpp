@@ -46,6 +46,7 @@ enum class EnvelopeType : uint8_t {
   ping = 5,
   pong = 6,
   close = 7,
+  pair = 8,
 };
 
 // For `args` and `result`: empty bytes encode as nil, and decoding always
@@ -86,8 +87,20 @@ struct Close {
   friend bool operator==(const Close&, const Close&) = default;
 };
 
+// One step of the pairing exchange (proto/pairing/exchange.hpp); only on a
+// pairing connection. step 1..4; data at most kMaxPairData bytes; name at
+// most kMaxPairName bytes without control characters.
+inline constexpr size_t kMaxPairData = 64;
+inline constexpr size_t kMaxPairName = 64;
+struct Pair {
+  uint8_t step = 0;
+  Bytes data;
+  std::string name;
+  friend bool operator==(const Pair&, const Pair&) = default;
+};
+
 // The alternatives are in type-code order: index() + 1 is the type code.
-using Envelope = std::variant<Call, Reply, ErrorReply, Send, Ping, Pong, Close>;
+using Envelope = std::variant<Call, Reply, ErrorReply, Send, Ping, Pong, Close, Pair>;
 
 EnvelopeType type_of(const Envelope& e);
 std::string_view to_string(EnvelopeType t);  // "call", "reply", ...

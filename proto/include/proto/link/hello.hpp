@@ -8,8 +8,10 @@
 //     port  the sender's listening TCP port, 0 when it does not listen, so
 //           the other side can dial back after a drop
 //     caps  capability names, at most 32, each 1..64 bytes
+//     pair  only in a pairing handshake: the pairing code's nameplate,
+//           3 ASCII digits (guides/protocol.md §10)
 //
-// All three keys are required. Keys are str; unknown keys are ignored (so a
+// v, port and caps are required; pair is written only when set. Keys are str; unknown keys are ignored (so a
 // later version can add some) but still bounded: at most 64 entries, values
 // within MsgpackLimits. A duplicate known key, a missing key or a wrong type
 // is Errc::protocol_error; v != 1 is Errc::unsupported (checked first, since
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +38,7 @@ inline constexpr size_t kMaxHelloEntries = 64;
 struct Hello {
   uint16_t port = 0;
   std::vector<std::string> caps;
+  std::optional<std::string> pair;  // a pairing handshake's nameplate
   friend bool operator==(const Hello&, const Hello&) = default;
 };
 

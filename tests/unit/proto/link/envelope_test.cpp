@@ -212,3 +212,27 @@ TEST(Envelope, ArgsKeepTheirOriginalBytes) {
 
 }  // namespace
 }  // namespace peernet
+
+namespace peernet {
+namespace {
+
+// The pairing step (protocol.md §5, §10): [8, step, bin, str].
+TEST(Envelope, PairEncodingAndLimits) {
+  Pair p{3, Bytes{0xab, 0xcd}, "pi"};
+  EXPECT_EQ(to_hex(encode(p)), "940803c402abcda27069");
+  auto back = decode_envelope(encode(p));
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  EXPECT_EQ(std::get<Pair>(*back), p);
+  EXPECT_EQ(type_of(Envelope{Pair{}}), EnvelopeType::pair);
+  // A step outside 1..4, data that is a str, data over 64 bytes, a control
+  // character in the name: refused from a peer and from our own callers.
+  for (const Pair& bad : {Pair{5, {}, ""}, Pair{0, {}, ""}, Pair{1, Bytes(65, 1), ""},
+                          Pair{3, {}, "a\nb"}, Pair{3, {}, std::string(65, 'n')}}) {
+    EXPECT_EQ(decode_error(encode(bad)), Errc::protocol_error);
+    EXPECT_FALSE(validate(bad).ok());
+  }
+  EXPECT_EQ(decode_error(hex("940801a178a0")), Errc::protocol_error);  // data as str
+}
+
+}  // namespace
+}  // namespace peernet

@@ -38,7 +38,7 @@ Errc error_of(ByteView payload) {
 
 TEST(Hello, RoundTrip) {
   for (const Hello& h :
-       {Hello{}, Hello{4242, {"exec", "compress.zstd"}}, Hello{65535, {std::string(64, 'c')}}}) {
+       {Hello{}, Hello{4242, {"exec", "compress.zstd"}, std::nullopt}, Hello{65535, {std::string(64, 'c')}, std::nullopt}}) {
     auto back = decode_hello(encode_hello(h));
     ASSERT_TRUE(back.ok()) << back.error().describe();
     EXPECT_EQ(*back, h);
@@ -46,7 +46,7 @@ TEST(Hello, RoundTrip) {
 }
 
 TEST(Hello, ExactEncoding) {
-  EXPECT_EQ(to_hex(encode_hello(Hello{80, {"a"}})), "83a17601a4706f727450a46361707391a161");
+  EXPECT_EQ(to_hex(encode_hello(Hello{80, {"a"}, std::nullopt})), "83a17601a4706f727450a46361707391a161");
 }
 
 TEST(Hello, KeyOrderDoesNotMatterAndUnknownKeysAreIgnored) {
@@ -92,7 +92,7 @@ TEST(Hello, FieldErrors) {
 }
 
 TEST(Hello, StructureErrors) {
-  Bytes good = encode_hello(Hello{1, {"a"}});
+  Bytes good = encode_hello(Hello{1, {"a"}, std::nullopt});
   EXPECT_EQ(error_of({}), Errc::protocol_error);  // message 1's empty payload is not a Hello
   EXPECT_EQ(error_of(hex("93010203")), Errc::protocol_error);
   // Trailing bytes.
@@ -126,6 +126,27 @@ TEST(Hello, UnknownValuesAreStillBounded) {
   EXPECT_EQ(error_of(map_of(entries)), Errc::protocol_error);  // 65 entries
   entries.pop_back();
   EXPECT_TRUE(decode_hello(map_of(entries)).ok());  // 64
+}
+
+}  // namespace
+}  // namespace peernet
+
+namespace peernet {
+namespace {
+
+// A pairing handshake's hello carries the nameplate last (protocol.md §10.2).
+TEST(Hello, PairingNameplate) {
+  Hello h{7469, {}, std::string("417")};
+  Bytes b = encode_hello(h);
+  EXPECT_EQ(to_hex(b), "84a17601a4706f7274cd1d2da46361707390a470616972a3343137");
+  auto back = decode_hello(b);
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  EXPECT_EQ(*back, h);
+  EXPECT_EQ(error_of(map_of({{"v", uint_of(1)}, {"port", uint_of(1)}, {"caps", caps_of({})},
+                             {"pair", uint_of(417)}})),
+            Errc::protocol_error);
+  Hello bad{1, {}, std::string("41x")};
+  EXPECT_EQ(error_of(encode_hello(bad)), Errc::protocol_error);
 }
 
 }  // namespace

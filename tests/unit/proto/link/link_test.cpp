@@ -148,7 +148,7 @@ TEST(Link, HandshakeSucceeds) {
   EXPECT_EQ(p.res.link.state(), Link::State::wrote_message2);
   auto m2 = p.deliver(p.res, p.ini);
   ASSERT_EQ(m2.size(), 1u);
-  const size_t hello = encode_hello(Hello{2222, {}}).size();
+  const size_t hello = encode_hello(Hello{2222, {}, std::nullopt}).size();
   EXPECT_EQ(m2[0].size(), 4u + 32 + 48 + hello + 16);
   EXPECT_EQ(p.ini.link.state(), Link::State::established);
   auto m3 = p.deliver(p.ini, p.res);
