@@ -64,25 +64,6 @@ Status check_outgoing(const std::string& handle, const Bytes& args) {
 
 }  // namespace
 
-std::string_view to_string(PeerState s) {
-  switch (s) {
-    case PeerState::offline: return "offline";
-    case PeerState::connecting: return "connecting";
-    case PeerState::online: return "online";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(PeerEvent::Kind k) {
-  switch (k) {
-    case PeerEvent::Kind::connecting: return "connecting";
-    case PeerEvent::Kind::up: return "up";
-    case PeerEvent::Kind::down: return "down";
-    case PeerEvent::Kind::discovered: return "discovered";
-  }
-  return "unknown";
-}
-
 struct Daemon::Impl {
   Impl(uv_loop_t* l, Config c, Logger& lg) : loop(l), config(std::move(c)), log(lg), later(l) {}
 

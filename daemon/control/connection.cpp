@@ -148,9 +148,17 @@ void ControlClient::on_request(RpcRequest req) {
                               std::string(info->name) + ": uid " + std::to_string(cred_.uid) +
                                   " is not an admin (root, the daemon's uid, or a member of "
                                   "control.admin_group)"));
-  auto params = control::decode_request_params(info->name, req.params);
-  if (!params) return respond(req.msgid, std::move(params).error());
-  std::visit([&](auto& p) { run(req.msgid, std::move(p)); }, *params);
+  const ControlRoute* route = find_route(info->name);
+  if (route == nullptr)
+    return respond(req.msgid, make_error(Errc::unsupported, "no method " + quote(req.method)));
+  route->run(*this, req.msgid, req.params);
+}
+
+const ControlRoute* find_route(std::string_view method) {
+  for (auto routes : {peer_routes(), handle_routes()})
+    for (const ControlRoute& r : routes)
+      if (r.method == method) return &r;
+  return nullptr;
 }
 
 // ---- Writing ----
