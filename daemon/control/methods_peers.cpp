@@ -18,31 +18,6 @@ std::optional<std::string> opt_name(const std::string& name) {
   return name;
 }
 
-// Static addresses first, then learned ones, each once.
-std::vector<std::string> addresses(const PeerInfo& p) {
-  std::vector<std::string> out;
-  for (const auto* list : {&p.static_addrs, &p.learned_addrs})
-    for (const Endpoint& ep : *list) {
-      std::string text = ep.to_string();
-      if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
-    }
-  return out;
-}
-
-control::PeerInfo to_control(const PeerInfo& p) {
-  control::PeerInfo out;
-  out.id = p.key;
-  out.name = opt_name(p.name);
-  out.state = p.state;
-  out.trusted = p.trusted;
-  out.addrs = addresses(p);
-  if (p.last_seen_unix_ms) out.last_seen = static_cast<double>(*p.last_seen_unix_ms) / 1000.0;
-  out.rtt_ms = p.rtt_ms;
-  if (p.since_unix_ms) out.since = static_cast<double>(*p.since_unix_ms) / 1000.0;
-  if (p.session) out.session = control::SessionInfo{p.session->initiator, p.session->remote_address};
-  return out;
-}
-
 Result<Bytes> done(Status st) {
   if (!st) return std::move(st).error();
   return control::encode_empty_result();
@@ -106,10 +81,9 @@ void serve<control::method::Status>(ControlClient& c, uint32_t msgid, control::S
 
 template <>
 void serve<control::method::Peers>(ControlClient& c, uint32_t msgid, control::PeersParams p) {
-  std::vector<control::PeerInfo> out;
-  for (const PeerInfo& info : c.daemon_.peers())
-    if (p.all || info.trusted) out.push_back(to_control(info));
-  c.respond(msgid, control::encode_result(out));
+  std::vector<PeerInfo> peers = c.daemon_.peers();
+  if (!p.all) std::erase_if(peers, [](const PeerInfo& info) { return !info.trusted; });
+  c.respond(msgid, control::encode_result(peers));
 }
 
 template <>
@@ -200,7 +174,7 @@ void ControlClient::on_peer_event(const PeerEvent& e) {
     case PeerEventKind::connecting:
       out.addrs.emplace();
       for (const PeerInfo& info : daemon_.peers())
-        if (info.key == e.key) out.addrs = addresses(info);
+        if (info.id == e.key) out.addrs = info.addrs;
       break;
     case PeerEventKind::discovered: out.addrs = e.addrs; break;
   }

@@ -103,9 +103,11 @@ Status EventNames::read(const Fields& f, std::string_view key,
   out.clear();
   for (const std::string& name : names) {
     auto kind = peer_event_from_string(name);
-    if (!kind)
-      return f.error(key, "unknown event \"" + name +
-                              "\" (peer.up, peer.down, peer.connecting, peer.discovered)");
+    if (!kind) {
+      std::string known;
+      for (std::string_view n : kPeerEventNames) known += (known.empty() ? "" : ", ") + std::string(n);
+      return f.error(key, "unknown event \"" + name + "\" (" + known + ")");
+    }
     out.push_back(*kind);
   }
   return {};
