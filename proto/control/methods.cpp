@@ -3,7 +3,9 @@
 #include "proto/control/methods.hpp"
 
 #include <array>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "proto/control/codec.hpp"
@@ -32,8 +34,10 @@ struct Table {
     // Reserved below, so that the views into `text` stay valid.
     const std::string& params = text.emplace_back(summary_of<typename M::Params>());
     std::string_view result;
-    if constexpr (M::kType == RpcType::request) result = text.emplace_back(summary_of<typename M::Result>());
-    rows.push_back(MethodInfo{M::kName, M::kDirection, M::kType, M::kAdmin, params, result, M::kHelp});
+    if constexpr (M::kType == RpcType::request)
+      result = text.emplace_back(summary_of<typename M::Result>());
+    rows.push_back(
+        MethodInfo{M::kName, M::kDirection, M::kType, M::kAdmin, params, result, M::kHelp});
   }
 
   Table() {
@@ -82,44 +86,11 @@ Result<RequestParams> decode_request_params(std::string_view method, ByteView pa
   return make_error(Errc::unsupported, "no method \"" + shown + "\"");
 }
 
-// ---- The few rules that span fields, or need more than a kind -------------------
-
 Status CallParams::check(const CallParams& p, const Fields& f) {
   if (p.timeout && !(*p.timeout > 0 && *p.timeout <= kMaxTimeout))
     return f.error("timeout", format_number(*p.timeout) + " seconds is not in (0, " +
                                   format_number(kMaxTimeout) + "]");
   return {};
-}
-
-void EventNames::write(Writer& w, const std::vector<PeerEventKind>& v) const {
-  w.array(static_cast<uint32_t>(v.size()));
-  for (PeerEventKind e : v) w.str(to_string(e));
-}
-
-Status EventNames::read(const Fields& f, std::string_view key,
-                        std::vector<PeerEventKind>& out) const {
-  // The longest event name bounds each entry.
-  PEERNET_TRY(auto names, f.str_list(key, kMaxSubscribeEvents, 64));
-  out.clear();
-  for (const std::string& name : names) {
-    auto kind = peer_event_from_string(name);
-    if (!kind) {
-      std::string known;
-      for (std::string_view n : kPeerEventNames) known += (known.empty() ? "" : ", ") + std::string(n);
-      return f.error(key, "unknown event \"" + name + "\" (" + known + ")");
-    }
-    out.push_back(*kind);
-  }
-  return {};
-}
-
-bool is_drop_reason(Errc code) {
-  return code == Errc::peer_offline || code == Errc::busy || code == Errc::payload_too_large;
-}
-
-SendResult SendResult::from(const Status& status) {
-  if (status.ok()) return SendResult{};
-  return SendResult{false, status.error().code, status.error().message};
 }
 
 }  // namespace peernet::control

@@ -60,9 +60,9 @@ Status Number::read(const Fields& f, std::string_view key, double& out) const {
 Status ProtocolVersion::read(const Fields& f, std::string_view key, uint64_t& out) const {
   PEERNET_TRY(out, f.uint(key));
   if (out != kVersion)
-    return make_error(Errc::unsupported, f.context() + ": the client speaks control protocol version " +
-                                             std::to_string(out) + ", the daemon speaks " +
-                                             std::to_string(kVersion));
+    return make_error(Errc::unsupported,
+                      f.context() + ": the client speaks control protocol version " +
+                          std::to_string(out) + ", the daemon speaks " + std::to_string(kVersion));
   return {};
 }
 

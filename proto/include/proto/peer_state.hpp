@@ -17,7 +17,9 @@ namespace peernet {
 enum class PeerState : uint8_t { offline, connecting, online };
 inline constexpr std::array<std::string_view, 3> kPeerStateNames = {"offline", "connecting",
                                                                     "online"};
-constexpr std::string_view to_string(PeerState s) { return kPeerStateNames[static_cast<size_t>(s)]; }
+constexpr std::string_view to_string(PeerState s) {
+  return kPeerStateNames[static_cast<size_t>(s)];
+}
 std::optional<PeerState> peer_state_from_string(std::string_view name);
 
 // What happens to a peer, one event per transition. Each kind's name is

@@ -11,6 +11,8 @@
 //   - required keys are present; an optional key may be absent or nil;
 //   - values have their kind's type ("call: \"timeout\": expected a number,
 //     found a string") and bounds (schema.hpp);
+//   - call: timeout is a number > 0 and <= 3600 (an integer is fine);
+//   - expose: allow, when given, is not empty;
 //   - hello: a version other than 1 is Errc::unsupported;
 //   - trust.add: an id with a typo is Errc::bad_peer_id.
 // Peer names (peer, allow entries) are resolved by the daemon, which answers

@@ -38,8 +38,8 @@ struct ExposeParams {
   };
   static Status check(const ExposeParams& p, const Fields& f) {
     if (p.allow && p.allow->empty())
-      return f.error("allow",
-                     "an empty list would allow nobody; omit \"allow\" to allow every trusted peer");
+      return f.error("allow", "an empty list would allow nobody; "
+                              "omit \"allow\" to allow every trusted peer");
     return {};
   }
   friend bool operator==(const ExposeParams&, const ExposeParams&) = default;
@@ -48,7 +48,8 @@ struct ExposeParams {
 struct UnexposeParams {
   using Method = method::Unexpose;
   std::string handle;
-  static constexpr auto kFields = std::tuple{field("handle", &UnexposeParams::handle, HandleName{})};
+  static constexpr auto kFields =
+      std::tuple{field("handle", &UnexposeParams::handle, HandleName{})};
   friend bool operator==(const UnexposeParams&, const UnexposeParams&) = default;
 };
 
@@ -66,7 +67,10 @@ struct CallParams {
       field("args", &CallParams::args, Raw{}),
       field("timeout", &CallParams::timeout, omitted(Number{})),
   };
-  static Status check(const CallParams& p, const Fields& f);  // 0 < timeout <= kMaxTimeout
+  // 0 < timeout <= kMaxTimeout. Out of line (methods.cpp), since its
+  // message formats numbers with proto/units.hpp, which this header keeps
+  // out of every file that includes it.
+  static Status check(const CallParams& p, const Fields& f);
   friend bool operator==(const CallParams&, const CallParams&) = default;
 };
 
@@ -93,18 +97,24 @@ struct SendResult {
   std::string message;               // when !delivered
   // From Daemon::send's status. Precondition: ok, or an error that
   // is_drop_reason() accepts (any other error is answered as an error).
-  static SendResult from(const Status& status);
+  static SendResult from(const Status& status) {
+    if (status.ok()) return SendResult{};
+    return SendResult{false, status.error().code, status.error().message};
+  }
   static bool dropped(const SendResult& r) { return !r.delivered; }
   static constexpr auto kFields = std::tuple{
       field("delivered", &SendResult::delivered, Bool{}),
-      field("reason", &SendResult::reason, Named<Errc>{to_string, errc_from_string, kMaxCode, "reason"})
+      field("reason", &SendResult::reason,
+            Named<Errc>{to_string, errc_from_string, kMaxCode, "reason"})
           .only_if(dropped),
       field("message", &SendResult::message, Text{kDefaultMaxMessage}).only_if(dropped),
   };
   friend bool operator==(const SendResult&, const SendResult&) = default;
 };
 // peer_offline, busy, payload_too_large: the reasons a send is dropped.
-bool is_drop_reason(Errc code);
+inline bool is_drop_reason(Errc code) {
+  return code == Errc::peer_offline || code == Errc::busy || code == Errc::payload_too_large;
+}
 
 // ---- the descriptions -----------------------------------------------------------
 

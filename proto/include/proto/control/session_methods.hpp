@@ -26,8 +26,26 @@ inline constexpr size_t kMaxSubscribeEvents = 16;
 // receiver.
 struct EventNames {
   static constexpr std::string_view kType = "[str]";
-  void write(Writer& w, const std::vector<PeerEventKind>& v) const;
-  Status read(const Fields& f, std::string_view key, std::vector<PeerEventKind>& out) const;
+  void write(Writer& w, const std::vector<PeerEventKind>& v) const {
+    w.array(static_cast<uint32_t>(v.size()));
+    for (PeerEventKind e : v) w.str(to_string(e));
+  }
+  Status read(const Fields& f, std::string_view key, std::vector<PeerEventKind>& out) const {
+    // The longest event name bounds each entry.
+    PEERNET_TRY(auto names, f.str_list(key, kMaxSubscribeEvents, 64));
+    out.clear();
+    for (const std::string& name : names) {
+      auto kind = peer_event_from_string(name);
+      if (!kind) {
+        std::string known;
+        for (std::string_view n : kPeerEventNames)
+          known += (known.empty() ? "" : ", ") + std::string(n);
+        return f.error(key, "unknown event \"" + name + "\" (" + known + ")");
+      }
+      out.push_back(*kind);
+    }
+    return {};
+  }
 };
 
 struct SubscribeParams {
