@@ -78,7 +78,7 @@ DaemonProc start_daemon(const std::string& peernetd, const std::string& name, co
   if (!try_start(peernetd, d, base + "\n[discovery]\nmdns = false\n"))
     die(name + ": peernetd exited at start: " + read_all(d.log));
   auto c = client_of(d);
-  auto ident = c.identity();
+  auto ident = c.request<control::method::Identity>({});
   if (!ident) die(name + ": identity: " + ident.error().message);
   d.id = ident->id;
   return d;
@@ -97,21 +97,21 @@ void trust(const DaemonProc& a, const DaemonProc& b, const std::string& alias) {
   p.id = b.id;
   p.name = alias;
   p.addrs = std::vector<std::string>{"127.0.0.1:" + std::to_string(b.port)};
-  if (auto r = c.trust_add(p); !r) die(a.name + ": trust.add: " + r.error().message);
+  if (auto r = c.request<control::method::TrustAdd>(p); !r) die(a.name + ": trust.add: " + r.error().message);
 }
 
 void trust_key(const DaemonProc& a, const PublicKey& key) {
   auto c = client_of(a);
   control::TrustAddParams p;
   p.id = key;
-  if (auto r = c.trust_add(p); !r) die(a.name + ": trust.add: " + r.error().message);
+  if (auto r = c.request<control::method::TrustAdd>(p); !r) die(a.name + ": trust.add: " + r.error().message);
 }
 
 bool wait_online(const DaemonProc& a, const std::string& peer, int timeout_ms) {
   auto c = client_of(a);
   int64_t end = now_ns() + int64_t{timeout_ms} * 1'000'000;
   while (now_ns() < end) {
-    auto peers = c.peers();
+    auto peers = c.request<control::method::Peers>({});
     if (!peers) die(a.name + ": peers: " + peers.error().message);
     for (const auto& p : *peers)
       if (p.name == peer && p.state == control::PeerState::online) return true;

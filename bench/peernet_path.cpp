@@ -44,7 +44,7 @@ void Handler::run() {
     while (m) {
       if (auto* req = std::get_if<RpcRequest>(&*m)) {
         if (req->method == control::method::kHandleCall) {
-          auto call = control::decode_handle_call_params(req->params);
+          auto call = control::decode_params<control::HandleCall>(req->params);
           if (!call) die("handle.call: " + call.error().message);
           conn_.queue(RpcResponse{req->msgid, nil, std::move(call->args)});
           calls_.fetch_add(1, std::memory_order_relaxed);
@@ -102,7 +102,7 @@ void count_response(const RpcMessage& m, SendStats& st, uint64_t& answered) {
     ++st.dropped;  // an error answer is also a reported non-delivery
     return;
   }
-  auto res = control::decode_send_result(r->result);
+  auto res = control::decode_result<control::method::Send>(r->result);
   if (!res) die("send: bad result: " + res.error().message);
   if (res->delivered)
     ++st.delivered;

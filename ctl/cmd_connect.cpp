@@ -16,7 +16,7 @@ Handler define_connect(CLI::App& sub) {
   return [addr](const Globals& g, Io& io) {
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
-    auto r = client->connect_addr(*addr);
+    auto r = client->request<control::method::Connect>({*addr});
     if (!r) return report(g, io, r.error());
     if (g.json)
       print_json(io, {{"id", peer_id_text(r->id)}});

@@ -17,7 +17,7 @@ Handler define_id(CLI::App& sub) {
   return [quiet](const Globals& g, Io& io) {
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
-    auto r = client->identity();
+    auto r = client->request<control::method::Identity>({});
     if (!r) return report(g, io, r.error());
     if (g.json) {
       print_json(io, {{"id", peer_id_text(r->id)},

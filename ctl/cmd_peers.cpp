@@ -44,7 +44,7 @@ Handler define_peers(CLI::App& sub) {
   return [all](const Globals& g, Io& io) {
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
-    auto peers = client->peers(*all);
+    auto peers = client->request<control::method::Peers>({*all});
     if (!peers) return report(g, io, peers.error());
     if (g.json) {
       auto out = nlohmann::ordered_json::array();

@@ -12,7 +12,7 @@ Handler define_status(CLI::App&) {
   return [](const Globals& g, Io& io) {
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
-    auto s = client->status();
+    auto s = client->request<control::method::Status>({});
     if (!s) return report(g, io, s.error());
     if (g.json) {
       print_json(io, {{"id", peer_id_text(s->id)},

@@ -45,7 +45,7 @@ Handler define_pair(CLI::App& sub) {
 
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
-    auto r = client->trust_add(p);
+    auto r = client->request<control::method::TrustAdd>(p);
     if (!r) return report(g, io, r.error());
     if (g.json) {
       print_json(io, {{"id", peer_id_text(r->id)}});
@@ -64,7 +64,7 @@ Handler define_untrust(CLI::App& sub) {
   return [peer](const Globals& g, Io& io) {
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
-    if (auto st = client->trust_remove(*peer); !st) return report(g, io, st.error());
+    if (auto st = client->request<control::method::TrustRemove>({*peer}); !st) return report(g, io, st.error());
     if (g.json)
       print_json(io, nlohmann::ordered_json::object());
     else
@@ -77,7 +77,7 @@ Handler define_list(CLI::App&) {
   return [](const Globals& g, Io& io) {
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
-    auto list = client->trust_list();
+    auto list = client->request<control::method::TrustList>({});
     if (!list) return report(g, io, list.error());
     if (g.json) {
       auto out = nlohmann::ordered_json::array();

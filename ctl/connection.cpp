@@ -172,7 +172,7 @@ void Connection::on_request(RpcRequest request) {
         make_error(Errc::unsupported, "this client serves no method \"" + request.method + "\"")));
     return;
   }
-  auto call = control::decode_handle_call_params(request.params);
+  auto call = control::decode_params<control::HandleCall>(request.params);
   if (!call) {
     queue(control::error_response(request.msgid,
                                   make_error(Errc::bad_request, call.error().message)));

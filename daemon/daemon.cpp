@@ -52,25 +52,6 @@ Status check_outgoing(const std::string& handle, const Bytes& args) {
 
 }  // namespace
 
-std::string_view to_string(PeerState s) {
-  switch (s) {
-    case PeerState::offline: return "offline";
-    case PeerState::connecting: return "connecting";
-    case PeerState::online: return "online";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(PeerEvent::Kind k) {
-  switch (k) {
-    case PeerEvent::Kind::connecting: return "connecting";
-    case PeerEvent::Kind::up: return "up";
-    case PeerEvent::Kind::down: return "down";
-    case PeerEvent::Kind::discovered: return "discovered";
-  }
-  return "unknown";
-}
-
 struct Daemon::Impl {
   Impl(uv_loop_t* l, Config c, Logger& lg) : loop(l), config(std::move(c)), log(lg), later(l) {}
 
@@ -360,6 +341,24 @@ Status Daemon::connect(const Endpoint& to, ConnectCallback cb) {
   return d.dialer->connect(to, std::move(cb));
 }
 
+namespace {
+
+// Unix milliseconds as the protocol's Unix seconds.
+std::optional<double> unix_seconds(std::optional<int64_t> ms) {
+  if (!ms) return std::nullopt;
+  return static_cast<double>(*ms) / 1000.0;
+}
+
+// Each address once, as text, in the order given.
+void add_texts(std::vector<std::string>& out, const std::vector<Endpoint>& addrs) {
+  for (const Endpoint& ep : addrs) {
+    std::string text = ep.to_string();
+    if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
+  }
+}
+
+}  // namespace
+
 std::vector<PeerInfo> Daemon::peers() const {
   const Impl& d = *impl_;
   std::vector<PeerInfo> out;
@@ -367,23 +366,23 @@ std::vector<PeerInfo> Daemon::peers() const {
   int64_t wall = wall_now_ms();
   for (const auto& [key, p] : d.registry->peers()) {
     PeerInfo info;
-    info.key = key;
-    info.name = p->name;
+    info.id = key;
+    if (!p->name.empty()) info.name = p->name;
     info.trusted = p->trusted;
     info.state = d.registry->state(*p);
-    info.static_addrs = p->static_addrs;
+    add_texts(info.addrs, p->dial_addresses());  // static first, then learned
     info.learned_addrs = p->learned_addrs;
-    info.last_seen_unix_ms = p->last_seen_unix_ms;
-    info.since_unix_ms = p->since_unix_ms;
+    std::optional<int64_t> last_seen_ms = p->last_seen_unix_ms;
+    info.since = unix_seconds(p->since_unix_ms);
     info.rtt_ms = p->rtt_ms;
     if (const Session* s = p->active) {
       uint64_t silent = now > s->last_received_ms() ? now - s->last_received_ms() : 0;
-      info.last_seen_unix_ms = wall - static_cast<int64_t>(silent);
+      last_seen_ms = wall - static_cast<int64_t>(silent);
       if (s->rtt_ms()) info.rtt_ms = s->rtt_ms();
       SessionInfo si;
-      si.remote_address = s->remote_address().to_string();
-      si.local_address = s->local_address().to_string();
       si.initiator = s->initiator();
+      si.remote = s->remote_address().to_string();
+      si.local = s->local_address().to_string();
       si.age_s = static_cast<double>(now - std::min(now, s->established_at_ms())) / 1000.0;
       si.bytes_in = s->counters().bytes_in;
       si.bytes_out = s->counters().bytes_out;
@@ -391,20 +390,22 @@ std::vector<PeerInfo> Daemon::peers() const {
       si.envelopes_out = s->counters().envelopes_out;
       info.session = si;
     }
+    info.last_seen = unix_seconds(last_seen_ms);
     out.push_back(std::move(info));
   }
   // Discovered, not trusted: listed, never dialled (discovery.hpp).
   for (const DiscoveredPeers::Entry& e : d.discovery->untrusted()) {
     if (d.registry->find(e.key) != nullptr) continue;
     PeerInfo info;
-    info.key = e.key;
+    info.id = e.key;
     info.trusted = false;
+    add_texts(info.addrs, e.addrs);
     info.learned_addrs = e.addrs;
-    info.last_seen_unix_ms = wall - static_cast<int64_t>(now - std::min(now, e.last_seen_ms));
-    info.since_unix_ms = wall - static_cast<int64_t>(now - std::min(now, e.first_seen_ms));
+    info.last_seen = unix_seconds(wall - static_cast<int64_t>(now - std::min(now, e.last_seen_ms)));
+    info.since = unix_seconds(wall - static_cast<int64_t>(now - std::min(now, e.first_seen_ms)));
     out.push_back(std::move(info));
   }
-  std::sort(out.begin(), out.end(), [](const PeerInfo& a, const PeerInfo& b) { return a.key < b.key; });
+  std::sort(out.begin(), out.end(), [](const PeerInfo& a, const PeerInfo& b) { return a.id < b.id; });
   return out;
 }
 

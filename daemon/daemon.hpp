@@ -31,34 +31,19 @@
 #include "base/log.hpp"
 #include "base/peer_event.hpp"
 #include "proto/bytes.hpp"
+#include "proto/control/daemon_methods.hpp"
 #include "proto/keys.hpp"
 #include "proto/result.hpp"
 #include "store/trust_store.hpp"
 
 namespace peernet {
 
-// The active session of a peer, as peers() reports it.
-struct SessionInfo {
-  std::string remote_address;  // "ip:port"
-  std::string local_address;
-  bool initiator = false;  // we dialled
-  double age_s = 0;        // since the handshake completed
-  uint64_t bytes_in = 0, bytes_out = 0;
-  uint64_t envelopes_in = 0, envelopes_out = 0;
-};
-
-struct PeerInfo {
-  PublicKey key;
-  std::string name;  // trusted alias, empty when none
-  bool trusted = true;
-  PeerState state = PeerState::offline;
-  std::vector<Endpoint> static_addrs;   // from the trust list
-  std::vector<Endpoint> learned_addrs;  // from inbound connections and connect()
-  std::optional<int64_t> last_seen_unix_ms;  // last time anything arrived from it
-  std::optional<int64_t> since_unix_ms;      // when it entered `state`
-  std::optional<double> rtt_ms;              // from the latest ping/pong
-  std::optional<SessionInfo> session;        // the active session when online
-};
+// A known peer and its active session, as peers() reports them: the very
+// structs the control protocol's `peers` result encodes, with the
+// daemon-only detail (learned addresses, session counters) as extra
+// members the encoder leaves out.
+using PeerInfo = control::PeerInfo;
+using SessionInfo = control::SessionInfo;
 
 // Counters since the daemon started.
 struct DaemonStatus {

@@ -7,17 +7,14 @@
 #include <cstdint>
 #include <string_view>
 
+#include "proto/peer_state.hpp"
+
 namespace peernet {
 
 // ---- Protocol (guides/protocol.md) ----
 
-// Close reasons (§5.2). Every other reason we send is an Errc name.
-inline constexpr std::string_view kReasonShutdown = "shutdown";
-inline constexpr std::string_view kReasonUntrusted = "untrusted_peer";
-inline constexpr std::string_view kReasonDuplicate = "duplicate";
-inline constexpr std::string_view kReasonTimeout = "timeout";
-inline constexpr std::string_view kReasonBusy = "busy";
-inline constexpr std::string_view kReasonNetworkChanged = "network_changed";
+// Close reasons (§5.2) are shared with the control protocol's peer.down:
+// proto/peer_state.hpp.
 
 // ---- Implementation ----
 

@@ -1,30 +1,14 @@
 #include "control/connection.hpp"
 
-#include <cmath>
-#include <cstdio>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "base/constants.hpp"
 #include "proto/peer_id.hpp"
+#include "proto/units.hpp"
 
 namespace peernet {
-namespace {
-
-uint64_t seconds_to_ms(double seconds) {
-  double ms = std::ceil(seconds * 1000.0);
-  if (!(ms >= 1)) return 1;
-  return ms > 1e12 ? uint64_t{1'000'000'000'000} : static_cast<uint64_t>(ms);
-}
-
-std::string seconds_text(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g s", s);
-  return buf;
-}
-
-}  // namespace
 
 // The Handler the Daemon routes a peer's call or send to. It holds the
 // client weakly: a call that races with the client's disconnect finds it
@@ -148,9 +132,17 @@ void ControlClient::on_request(RpcRequest req) {
                               std::string(info->name) + ": uid " + std::to_string(cred_.uid) +
                                   " is not an admin (root, the daemon's uid, or a member of "
                                   "control.admin_group)"));
-  auto params = control::decode_request_params(info->name, req.params);
-  if (!params) return respond(req.msgid, std::move(params).error());
-  std::visit([&](auto& p) { run(req.msgid, std::move(p)); }, *params);
+  const ControlRoute* route = find_route(info->name);
+  if (route == nullptr)
+    return respond(req.msgid, make_error(Errc::unsupported, "no method " + quote(req.method)));
+  route->run(*this, req.msgid, req.params);
+}
+
+const ControlRoute* find_route(std::string_view method) {
+  for (auto routes : {peer_routes(), handle_routes()})
+    for (const ControlRoute& r : routes)
+      if (r.method == method) return &r;
+  return nullptr;
 }
 
 // ---- Writing ----
@@ -371,7 +363,7 @@ void ControlClient::expire_calls(std::vector<uint64_t> msgids) {
   }
   for (OutboundCall& call : expired)
     call.responder.fail(to_string(Errc::timeout), "the local program exposing " + quote(call.handle) +
-                                                      " did not answer within " + seconds_text(call.timeout_s));
+                                                      " did not answer within " + format_number(call.timeout_s) + " s");
 }
 
 void ControlClient::on_response(RpcResponse resp) {

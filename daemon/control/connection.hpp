@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -70,6 +71,36 @@ struct ControlContext {
   // Runs once when a client reaches `closed` (the server forgets it).
   std::function<void(uint64_t client_id)> on_closed;
 };
+
+class ControlClient;
+
+// Dispatch. Each control method a client may call has a handler named after
+// its description, defined in the file of its topic (control/methods_*.cpp)
+// next to that file's route table:
+//
+//     template <>
+//     void serve<control::method::Call>(ControlClient& c, uint32_t msgid,
+//                                       control::CallParams p) { ... }
+//
+// It answers the request exactly once (now, or later for asynchronous
+// methods). serve<M> has the client's private access.
+template <class M>
+void serve(ControlClient& client, uint32_t msgid, typename M::Params params);
+
+// One row of dispatch: a method's name and what decodes its params and
+// calls its serve<M>.
+struct ControlRoute {
+  std::string_view method;
+  void (*run)(ControlClient& client, uint32_t msgid, ByteView params);
+};
+template <class M>
+constexpr ControlRoute route();
+
+// The route tables of control/methods_peers.cpp and methods_handles.cpp,
+// and the lookup over both; nullptr for a method without a route.
+std::span<const ControlRoute> peer_routes();
+std::span<const ControlRoute> handle_routes();
+const ControlRoute* find_route(std::string_view method);
 
 class ControlClient : public std::enable_shared_from_this<ControlClient> {
  public:
@@ -142,21 +173,11 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   uint32_t next_outbound_msgid();
   std::optional<std::string> alias_of(const PublicKey& key) const;
 
-  // ---- methods: peers and trust (control_methods_peers.cpp) ----
-  void run(uint32_t msgid, control::HelloParams p);
-  void run(uint32_t msgid, control::IdentityParams p);
-  void run(uint32_t msgid, control::StatusParams p);
-  void run(uint32_t msgid, control::PeersParams p);
-  void run(uint32_t msgid, control::TrustAddParams p);
-  void run(uint32_t msgid, control::TrustRemoveParams p);
-  void run(uint32_t msgid, control::TrustListParams p);
-  void run(uint32_t msgid, control::SubscribeParams p);
-  void run(uint32_t msgid, control::ConnectParams p);
-  // ---- methods: handles (control_methods_handles.cpp) ----
-  void run(uint32_t msgid, control::ExposeParams p);
-  void run(uint32_t msgid, control::UnexposeParams p);
-  void run(uint32_t msgid, control::CallParams p);
-  void run(uint32_t msgid, control::SendParams p);
+  // ---- methods (control/methods_*.cpp) ----
+  template <class M>
+  friend void serve(ControlClient& client, uint32_t msgid, typename M::Params params);
+  template <class M>
+  friend void run_route(ControlClient& client, uint32_t msgid, ByteView params);
 
   // A peer name (alias, full id, unique prefix) to its key; with
   // `trusted_only`, a key off the trust list is Errc::untrusted_peer.
@@ -188,5 +209,18 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   // Sessions paused while this client was congested (deliver_send).
   std::vector<std::function<void()>> drained_waiters_;
 };
+
+// Decodes the params of M and serves it; a params error is the answer.
+template <class M>
+void run_route(ControlClient& client, uint32_t msgid, ByteView params) {
+  auto p = control::decode_params<typename M::Params>(params);
+  if (!p) return client.respond(msgid, std::move(p).error());
+  serve<M>(client, msgid, std::move(*p));
+}
+
+template <class M>
+constexpr ControlRoute route() {
+  return ControlRoute{M::kName, &run_route<M>};
+}
 
 }  // namespace peernet

@@ -1,4 +1,4 @@
-#include "fields.hpp"
+#include "proto/control/fields.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -1,95 +1,96 @@
+// The method table and request decoding, both made from the descriptions
+// listed in ClientMethods and ClientBoundMethods (codec.hpp).
 #include "proto/control/methods.hpp"
 
 #include <array>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "proto/control/codec.hpp"
+#include "proto/units.hpp"
 
 namespace peernet::control {
 namespace {
 
-using enum Direction;
-constexpr RpcType kRequest = RpcType::request;
-constexpr RpcType kNotification = RpcType::notification;
+template <class T>
+std::string summary_of() {
+  if constexpr (std::is_same_v<T, Bytes>)
+    return "any";
+  else if constexpr (detail::IsList<T>::value)
+    return "[" + detail::summary<typename T::value_type>() + "]";
+  else
+    return detail::summary<T>();
+}
 
-// The one list of methods. guides/control-api.md has a section per entry and
-// a test checks that it does; peernetctl prints `help` lines from here.
-constexpr std::array kMethods = {
-    MethodInfo{method::kHello, to_daemon, kRequest, false, "{version: 1, client?: str}",
-               "{version, daemon, id, admin}",
-               "agree on the protocol version; learn whether this client is admin"},
-    MethodInfo{method::kIdentity, to_daemon, kRequest, false, "{}", "{id, fingerprint, public_key}",
-               "this daemon's peer id, fingerprint and public key"},
-    MethodInfo{method::kStatus, to_daemon, kRequest, false, "{}",
-               "{id, uptime_s, sessions, peers_online, peers_total, handles, counters}",
-               "uptime, session and peer counts, and counters"},
-    MethodInfo{method::kPeers, to_daemon, kRequest, false, "{all?: bool}",
-               "[{id, name, state, trusted, addrs, last_seen, rtt_ms, since, session}]",
-               "known peers with state, addresses, last seen and round-trip time"},
-    MethodInfo{method::kTrustAdd, to_daemon, kRequest, true, "{id, name?: str, addrs?: [str]}",
-               "{id}", "trust a peer (pairing), or update its alias and addresses"},
-    MethodInfo{method::kTrustRemove, to_daemon, kRequest, true, "{peer}", "{}",
-               "stop trusting a peer and close its session"},
-    MethodInfo{method::kTrustList, to_daemon, kRequest, false, "{}", "[{id, name, addrs}]",
-               "the trust list"},
-    MethodInfo{method::kExpose, to_daemon, kRequest, false, "{handle, allow?: [peer]}", "{}",
-               "make a handle callable by peers, while this connection lasts"},
-    MethodInfo{method::kUnexpose, to_daemon, kRequest, false, "{handle}", "{}",
-               "withdraw a handle this connection exposed"},
-    MethodInfo{method::kCall, to_daemon, kRequest, false, "{peer, handle, args, timeout?: float}",
-               "the remote handler's result", "call a peer's handle and wait for its answer"},
-    MethodInfo{method::kSend, to_daemon, kRequest, false, "{peer, handle, args}",
-               "{delivered, reason?, message?}",
-               "fire-and-forget to a peer's handle; says whether it left or why it was dropped"},
-    MethodInfo{method::kSubscribe, to_daemon, kRequest, false, "{events?: [str]}", "{}",
-               "choose which peer events this connection receives"},
-    MethodInfo{method::kConnect, to_daemon, kRequest, false, "{addr}", "{id}",
-               "dial an address now; the peer there must be trusted"},
+// The table and the text its summaries point into, made once.
+struct Table {
+  std::vector<std::string> text;
+  std::vector<MethodInfo> rows;
 
-    MethodInfo{method::kHandleCall, to_client, kRequest, false, "{peer, peer_name, handle, args}",
-               "the handler's result", "a peer called a handle this connection exposed"},
-    MethodInfo{method::kHandleSend, to_client, kNotification, false,
-               "{peer, peer_name, handle, args}", "",
-               "a peer sent to a handle this connection exposed"},
-    MethodInfo{method::kPeerUp, to_client, kNotification, false, "{id, name}", "",
-               "a session to a peer is established"},
-    MethodInfo{method::kPeerDown, to_client, kNotification, false, "{id, name, reason, message}",
-               "", "a peer's last session closed"},
-    MethodInfo{method::kPeerConnecting, to_client, kNotification, false, "{id, name, addrs}", "",
-               "the daemon is dialling a peer"},
-    MethodInfo{method::kPeerDiscovered, to_client, kNotification, false, "{id, name, addrs}", "",
-               "a peer was found on the network"},
+  template <class M>
+  void add() {
+    // Reserved below, so that the views into `text` stay valid.
+    const std::string& params = text.emplace_back(summary_of<typename M::Params>());
+    std::string_view result;
+    if constexpr (M::kType == RpcType::request)
+      result = text.emplace_back(summary_of<typename M::Result>());
+    rows.push_back(
+        MethodInfo{M::kName, M::kDirection, M::kType, M::kAdmin, params, result, M::kHelp});
+  }
+
+  Table() {
+    text.reserve(2 * std::tuple_size_v<AllMethods>);
+    std::apply([this](auto... m) { (add<decltype(m)>(), ...); }, AllMethods{});
+  }
 };
 
-// Indexed by the enum's value.
-constexpr std::array<std::string_view, kPeerEventKinds> kEventNames = {
-    method::kPeerUp, method::kPeerDown, method::kPeerConnecting, method::kPeerDiscovered};
-static_assert(kEventNames.size() == static_cast<size_t>(PeerEventKind::discovered) + 1);
+const Table& table() {
+  static const Table t;
+  return t;
+}
 
-constexpr std::array<std::string_view, 3> kStateNames = {"offline", "connecting", "online"};
-static_assert(kStateNames.size() == static_cast<size_t>(PeerState::online) + 1);
+using Decoder = Result<RequestParams> (*)(ByteView);
+
+struct Route {
+  std::string_view method;
+  Decoder decode;
+};
+
+template <class M>
+constexpr Route route() {
+  return {M::kName, [](ByteView b) -> Result<RequestParams> {
+            PEERNET_TRY(auto p, decode_params<typename M::Params>(b));
+            return RequestParams(std::move(p));
+          }};
+}
+
+constexpr auto kRoutes =
+    std::apply([](auto... m) { return std::array{route<decltype(m)>()...}; }, ClientMethods{});
 
 }  // namespace
 
-std::span<const MethodInfo> methods() { return kMethods; }
+std::span<const MethodInfo> methods() { return table().rows; }
 
 const MethodInfo* find_method(std::string_view name, Direction direction) {
-  for (const auto& m : kMethods)
+  for (const auto& m : table().rows)
     if (m.name == name && m.direction == direction) return &m;
   return nullptr;
 }
 
-std::string_view to_string(PeerEventKind kind) { return kEventNames[static_cast<size_t>(kind)]; }
-
-std::optional<PeerEventKind> peer_event_from_string(std::string_view name) {
-  for (size_t i = 0; i < kEventNames.size(); ++i)
-    if (kEventNames[i] == name) return static_cast<PeerEventKind>(i);
-  return std::nullopt;
+Result<RequestParams> decode_request_params(std::string_view method, ByteView params) {
+  for (const auto& r : kRoutes)
+    if (r.method == method) return r.decode(params);
+  std::string shown(method.substr(0, 64));
+  return make_error(Errc::unsupported, "no method \"" + shown + "\"");
 }
 
-std::string_view to_string(PeerState state) { return kStateNames[static_cast<size_t>(state)]; }
-
-std::optional<PeerState> peer_state_from_string(std::string_view name) {
-  for (size_t i = 0; i < kStateNames.size(); ++i)
-    if (kStateNames[i] == name) return static_cast<PeerState>(i);
-  return std::nullopt;
+Status CallParams::check(const CallParams& p, const Fields& f) {
+  if (p.timeout && !(*p.timeout > 0 && *p.timeout <= kMaxTimeout))
+    return f.error("timeout", format_number(*p.timeout) + " seconds is not in (0, " +
+                                  format_number(kMaxTimeout) + "]");
+  return {};
 }
 
 }  // namespace peernet::control

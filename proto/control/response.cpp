@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "fields.hpp"
+#include "proto/control/fields.hpp"
 #include "proto/control/methods.hpp"
 #include "proto/link/envelope.hpp"
 #include "proto/remote_error.hpp"

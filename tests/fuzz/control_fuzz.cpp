@@ -16,24 +16,24 @@ using namespace peernet::control;
 
 namespace {
 
-// decode(encode(x)) == x for whatever a decoder accepted.
-template <class T, class Decode>
-void stable(const Result<T>& r, Decode decode) {
+// decode(encode(x)) == x for whatever M's result decoder accepted.
+template <class M>
+void stable(ByteView b) {
+  auto r = decode_result<M>(b);
   if (!r.ok()) return;
-  auto again = decode(encode_result(*r));
+  auto again = decode_result<M>(encode_result(*r));
   require(again.ok() && *again == *r, "result round trip changed the value");
 }
 
 void results(ByteView b) {
-  stable(decode_hello_result(b), [](const Bytes& x) { return decode_hello_result(x); });
-  stable(decode_identity_result(b), [](const Bytes& x) { return decode_identity_result(x); });
-  stable(decode_status_result(b), [](const Bytes& x) { return decode_status_result(x); });
-  stable(decode_peers_result(b), [](const Bytes& x) { return decode_peers_result(x); });
-  stable(decode_trust_list_result(b), [](const Bytes& x) { return decode_trust_list_result(x); });
-  stable(decode_id_result(b, "connect"),
-         [](const Bytes& x) { return decode_id_result(x, "connect"); });
-  stable(decode_send_result(b), [](const Bytes& x) { return decode_send_result(x); });
-  (void)decode_empty_result(b, "expose");
+  stable<method::Hello>(b);
+  stable<method::Identity>(b);
+  stable<method::Status>(b);
+  stable<method::Peers>(b);
+  stable<method::TrustList>(b);
+  stable<method::Connect>(b);
+  stable<method::Send>(b);
+  (void)decode_result<method::Expose>(b);
   for (auto decode : {decode_client_error, decode_daemon_error}) {
     auto e = decode(b);
     if (!e.ok()) continue;
@@ -44,9 +44,9 @@ void results(ByteView b) {
 
 void request(const RpcRequest& q) {
   if (q.method == method::kHandleCall) {
-    auto c = decode_handle_call_params(q.params);
+    auto c = decode_params<control::HandleCall>(q.params);
     if (!c.ok()) return;
-    auto again = decode_handle_call_params(encode_params(*c));
+    auto again = decode_params<control::HandleCall>(encode_params(*c));
     require(again.ok() && *again == *c, "handle.call round trip changed the value");
     return;
   }

@@ -94,30 +94,39 @@ class Client {
   int fd() const;
 
   // ---- Methods (guides/control-api.md §6), one round trip each ----
+  // Any method a client sends, from its description (proto/control/*_methods.hpp):
+  //
+  //     PEERNET_TRY(auto peers, client.request<control::method::Peers>({.all = true}));
+  //
+  // waits for the response until `deadline` (default: options'
+  // request_timeout) and decodes the result as the description says.
+  template <class M>
+  Result<typename M::Result> request(const typename M::Params& params,
+                                     std::optional<Deadline> deadline = std::nullopt) {
+    PEERNET_TRY(Bytes r, request(M::kName, control::encode_params(params),
+                                 deadline ? *deadline : request_deadline()));
+    return control::decode_result<M>(r);
+  }
+
+  // Shorthands for what peernetctl and the tests use most.
   Result<control::HelloResult> hello(std::string_view client_name = {});
-  Result<control::IdentityResult> identity();
-  Result<control::StatusResult> status();
-  Result<std::vector<control::PeerInfo>> peers(bool all = false);
-  Result<control::IdResult> trust_add(const control::TrustAddParams& params);  // admin
-  Status trust_remove(std::string_view peer);                                 // admin
-  Result<std::vector<control::TrustEntry>> trust_list();
   Status expose(std::string_view handle,
                 std::optional<std::vector<std::string>> allow = std::nullopt);
-  Status unexpose(std::string_view handle);
   // The remote handler's result as its msgpack bytes. `args` is one msgpack
-  // object (empty: nil). timeout: seconds; nullopt uses the daemon's default.
+  // object (empty: nil). timeout: seconds; nullopt uses the daemon's
+  // default. The wait is the call's own timeout plus options' call_grace.
   Result<Bytes> call(std::string_view peer, std::string_view handle, Bytes args,
                      std::optional<double> timeout = std::nullopt);
   // A dropped send is a result (delivered == false), not an error.
   Result<control::SendResult> send(std::string_view peer, std::string_view handle, Bytes args);
   // nullopt: every event; {}: none.
   Status subscribe(std::optional<std::vector<control::PeerEventKind>> events = std::nullopt);
-  // The `connect` method: dial HOST:PORT now.
-  Result<control::IdResult> connect_addr(std::string_view addr);
 
   // Any request: `params` is the params array (control::encode_params).
   // Returns the raw result bytes; an error response becomes its Error.
   Result<Bytes> request(std::string_view method, Bytes params, Deadline deadline);
+  // Now plus options' request_timeout.
+  Deadline request_deadline() const;
 
   // ---- Serving ----
   // Whether the inbox holds something (next_incoming(Deadline::now()) will

@@ -76,12 +76,12 @@ TEST(ClientMethods, TypedResultsComeThroughTheProtocolDecoders) {
   status.counters = {{"calls_in", 4}};
   FakeDaemon d([&](FakeConnection& c) {
     auto hello = c.expect_request("hello");
-    auto p = decode_hello_params(hello.params);
+    auto p = decode_params<control::HelloParams>(hello.params);
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(p->client, "test 1");
     c.write(result_response(hello.msgid, encode_result(HelloResult{1, "peernetd 0.1.0", key(1), true})));
     auto s = c.expect_request("status");
-    EXPECT_TRUE(decode_status_params(s.params).ok());
+    EXPECT_TRUE(decode_params<control::StatusParams>(s.params).ok());
     c.write(result_response(s.msgid, encode_result(status)));
   });
   Client client = connect_to(d);
@@ -89,7 +89,7 @@ TEST(ClientMethods, TypedResultsComeThroughTheProtocolDecoders) {
   ASSERT_TRUE(h.ok()) << h.error().describe();
   EXPECT_TRUE(h->admin);
   EXPECT_EQ(h->id, key(1));
-  auto s = client.status();
+  auto s = client.request<control::method::Status>({});
   ASSERT_TRUE(s.ok()) << s.error().describe();
   EXPECT_EQ(*s, status);
 }
@@ -97,7 +97,7 @@ TEST(ClientMethods, TypedResultsComeThroughTheProtocolDecoders) {
 TEST(ClientMethods, ParamsAreEncodedAsTheDaemonDecodesThem) {
   FakeDaemon d([&](FakeConnection& c) {
     auto add = c.expect_request("trust.add");
-    auto p = decode_trust_add_params(add.params);
+    auto p = decode_params<control::TrustAddParams>(add.params);
     ASSERT_TRUE(p.ok()) << p.error().describe();
     EXPECT_EQ(p->id, key(7));
     EXPECT_EQ(p->name, "pi");
@@ -105,14 +105,14 @@ TEST(ClientMethods, ParamsAreEncodedAsTheDaemonDecodesThem) {
     c.write(result_response(add.msgid, encode_result(IdResult{key(7)})));
 
     auto ex = c.expect_request("expose");
-    auto e = decode_expose_params(ex.params);
+    auto e = decode_params<control::ExposeParams>(ex.params);
     ASSERT_TRUE(e.ok());
     EXPECT_EQ(e->handle, "echo");
     EXPECT_EQ(e->allow, (std::vector<std::string>{"pi"}));
     c.write(result_response(ex.msgid, encode_empty_result()));
 
     auto send = c.expect_request("send");
-    auto sp = decode_send_params(send.params);
+    auto sp = decode_params<control::SendParams>(send.params);
     ASSERT_TRUE(sp.ok());
     EXPECT_EQ(sp->args, str_msgpack("hi"));
     c.write(result_response(send.msgid,
@@ -123,7 +123,7 @@ TEST(ClientMethods, ParamsAreEncodedAsTheDaemonDecodesThem) {
   add.id = key(7);
   add.name = "pi";
   add.addrs = std::vector<std::string>{"127.0.0.1:7469"};
-  auto r = client.trust_add(add);
+  auto r = client.request<control::method::TrustAdd>(add);
   ASSERT_TRUE(r.ok()) << r.error().describe();
   EXPECT_EQ(r->id, key(7));
   ASSERT_TRUE(client.expose("echo", std::vector<std::string>{"pi"}).ok());
@@ -159,7 +159,7 @@ TEST(ClientServing, MessagesThatArriveDuringARequestWaitInTheInboxInOrder) {
   up.name = "laptop";
   FakeDaemon d([&](FakeConnection& c) {
     auto q = c.expect_request("call");
-    auto p = decode_call_params(q.params);
+    auto p = decode_params<control::CallParams>(q.params);
     ASSERT_TRUE(p.ok());
     EXPECT_EQ(p->timeout, 2.5);
     // Before the answer: a send, a peer call, an event, and a stale response.
@@ -269,10 +269,10 @@ TEST(ClientFailures, ADaemonThatNeverAnswersIsATimeout) {
   ClientOptions opt;
   opt.request_timeout = 0.2;
   Client client = connect_to(d, opt);
-  auto s = client.status();
+  auto s = client.request<control::method::Status>({});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::timeout);
-  auto id = client.identity();
+  auto id = client.request<control::method::Identity>({});
   ASSERT_TRUE(id.ok()) << id.error().describe();
   EXPECT_EQ(id->id, key(9));
 }
@@ -283,11 +283,11 @@ TEST(ClientFailures, ADaemonThatGoesAwayIsClosedForGood) {
     c.close();
   });
   Client client = connect_to(d);
-  auto s = client.status();
+  auto s = client.request<control::method::Status>({});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::closed);
   EXPECT_EQ(s.error().message, "peernetd closed the connection");
-  auto again = client.identity();
+  auto again = client.request<control::method::Identity>({});
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, Errc::closed);
   auto in = client.next_incoming(Deadline::now());
@@ -303,7 +303,7 @@ TEST(ClientFailures, GarbageFromTheDaemonIsAProtocolError) {
     c.read();  // until the client hangs up
   });
   Client client = connect_to(d);
-  auto s = client.status();
+  auto s = client.request<control::method::Status>({});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::protocol_error);
 }
@@ -314,7 +314,7 @@ TEST(ClientFailures, AMalformedResultIsAProtocolError) {
     c.write(result_response(q.msgid, str_msgpack("not a map")));
   });
   Client client = connect_to(d);
-  auto s = client.status();
+  auto s = client.request<control::method::Status>({});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::protocol_error);
 }

@@ -43,7 +43,7 @@ FakeDaemon::Script admin_call(std::function<void(const CallParams&)> check,
     PublicKey self;
     c.write(result_response(hello.msgid, encode_result(HelloResult{1, "peernetd test", self, true})));
     auto q = c.expect_request("call");
-    auto p = decode_call_params(q.params);
+    auto p = decode_params<control::CallParams>(q.params);
     ASSERT_TRUE(p.ok()) << p.error().describe();
     check(*p);
     c.write(answer(q.msgid));

@@ -45,7 +45,7 @@ class RpcClient {
   }
   template <class P>
   uint32_t request(const P& params) {
-    return request(P::kMethod, control::encode_params(params));
+    return request(P::Method::kName, control::encode_params(params));
   }
   // Answers a handle.call of the daemon.
   void answer(uint32_t msgid, Bytes result) { write_raw(encode(control::result_response(msgid, std::move(result)))); }

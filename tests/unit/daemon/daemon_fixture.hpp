@@ -71,12 +71,12 @@ struct Node {
   // The peer's state as this node sees it (offline when unknown).
   PeerState state_of(const PublicKey& k) const {
     for (const PeerInfo& p : daemon->peers())
-      if (p.key == k) return p.state;
+      if (p.id == k) return p.state;
     return PeerState::offline;
   }
   std::optional<PeerInfo> info_of(const PublicKey& k) const {
     for (PeerInfo& p : daemon->peers())
-      if (p.key == k) return p;
+      if (p.id == k) return p;
     return std::nullopt;
   }
   size_t count(PeerEvent::Kind kind, const PublicKey& k) const {

@@ -322,7 +322,7 @@ TEST_F(DaemonTest, ReloadDropsOnlyThePeersRemovedOnDisk) {
   // b's session is the very same one, and b never went down.
   auto b_now = a.info_of(b.key())->session;
   ASSERT_TRUE(b_now);
-  EXPECT_EQ(b_now->local_address, b_session->local_address);
+  EXPECT_EQ(b_now->local, b_session->local);
   EXPECT_EQ(a.count(PeerEvent::Kind::down, b.key()), 0u);
   EXPECT_EQ(b.count(PeerEvent::Kind::down, a.key()), 0u);
   EXPECT_EQ(a->config().session.call_timeout, 7);

@@ -4,7 +4,7 @@
 //   request       handle.call  [{peer, peer_name, handle, args}]
 //                 A peer called a handle this connection exposed. The client
 //                 answers with a response: the result, or an error map (see
-//                 control_response.hpp). The daemon relays the answer to the
+//                 response.hpp). The daemon relays the answer to the
 //                 peer; no answer within the caller's timeout means the
 //                 caller sees `timeout` (a late answer is ignored).
 //   notification  handle.send  [{peer, peer_name, handle, args}]
@@ -14,39 +14,61 @@
 // peer and id are peer id text; peer_name and name are the trusted alias,
 // nil when the peer has none. args is the peer's msgpack object, as sent.
 //
-// A client decodes these leniently like results (control_results.hpp):
+// A client decodes these leniently like results (codec.hpp):
 // unknown keys are skipped; errors are Errc::protocol_error.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <variant>
 #include <vector>
 
 #include "proto/bytes.hpp"
 #include "proto/control/methods.hpp"
-#include "proto/keys.hpp"
-#include "proto/result.hpp"
 #include "proto/control/rpc.hpp"
+#include "proto/control/schema.hpp"
+#include "proto/keys.hpp"
+#include "proto/link/envelope.hpp"
+#include "proto/result.hpp"
 
 namespace peernet::control {
 
+namespace method {
+struct HandleCall;
+struct HandleSend;
+}  // namespace method
+
+inline constexpr size_t kMaxPeerNameText = 4096;  // peer_name and name: an alias
+
 struct HandleCall {
-  static constexpr std::string_view kMethod = method::kHandleCall;
+  using Method = method::HandleCall;
   PublicKey peer;
   std::optional<std::string> peer_name;
   std::string handle;
   Bytes args;  // one msgpack object; empty encodes as nil
+  static constexpr auto kFields = std::tuple{
+      field("peer", &HandleCall::peer, PeerIdText{}),
+      field("peer_name", &HandleCall::peer_name, nullable(Str{kMaxPeerNameText})),
+      field("handle", &HandleCall::handle, Str{kMaxHandleName}),
+      field("args", &HandleCall::args, Raw{}),
+  };
   friend bool operator==(const HandleCall&, const HandleCall&) = default;
 };
 
 struct HandleSend {
-  static constexpr std::string_view kMethod = method::kHandleSend;
+  using Method = method::HandleSend;
   PublicKey peer;
   std::optional<std::string> peer_name;
   std::string handle;
   Bytes args;  // one msgpack object; empty encodes as nil
+  static constexpr auto kFields = std::tuple{
+      field("peer", &HandleSend::peer, PeerIdText{}),
+      field("peer_name", &HandleSend::peer_name, nullable(Str{kMaxPeerNameText})),
+      field("handle", &HandleSend::handle, Str{kMaxHandleName}),
+      field("args", &HandleSend::args, Raw{}),
+  };
   friend bool operator==(const HandleSend&, const HandleSend&) = default;
 };
 
@@ -58,23 +80,22 @@ struct HandleSend {
 //   peer.discovered  id, name, addrs (where it was seen); name is nil for
 //                    an untrusted peer
 struct PeerEvent {
-  PeerEventKind kind = PeerEventKind::up;
+  PeerEventKind kind = PeerEventKind::up;  // the method, not a key
   PublicKey id;
   std::optional<std::string> name;
   std::optional<std::string> reason;   // 1..64 bytes of [a-z0-9_]
   std::optional<std::string> message;  // human text
   std::optional<std::vector<std::string>> addrs;
+  static constexpr auto kFields = std::tuple{
+      field("id", &PeerEvent::id, PeerIdText{}),
+      field("name", &PeerEvent::name, nullable(Str{kMaxPeerNameText})),
+      field("reason", &PeerEvent::reason, omitted(Str{kMaxCode})),
+      field("message", &PeerEvent::message, omitted(Text{kDefaultMaxMessage})),
+      field("addrs", &PeerEvent::addrs, omitted(StrList{1024, kMaxAddress})),
+  };
   friend bool operator==(const PeerEvent&, const PeerEvent&) = default;
 };
 
-// Params arrays [ {…} ]. Preconditions: handle satisfies valid_handle_name()
-// and reason valid_code() (proto/link/envelope.hpp).
-Bytes encode_params(const HandleCall& c);
-Bytes encode_params(const HandleSend& s);
-Bytes encode_params(const PeerEvent& e);
-
-Result<HandleCall> decode_handle_call_params(ByteView params);
-Result<HandleSend> decode_handle_send_params(ByteView params);
 // `method` is the notification's method; it gives the kind.
 Result<PeerEvent> decode_peer_event_params(std::string_view method, ByteView params);
 
@@ -86,5 +107,47 @@ RpcNotification make_notification(const PeerEvent& e);
 // Errc::unsupported (a client may ignore it: a later daemon may add some).
 using Notification = std::variant<HandleSend, PeerEvent>;
 Result<Notification> decode_notification(const RpcNotification& n);
+
+namespace method {
+
+// The client answers with the handler's result (or an error map, response.hpp).
+struct HandleCall : DaemonRequest<control::HandleCall, Bytes> {
+  static constexpr std::string_view kName = "handle.call";
+  static constexpr std::string_view kHelp = "a peer called a handle this connection exposed";
+};
+struct HandleSend : DaemonNotification<control::HandleSend> {
+  static constexpr std::string_view kName = "handle.send";
+  static constexpr std::string_view kHelp = "a peer sent to a handle this connection exposed";
+};
+struct PeerUp : DaemonNotification<PeerEvent> {
+  static constexpr std::string_view kName = to_string(PeerEventKind::up);
+  static constexpr std::string_view kHelp = "a session to a peer is established";
+};
+struct PeerDown : DaemonNotification<PeerEvent> {
+  static constexpr std::string_view kName = to_string(PeerEventKind::down);
+  static constexpr std::string_view kHelp = "a peer's last session closed";
+};
+struct PeerConnecting : DaemonNotification<PeerEvent> {
+  static constexpr std::string_view kName = to_string(PeerEventKind::connecting);
+  static constexpr std::string_view kHelp = "the daemon is dialling a peer";
+};
+struct PeerDiscovered : DaemonNotification<PeerEvent> {
+  static constexpr std::string_view kName = to_string(PeerEventKind::discovered);
+  static constexpr std::string_view kHelp = "a peer was found on the network";
+};
+
+inline constexpr std::string_view kHandleCall = HandleCall::kName;
+inline constexpr std::string_view kHandleSend = HandleSend::kName;
+inline constexpr std::string_view kPeerUp = PeerUp::kName;
+inline constexpr std::string_view kPeerDown = PeerDown::kName;
+inline constexpr std::string_view kPeerConnecting = PeerConnecting::kName;
+inline constexpr std::string_view kPeerDiscovered = PeerDiscovered::kName;
+
+}  // namespace method
+
+// What the daemon sends a client, in the method table's order.
+using ClientBoundMethods = std::tuple<method::HandleCall, method::HandleSend, method::PeerUp,
+                                      method::PeerDown, method::PeerConnecting,
+                                      method::PeerDiscovered>;
 
 }  // namespace peernet::control

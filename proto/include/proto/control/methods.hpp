@@ -1,5 +1,5 @@
-// The control protocol's vocabulary: its version, size limit, method and
-// event names, and the method table (guides/control-api.md).
+// The control protocol's vocabulary: its version, size limits, the shape of
+// a method description, and the method table (guides/control-api.md).
 //
 // The control socket speaks msgpack-RPC (proto/control/rpc.hpp) in both directions.
 // A client sends requests to the daemon; the daemon sends a client requests
@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "proto/link/record.hpp"
+#include "proto/peer_state.hpp"
 #include "proto/control/rpc.hpp"
 
 namespace peernet::control {
@@ -44,42 +45,54 @@ inline constexpr size_t kMaxClientName = 128;     // hello client
 inline constexpr size_t kMaxErrorMessage = 4096;  // error "message" a client sends
 inline constexpr double kMaxTimeout = 3600;       // call timeout, seconds
 
-// Method names. A client sends the first group to the daemon; the daemon
-// sends the second to clients.
-namespace method {
-inline constexpr std::string_view kHello = "hello";
-inline constexpr std::string_view kIdentity = "identity";
-inline constexpr std::string_view kStatus = "status";
-inline constexpr std::string_view kPeers = "peers";
-inline constexpr std::string_view kTrustAdd = "trust.add";
-inline constexpr std::string_view kTrustRemove = "trust.remove";
-inline constexpr std::string_view kTrustList = "trust.list";
-inline constexpr std::string_view kExpose = "expose";
-inline constexpr std::string_view kUnexpose = "unexpose";
-inline constexpr std::string_view kCall = "call";
-inline constexpr std::string_view kSend = "send";
-inline constexpr std::string_view kSubscribe = "subscribe";
-inline constexpr std::string_view kConnect = "connect";
-
-inline constexpr std::string_view kHandleCall = "handle.call";
-inline constexpr std::string_view kHandleSend = "handle.send";
-inline constexpr std::string_view kPeerUp = "peer.up";
-inline constexpr std::string_view kPeerDown = "peer.down";
-inline constexpr std::string_view kPeerConnecting = "peer.connecting";
-inline constexpr std::string_view kPeerDiscovered = "peer.discovered";
-}  // namespace method
-
 // Who sends a method.
 enum class Direction : uint8_t { to_daemon, to_client };
 
+// A method as the method table lists it (peernetctl's help, the guide's
+// sections). `params` and `result` are one-line summaries made from the
+// field descriptors.
 struct MethodInfo {
   std::string_view name;
   Direction direction;
   RpcType type;             // request or notification
   bool admin;               // only an admin client may call it (to_daemon only)
-  std::string_view params;  // one-line summary of the params map
-  std::string_view result;  // one-line summary of the result (requests only)
+  std::string_view params;  // "{peer: str, handle: str, timeout?: float}"
+  std::string_view result;  // requests only; "" for a notification
   std::string_view help;    // one line, for peernetctl and the guide
+};
+
+// What a method description derives from. A description is a struct in
+// namespace `method` (daemon_methods.hpp, handle_methods.hpp,
+// session_methods.hpp, events.hpp) with kName and kHelp, deriving from one
+// of these; Params and Result are structs described by kFields
+// (schema.hpp), std::vector of such a struct (a list), or Bytes (a msgpack
+// object relayed as is).
+template <class P, class R, bool Admin = false>
+struct ClientRequest {
+  static constexpr Direction kDirection = Direction::to_daemon;
+  static constexpr RpcType kType = RpcType::request;
+  static constexpr bool kAdmin = Admin;
+  using Params = P;
+  using Result = R;
+};
+template <class P, class R>
+using AdminRequest = ClientRequest<P, R, true>;
+
+template <class P, class R>
+struct DaemonRequest {
+  static constexpr Direction kDirection = Direction::to_client;
+  static constexpr RpcType kType = RpcType::request;
+  static constexpr bool kAdmin = false;
+  using Params = P;
+  using Result = R;
+};
+
+template <class P>
+struct DaemonNotification {
+  static constexpr Direction kDirection = Direction::to_client;
+  static constexpr RpcType kType = RpcType::notification;
+  static constexpr bool kAdmin = false;
+  using Params = P;
 };
 
 // Every method of the protocol, client-to-daemon methods first.
@@ -89,24 +102,13 @@ std::span<const MethodInfo> methods();
 // with Errc::unsupported), a client looks up what the daemon sends.
 const MethodInfo* find_method(std::string_view name, Direction direction);
 
-// Peer events a client can subscribe to; each is also the method name of
-// its notification.
-enum class PeerEventKind : uint8_t { up, down, connecting, discovered };
-inline constexpr size_t kPeerEventKinds = 4;
-std::string_view to_string(PeerEventKind kind);  // "peer.up", ...
-std::optional<PeerEventKind> peer_event_from_string(std::string_view name);
-
-// A peer's connection state as `peers` reports it.
-enum class PeerState : uint8_t { offline, connecting, online };
-std::string_view to_string(PeerState state);  // "offline", ...
-std::optional<PeerState> peer_state_from_string(std::string_view name);
-
-// A request carrying `params`: P is any params struct with a kMethod and an
-// encode_params overload (control_params.hpp for client requests,
-// control_events.hpp for HandleCall).
-template <class P>
-RpcRequest make_request(uint32_t msgid, const P& params) {
-  return RpcRequest{msgid, std::string(P::kMethod), encode_params(params)};
-}
+// Peer states and events are the daemon's and the protocol's alike
+// (proto/peer_state.hpp); peer.* notifications are named after the events.
+using peernet::PeerEventKind;
+using peernet::PeerState;
+using peernet::kPeerEventKinds;
+using peernet::peer_event_from_string;
+using peernet::peer_state_from_string;
+using peernet::to_string;
 
 }  // namespace peernet::control

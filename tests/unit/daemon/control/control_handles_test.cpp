@@ -43,7 +43,7 @@ class HandlesTest : public ControlTest {
     EXPECT_GT(exposer().requests.size(), n);
     if (exposer().requests.size() <= n) return {};
     EXPECT_EQ(exposer().requests[n].method, "handle.call");
-    auto c = decode_handle_call_params(exposer().requests[n].params);
+    auto c = decode_params<control::HandleCall>(exposer().requests[n].params);
     EXPECT_TRUE(c.ok()) << c.error().describe();
     return c.ok() ? *c : HandleCall{};
   }
@@ -209,7 +209,7 @@ TEST_F(HandlesTest, SendIsDeliveredOrDroppedAsAResult) {
   ASSERT_TRUE(rpc(exposer(), ExposeParams{"chat", std::nullopt}).ok());
   auto sent = rpc(caller(), SendParams{a_name(), "chat", mp_str("hello")});
   ASSERT_TRUE(sent.ok()) << sent.error().describe();
-  EXPECT_TRUE(decode_send_result(*sent)->delivered);
+  EXPECT_TRUE(decode_result<control::method::Send>(*sent)->delivered);
   ASSERT_TRUE(run_until([&] { return !exposer().notifications.empty(); }));
   auto n = decode_notification(exposer().notifications[0]);
   ASSERT_TRUE(n.ok());
@@ -226,7 +226,7 @@ TEST_F(HandlesTest, SendIsDeliveredOrDroppedAsAResult) {
   ASSERT_TRUE(b()->trust_add(TrustedPeer{away, "away", {}}).ok());
   auto dropped = rpc(caller(), SendParams{"away", "chat", mp_str("hello?")});
   ASSERT_TRUE(dropped.ok()) << dropped.error().describe();
-  auto sr = decode_send_result(*dropped);
+  auto sr = decode_result<control::method::Send>(*dropped);
   ASSERT_TRUE(sr.ok());
   EXPECT_FALSE(sr->delivered);
   EXPECT_EQ(sr->reason, Errc::peer_offline);

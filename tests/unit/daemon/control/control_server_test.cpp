@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "../control_fixture.hpp"
+#include "control/connection.hpp"
 #include "proto/msgpack_check.hpp"
 #include "proto/peer_id.hpp"
 #include "base/random.hpp"
@@ -42,6 +43,19 @@ Bytes mp(const std::function<void(MsgpackWriter&)>& fn) {
 }
 
 // ---- The socket file ----
+
+TEST(ControlDispatch, EveryClientRequestHasExactlyOneRoute) {
+  size_t requests = 0;
+  for (const MethodInfo& m : methods()) {
+    const bool served = m.direction == Direction::to_daemon && m.type == RpcType::request;
+    size_t rows = 0;
+    for (auto routes : {peernet::peer_routes(), peernet::handle_routes()})
+      for (const ControlRoute& r : routes) rows += r.method == m.name ? 1 : 0;
+    EXPECT_EQ(rows, served ? 1u : 0u) << m.name;
+    requests += served ? 1 : 0;
+  }
+  EXPECT_EQ(peernet::peer_routes().size() + peernet::handle_routes().size(), requests);
+}
 
 TEST_F(ControlTest, SocketHasTheConfiguredModeAndIsRemovedOnStop) {
   Node& a = add_node();
@@ -160,7 +174,7 @@ TEST_F(ControlTest, TheDaemonsOwnUidIsAnAdminByDefault) {
   RpcClient& c = connect(a);
   auto r = rpc(c, HelloParams{"test 1"});
   ASSERT_TRUE(r.ok()) << r.error().describe();
-  auto hello = decode_hello_result(*r);
+  auto hello = decode_result<control::method::Hello>(*r);
   ASSERT_TRUE(hello.ok());
   EXPECT_TRUE(hello->admin);
   EXPECT_TRUE(a.sink.contains("is \"test 1\""));
@@ -174,7 +188,7 @@ TEST_F(ControlTest, NonAdminIsForbiddenToChangeTrust) {
   admin = true;
   RpcClient& root = connect(a);
 
-  auto hello = decode_hello_result(*rpc(user, HelloParams{}));
+  auto hello = decode_result<control::method::Hello>(*rpc(user, HelloParams{}));
   ASSERT_TRUE(hello.ok());
   EXPECT_FALSE(hello->admin);
   EXPECT_EQ(hello->id, a.key());
@@ -189,7 +203,7 @@ TEST_F(ControlTest, NonAdminIsForbiddenToChangeTrust) {
   ASSERT_TRUE(rpc(root, TrustAddParams{k, std::string("pi"), std::nullopt}).ok());
   EXPECT_EQ(code_of(rpc(user, TrustRemoveParams{"pi"})), "forbidden");
   // Reading the trust list is for everyone.
-  auto list = decode_trust_list_result(*rpc(user, TrustListParams{}));
+  auto list = decode_result<control::method::TrustList>(*rpc(user, TrustListParams{}));
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ(list->at(0).name, "pi");
@@ -292,12 +306,12 @@ TEST_F(ControlTest, IdentityAndStatus) {
   serve(a);
   pair(a, b);
   RpcClient& c = connect(a);
-  auto id = decode_identity_result(*rpc(c, IdentityParams{}));
+  auto id = decode_result<control::method::Identity>(*rpc(c, IdentityParams{}));
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(id->id, a.key());
   EXPECT_EQ(id->fingerprint, fingerprint(a.key()));
 
-  auto st = decode_status_result(*rpc(c, StatusParams{}));
+  auto st = decode_result<control::method::Status>(*rpc(c, StatusParams{}));
   ASSERT_TRUE(st.ok()) << st.error().describe();
   EXPECT_EQ(st->id, a.key());
   EXPECT_EQ(st->sessions, 1u);
@@ -317,7 +331,7 @@ TEST_F(ControlTest, PeersReportsStateAddressesAndSession) {
   pair(a, b);
   ASSERT_TRUE(a->trust_add(TrustedPeer{b.key(), "bee", {b.endpoint()}}).ok());
   RpcClient& c = connect(a);
-  auto peers = decode_peers_result(*rpc(c, PeersParams{}));
+  auto peers = decode_result<control::method::Peers>(*rpc(c, PeersParams{}));
   ASSERT_TRUE(peers.ok()) << peers.error().describe();
   ASSERT_EQ(peers->size(), 2u);
   const control::PeerInfo* bee = nullptr;
@@ -346,7 +360,7 @@ TEST_F(ControlTest, TrustAddListRemoveByNamePrefixAndId) {
   PublicKey k = random_key();
   auto added = rpc(c, TrustAddParams{k, std::string("pi"), std::vector<std::string>{"127.0.0.1:9"}});
   ASSERT_TRUE(added.ok()) << added.error().describe();
-  EXPECT_EQ(decode_id_result(*added, "trust.add")->id, k);
+  EXPECT_EQ(decode_result<control::method::TrustAdd>(*added)->id, k);
   ASSERT_NE(a->trust().find(k), nullptr);
   EXPECT_EQ(a->trust().find(k)->addrs.at(0), (Endpoint{"127.0.0.1", 9}));
 
@@ -361,7 +375,7 @@ TEST_F(ControlTest, TrustAddListRemoveByNamePrefixAndId) {
 
   PublicKey other = random_key();
   ASSERT_TRUE(rpc(c, TrustAddParams{other, std::nullopt, std::nullopt}).ok());
-  auto list = decode_trust_list_result(*rpc(c, TrustListParams{}));
+  auto list = decode_result<control::method::TrustList>(*rpc(c, TrustListParams{}));
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 2u);  // the one refused with "exists" was not added
   EXPECT_EQ(list->at(0).id, k);
@@ -458,12 +472,12 @@ TEST_F(ControlTest, DiscoveredPeersAreNotifiedAndListedWithAll) {
   EXPECT_FALSE(ev.name.has_value());
   EXPECT_EQ(ev.addrs, std::vector<std::string>{"198.18.0.9:7469"});
 
-  auto trusted_only = decode_peers_result(*rpc(c, PeersParams{}));
+  auto trusted_only = decode_result<control::method::Peers>(*rpc(c, PeersParams{}));
   ASSERT_TRUE(trusted_only.ok());
   EXPECT_TRUE(trusted_only->empty());
   PeersParams with_all;
   with_all.all = true;
-  auto all = decode_peers_result(*rpc(c, with_all));
+  auto all = decode_result<control::method::Peers>(*rpc(c, with_all));
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 1u);
   EXPECT_EQ(all->at(0).id, stranger);
@@ -481,7 +495,7 @@ TEST_F(ControlTest, ConnectDialsAnAddress) {
   RpcClient& c = connect(a);
   auto r = rpc(c, ConnectParams{b.endpoint().to_string()});
   ASSERT_TRUE(r.ok()) << r.error().describe();
-  EXPECT_EQ(decode_id_result(*r, "connect")->id, b.key());
+  EXPECT_EQ(decode_result<control::method::Connect>(*r)->id, b.key());
   EXPECT_EQ(code_of(rpc(c, ConnectParams{"no-port"})), "bad_request");
 }
 

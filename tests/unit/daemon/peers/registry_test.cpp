@@ -62,8 +62,8 @@ TEST_F(RegistryTest, SimultaneousDialsEndWithOneSessionAndNoLostCall) {
     auto ai = a.info_of(b.key());
     auto bi = b.info_of(a.key());
     ASSERT_TRUE(ai && ai->session && bi && bi->session);
-    EXPECT_EQ(ai->session->local_address, bi->session->remote_address);
-    EXPECT_EQ(ai->session->remote_address, bi->session->local_address);
+    EXPECT_EQ(ai->session->local, bi->session->remote);
+    EXPECT_EQ(ai->session->remote, bi->session->local);
     EXPECT_NE(ai->session->initiator, bi->session->initiator);
     // The initiator of the survivor is the greater key (rule 2).
     bool a_greater = a.key() > b.key();
@@ -85,7 +85,7 @@ TEST_F(RegistryTest, RedialFromTheSameSideReplacesTheOldSession) {
   trust(b, a, false);
   trust(a, b);
   ASSERT_TRUE(connected(a, b));
-  auto before = a.info_of(b.key())->session->local_address;
+  auto before = a.info_of(b.key())->session->local;
   // a dials again while the first session is fine: same initiator, so the
   // newer session wins on both sides (rule 1).
   std::optional<Result<PublicKey>> outcome;
@@ -98,8 +98,8 @@ TEST_F(RegistryTest, RedialFromTheSameSideReplacesTheOldSession) {
   auto ai = a.info_of(b.key());
   auto bi = b.info_of(a.key());
   ASSERT_TRUE(ai && ai->session && bi && bi->session);
-  EXPECT_NE(ai->session->local_address, before);
-  EXPECT_EQ(ai->session->local_address, bi->session->remote_address);
+  EXPECT_NE(ai->session->local, before);
+  EXPECT_EQ(ai->session->local, bi->session->remote);
   EXPECT_EQ(a.count(PeerEvent::Kind::down, b.key()), 0u);
   EXPECT_EQ(b.count(PeerEvent::Kind::down, a.key()), 0u);
 }

@@ -360,7 +360,7 @@ TEST(ControlGuide, ExamplesDecode) {
     ASSERT_TRUE(m.ok()) << name;
     if (auto* q = std::get_if<RpcRequest>(&*m)) {
       if (q->method == method::kHandleCall) {
-        EXPECT_TRUE(decode_handle_call_params(q->params).ok()) << name;
+        EXPECT_TRUE(decode_params<control::HandleCall>(q->params).ok()) << name;
       } else {
         auto p = decode_request_params(q->method, q->params);
         EXPECT_TRUE(p.ok()) << name << ": " << (p.ok() ? "" : p.error().message);

@@ -1,7 +1,7 @@
 // What the daemon sends a client unasked (handle.call, handle.send, peer
 // events), and responses with the error map, in both directions.
 #include "proto/control/events.hpp"
-#include "proto/control/params.hpp"
+#include "proto/control/codec.hpp"
 #include "proto/control/response.hpp"
 
 #include <gtest/gtest.h>
@@ -27,7 +27,7 @@ TEST(ControlEvents, HandleCallRoundTripsAsARequest) {
     EXPECT_EQ(q.method, "handle.call");
     auto wire = decode_rpc(encode(RpcMessage(q)));
     ASSERT_TRUE(wire.ok());
-    auto back = decode_handle_call_params(std::get<RpcRequest>(*wire).params);
+    auto back = decode_params<control::HandleCall>(std::get<RpcRequest>(*wire).params);
     ASSERT_TRUE(back.ok()) << message_of(back);
     HandleCall expected = c;
     if (expected.args.empty()) expected.args = {0xc0};
@@ -64,7 +64,7 @@ TEST(ControlEvents, PeerEventsRoundTrip) {
 
 TEST(ControlEvents, ClientSkipsUnknownKeysButChecksKnownOnes) {
   const std::string id = peer_id_text(key(1));
-  auto ok = decode_handle_send_params(mp::params(
+  auto ok = decode_params<control::HandleSend>(mp::params(
       {{"peer", mp::s(id)}, {"handle", mp::s("h")}, {"args", mp::u(1)}, {"hops", mp::u(3)}}));
   ASSERT_TRUE(ok.ok()) << message_of(ok);
   EXPECT_EQ(ok->peer_name, std::nullopt);
@@ -75,11 +75,11 @@ TEST(ControlEvents, ClientSkipsUnknownKeysButChecksKnownOnes) {
     bad.emplace_back(std::move(name), r.ok() ? Status{} : Status(std::move(r).error()));
   };
   add("peer not an id",
-      decode_handle_call_params(
+      decode_params<control::HandleCall>(
           mp::params({{"peer", mp::s("laptop")}, {"handle", mp::s("h")}, {"args", mp::nil()}})));
   add("no args",
-      decode_handle_call_params(mp::params({{"peer", mp::s(id)}, {"handle", mp::s("h")}})));
-  add("params a map", decode_handle_send_params(mp::map({})));
+      decode_params<control::HandleCall>(mp::params({{"peer", mp::s(id)}, {"handle", mp::s("h")}})));
+  add("params a map", decode_params<control::HandleSend>(mp::map({})));
   add("event id missing",
       decode_peer_event_params(method::kPeerUp, mp::params({{"name", mp::s("x")}})));
   add("event addrs str",

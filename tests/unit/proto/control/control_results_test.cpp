@@ -1,6 +1,6 @@
 // Results of client requests: the daemon's encoders and the client's
 // decoders, which skip unknown keys and check everything else.
-#include "proto/control/results.hpp"
+#include "proto/control/codec.hpp"
 
 #include <gtest/gtest.h>
 
@@ -33,16 +33,16 @@ PeerInfo discovered_peer() {
 
 TEST(ControlResults, RoundTripEveryShape) {
   HelloResult hello{1, "peernetd 0.1.0", key(9), true};
-  EXPECT_EQ(decode_hello_result(encode_result(hello)).value(), hello);
+  EXPECT_EQ(decode_result<control::method::Hello>(encode_result(hello)).value(), hello);
 
   IdentityResult identity{key(9), fingerprint(key(9))};
-  EXPECT_EQ(decode_identity_result(encode_result(identity)).value(), identity);
+  EXPECT_EQ(decode_result<control::method::Identity>(encode_result(identity)).value(), identity);
 
   StatusResult status{
       key(9), 12.5, 2, 1, 3, 4, {{"calls_in", 7}, {"sends_dropped", 0}, {"bytes_out", 1ull << 40}}};
-  EXPECT_EQ(decode_status_result(encode_result(status)).value(), status);
+  EXPECT_EQ(decode_result<control::method::Status>(encode_result(status)).value(), status);
   StatusResult bare{key(9), 0, 0, 0, 0, 0, {}};
-  EXPECT_EQ(decode_status_result(encode_result(bare)).value(), bare);
+  EXPECT_EQ(decode_result<control::method::Status>(encode_result(bare)).value(), bare);
 
   std::vector<PeerInfo> peers = {online_peer(), discovered_peer(),
                                  PeerInfo{key(3),
@@ -54,24 +54,24 @@ TEST(ControlResults, RoundTripEveryShape) {
                                           std::nullopt,
                                           6.0,
                                           std::nullopt}};
-  EXPECT_EQ(decode_peers_result(encode_result(peers)).value(), peers);
-  EXPECT_EQ(decode_peers_result(encode_result(std::vector<PeerInfo>{})).value(),
+  EXPECT_EQ(decode_result<control::method::Peers>(encode_result(peers)).value(), peers);
+  EXPECT_EQ(decode_result<control::method::Peers>(encode_result(std::vector<PeerInfo>{})).value(),
             std::vector<PeerInfo>{});
 
   std::vector<TrustEntry> trust = {{key(1), "laptop", {"198.18.0.2:7469"}},
                                    {key(2), std::nullopt, {}}};
-  EXPECT_EQ(decode_trust_list_result(encode_result(trust)).value(), trust);
+  EXPECT_EQ(decode_result<control::method::TrustList>(encode_result(trust)).value(), trust);
 
   IdResult id{key(5)};
-  EXPECT_EQ(decode_id_result(encode_result(id), method::kTrustAdd).value(), id);
-  EXPECT_EQ(decode_id_result(encode_result(id), method::kConnect).value(), id);
+  EXPECT_EQ(decode_result<control::method::TrustAdd>(encode_result(id)).value(), id);
+  EXPECT_EQ(decode_result<control::method::Connect>(encode_result(id)).value(), id);
 
   for (const SendResult& s :
        {SendResult{}, SendResult{false, Errc::peer_offline, "no session to peer(X)"},
         SendResult{false, Errc::busy, ""}, SendResult{false, Errc::payload_too_large, "big"}})
-    EXPECT_EQ(decode_send_result(encode_result(s)).value(), s) << s.message;
+    EXPECT_EQ(decode_result<control::method::Send>(encode_result(s)).value(), s) << s.message;
 
-  EXPECT_TRUE(decode_empty_result(encode_empty_result(), method::kExpose).ok());
+  EXPECT_TRUE(decode_result<control::method::Expose>(encode_empty_result()).ok());
 }
 
 TEST(ControlResults, ExactEncodings) {
@@ -104,16 +104,16 @@ TEST(ControlResults, UnknownKeysAreSkipped) {
   // A later daemon may add result keys; a version-1 client ignores them.
   Bytes r =
       mp::map({{"id", mp::s(peer_id_text(key(1)))}, {"future", mp::arr({mp::u(1), mp::map({})})}});
-  auto id = decode_id_result(r, method::kConnect);
+  auto id = decode_result<control::method::Connect>(r);
   ASSERT_TRUE(id.ok()) << message_of(id);
   EXPECT_EQ(id->id, key(1));
-  EXPECT_TRUE(decode_empty_result(mp::map({{"x", mp::u(1)}}), method::kSubscribe).ok());
+  EXPECT_TRUE(decode_result<control::method::Subscribe>(mp::map({{"x", mp::u(1)}})).ok());
   // Absent optional values are nullopt, like nil.
   Bytes peer = mp::arr({mp::map({{"id", mp::s(peer_id_text(key(2)))},
                                  {"state", mp::s("offline")},
                                  {"trusted", mp::b(false)},
                                  {"addrs", mp::arr({})}})});
-  auto peers = decode_peers_result(peer);
+  auto peers = decode_result<control::method::Peers>(peer);
   ASSERT_TRUE(peers.ok()) << message_of(peers);
   EXPECT_EQ(peers->at(0), discovered_peer());
 }
@@ -124,23 +124,23 @@ TEST(ControlResults, MalformedResultsAreProtocolErrors) {
   auto add = [&](std::string name, auto result) {
     cases.emplace_back(std::move(name), result.ok() ? Status{} : Status(std::move(result).error()));
   };
-  add("hello not a map", decode_hello_result(mp::arr({})));
+  add("hello not a map", decode_result<control::method::Hello>(mp::arr({})));
   add("hello missing admin",
-      decode_hello_result(
+      decode_result<control::method::Hello>(
           mp::map({{"version", mp::u(1)}, {"daemon", mp::s("d")}, {"id", mp::s(id)}})));
-  add("hello bad id", decode_hello_result(mp::map({{"version", mp::u(1)},
+  add("hello bad id", decode_result<control::method::Hello>(mp::map({{"version", mp::u(1)},
                                                    {"daemon", mp::s("d")},
                                                    {"id", mp::s("ABCD")},
                                                    {"admin", mp::b(false)}})));
   add("identity key mismatch",
-      decode_identity_result(mp::map({{"id", mp::s(id)},
+      decode_result<control::method::Identity>(mp::map({{"id", mp::s(id)},
                                       {"fingerprint", mp::s("f")},
                                       {"public_key", mp::bin(key(2).view())}})));
   add("identity key as str",
-      decode_identity_result(
+      decode_result<control::method::Identity>(
           mp::map({{"id", mp::s(id)}, {"fingerprint", mp::s("f")}, {"public_key", mp::s("k")}})));
   add("status counter negative",
-      decode_status_result(mp::map({{"id", mp::s(id)},
+      decode_result<control::method::Status>(mp::map({{"id", mp::s(id)},
                                     {"uptime_s", mp::f64(1)},
                                     {"sessions", mp::u(0)},
                                     {"peers_online", mp::u(0)},
@@ -148,45 +148,45 @@ TEST(ControlResults, MalformedResultsAreProtocolErrors) {
                                     {"handles", mp::u(0)},
                                     {"counters", mp::map({{"x", mp::i(-1)}})}})));
   add("status counter dup",
-      decode_status_result(mp::map({{"id", mp::s(id)},
+      decode_result<control::method::Status>(mp::map({{"id", mp::s(id)},
                                     {"uptime_s", mp::f64(1)},
                                     {"sessions", mp::u(0)},
                                     {"peers_online", mp::u(0)},
                                     {"peers_total", mp::u(0)},
                                     {"handles", mp::u(0)},
                                     {"counters", mp::map({{"x", mp::u(1)}, {"x", mp::u(2)}})}})));
-  add("peers unknown state", decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)},
+  add("peers unknown state", decode_result<control::method::Peers>(mp::arr({mp::map({{"id", mp::s(id)},
                                                                    {"state", mp::s("asleep")},
                                                                    {"trusted", mp::b(true)},
                                                                    {"addrs", mp::arr({})}})})));
-  add("peers not a list", decode_peers_result(mp::map({})));
+  add("peers not a list", decode_result<control::method::Peers>(mp::map({})));
   add("peers session not a map",
-      decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)},
+      decode_result<control::method::Peers>(mp::arr({mp::map({{"id", mp::s(id)},
                                             {"state", mp::s("online")},
                                             {"trusted", mp::b(true)},
                                             {"addrs", mp::arr({})},
                                             {"session", mp::s("x")}})})));
   add("trust entry id missing",
-      decode_trust_list_result(mp::arr({mp::map({{"addrs", mp::arr({})}})})));
+      decode_result<control::method::TrustList>(mp::arr({mp::map({{"addrs", mp::arr({})}})})));
   add("send unknown reason",
-      decode_send_result(mp::map(
+      decode_result<control::method::Send>(mp::map(
           {{"delivered", mp::b(false)}, {"reason", mp::s("nope")}, {"message", mp::s("")}})));
-  add("send reason missing", decode_send_result(mp::map({{"delivered", mp::b(false)}})));
-  add("send delivered str", decode_send_result(mp::map({{"delivered", mp::s("yes")}})));
-  add("empty result not a map", decode_empty_result(mp::nil(), method::kExpose));
+  add("send reason missing", decode_result<control::method::Send>(mp::map({{"delivered", mp::b(false)}})));
+  add("send delivered str", decode_result<control::method::Send>(mp::map({{"delivered", mp::s("yes")}})));
+  add("empty result not a map", decode_result<control::method::Expose>(mp::nil()));
   add("duplicate key",
-      decode_id_result(mp::map({{"id", mp::s(id)}, {"id", mp::s(id)}}), method::kConnect));
+      decode_result<control::method::Connect>(mp::map({{"id", mp::s(id)}, {"id", mp::s(id)}})));
   for (const auto& [name, status] : cases) {
     ASSERT_FALSE(status.ok()) << name;
     EXPECT_EQ(status.error().code, Errc::protocol_error) << name << ": " << status.error().message;
   }
   // Messages name the method and the key.
-  auto r = decode_peers_result(mp::arr({mp::map({{"id", mp::s(id)},
+  auto r = decode_result<control::method::Peers>(mp::arr({mp::map({{"id", mp::s(id)},
                                                  {"state", mp::s("asleep")},
                                                  {"trusted", mp::b(true)},
                                                  {"addrs", mp::arr({})}})}));
   EXPECT_EQ(message_of(r), "peers[0]: \"state\": unknown state \"asleep\"");
-  auto s = decode_peers_result(mp::arr(
+  auto s = decode_result<control::method::Peers>(mp::arr(
       {mp::map({{"id", mp::s(id)},
                 {"state", mp::s("online")},
                 {"trusted", mp::b(true)},

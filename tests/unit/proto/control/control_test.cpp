@@ -41,7 +41,7 @@ std::vector<RequestParams> samples() {
 }
 
 std::string_view method_of(const RequestParams& p) {
-  return std::visit([](const auto& x) { return std::decay_t<decltype(x)>::kMethod; }, p);
+  return std::visit([](const auto& x) { return std::decay_t<decltype(x)>::Method::kName; }, p);
 }
 Bytes encode_any(const RequestParams& p) {
   return std::visit([](const auto& x) { return encode_params(x); }, p);
@@ -180,7 +180,7 @@ TEST(ControlParams, RoundTripVariants) {
 }
 
 TEST(ControlParams, EmptyArgsEncodeAsNil) {
-  auto back = decode_call_params(encode_params(CallParams{"p", "h", {}, std::nullopt}));
+  auto back = decode_params<control::CallParams>(encode_params(CallParams{"p", "h", {}, std::nullopt}));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->args, Bytes{0xc0});
 }
@@ -197,28 +197,28 @@ TEST(ControlParams, ExactEncodings) {
 TEST(ControlParams, ArgsKeepTheirExactBytes) {
   // A non-minimal encoding (uint 32 holding 1) passes through untouched.
   const Bytes args = from_hex("ce00000001").value();
-  auto p = decode_send_params(
+  auto p = decode_params<control::SendParams>(
       mp::params({{"peer", mp::s("p")}, {"handle", mp::s("h")}, {"args", args}}));
   ASSERT_TRUE(p.ok()) << p.error().describe();
   EXPECT_EQ(p->args, args);
 }
 
 TEST(ControlParams, KeyOrderDoesNotMatter) {
-  auto p = decode_call_params(mp::params(
+  auto p = decode_params<control::CallParams>(mp::params(
       {{"timeout", mp::u(9)}, {"args", mp::nil()}, {"handle", mp::s("h")}, {"peer", mp::s("p")}}));
   ASSERT_TRUE(p.ok()) << p.error().describe();
   EXPECT_EQ(p->timeout, 9.0);
 }
 
 TEST(ControlParams, NilOptionalIsAbsent) {
-  auto p = decode_call_params(mp::params(
+  auto p = decode_params<control::CallParams>(mp::params(
       {{"peer", mp::s("p")}, {"handle", mp::s("h")}, {"args", mp::nil()}, {"timeout", mp::nil()}}));
   ASSERT_TRUE(p.ok()) << p.error().describe();
   EXPECT_FALSE(p->timeout);
-  auto e = decode_expose_params(mp::params({{"handle", mp::s("h")}, {"allow", mp::nil()}}));
+  auto e = decode_params<control::ExposeParams>(mp::params({{"handle", mp::s("h")}, {"allow", mp::nil()}}));
   ASSERT_TRUE(e.ok());
   EXPECT_FALSE(e->allow);
-  auto s = decode_subscribe_params(mp::params({{"events", mp::nil()}}));
+  auto s = decode_params<control::SubscribeParams>(mp::params({{"events", mp::nil()}}));
   ASSERT_TRUE(s.ok());
   EXPECT_FALSE(s->events);
 }
@@ -407,12 +407,12 @@ TEST(ControlStrict, StringLengths) {
   expect_all(method::kConnect, {{"long addr", mp::params({{"addr", mp::s(std::string(301, 'a'))}}),
                                  Errc::bad_request, "connect: \"addr\": 301 bytes, not 1..300"}});
   // The bounds themselves are accepted.
-  EXPECT_TRUE(decode_call_params(mp::params({{"peer", mp::s(std::string(128, 'A'))},
+  EXPECT_TRUE(decode_params<control::CallParams>(mp::params({{"peer", mp::s(std::string(128, 'A'))},
                                              {"handle", mp::s(std::string(128, 'h'))},
                                              {"args", a}}))
                   .ok());
   EXPECT_TRUE(
-      decode_trust_add_params(
+      decode_params<control::TrustAddParams>(
           mp::params({{"id", mp::s(id)},
                       {"name", mp::s(std::string(64, 'n'))},
                       {"addrs", mp::arr(std::vector<Bytes>(16, mp::s(std::string(300, 'a'))))}}))
@@ -420,7 +420,7 @@ TEST(ControlStrict, StringLengths) {
 }
 
 Result<CallParams> call_with_timeout(const Bytes& timeout) {
-  return decode_call_params(mp::params(
+  return decode_params<control::CallParams>(mp::params(
       {{"peer", mp::s("p")}, {"handle", mp::s("h")}, {"args", mp::nil()}, {"timeout", timeout}}));
 }
 
@@ -452,21 +452,21 @@ TEST(ControlStrict, TimeoutIsPositiveAndAtMostAnHour) {
 }
 
 TEST(ControlStrict, HelloVersionMustBeOne) {
-  auto r = decode_hello_params(mp::params({{"version", mp::u(2)}, {"client", mp::s("x")}}));
+  auto r = decode_params<control::HelloParams>(mp::params({{"version", mp::u(2)}, {"client", mp::s("x")}}));
   EXPECT_EQ(code_of(r), Errc::unsupported);
   EXPECT_EQ(message_of(r),
             "hello: the client speaks control protocol version 2, the daemon speaks 1");
-  EXPECT_TRUE(decode_hello_params(mp::params({{"version", mp::u(1)}})).ok());
+  EXPECT_TRUE(decode_params<control::HelloParams>(mp::params({{"version", mp::u(1)}})).ok());
 }
 
 TEST(ControlStrict, TrustAddIdTypoIsBadPeerId) {
   std::string id = peer_id_text(key(4));
   id[3] = id[3] == 'A' ? 'B' : 'A';
-  auto r = decode_trust_add_params(mp::params({{"id", mp::s(id)}}));
+  auto r = decode_params<control::TrustAddParams>(mp::params({{"id", mp::s(id)}}));
   EXPECT_EQ(code_of(r), Errc::bad_peer_id);
   EXPECT_EQ(message_of(r).rfind("trust.add: \"id\": ", 0), 0u) << message_of(r);
   // The compact form of a correct id is fine.
-  auto ok = decode_trust_add_params(mp::params({{"id", mp::s(peer_id_compact(key(4)))}}));
+  auto ok = decode_params<control::TrustAddParams>(mp::params({{"id", mp::s(peer_id_compact(key(4)))}}));
   ASSERT_TRUE(ok.ok()) << message_of(ok);
   EXPECT_EQ(ok->id, key(4));
 }
@@ -484,7 +484,7 @@ TEST(ControlStrict, SubscribeKnowsOnlyPeerEvents) {
            Errc::bad_request, "subscribe: \"events\": 17 entries exceed the limit of 16"},
       });
   // Repeats are accepted.
-  auto r = decode_subscribe_params(
+  auto r = decode_params<control::SubscribeParams>(
       mp::params({{"events", mp::arr({mp::s("peer.up"), mp::s("peer.up")})}}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->events->size(), 2u);
@@ -494,12 +494,12 @@ TEST(ControlStrict, ArgsWithinMsgpackLimits) {
   // 33 nested arrays exceed the depth limit of 32.
   Bytes deep(33, 0x91);
   deep.push_back(0xc0);
-  auto r = decode_send_params(
+  auto r = decode_params<control::SendParams>(
       mp::params({{"peer", mp::s("p")}, {"handle", mp::s("h")}, {"args", deep}}));
   EXPECT_EQ(code_of(r), Errc::bad_request);
   EXPECT_NE(message_of(r).find("nested deeper than 32"), std::string::npos) << message_of(r);
   // An invalid byte inside args.
-  auto bad = decode_send_params(
+  auto bad = decode_params<control::SendParams>(
       mp::params({{"peer", mp::s("p")}, {"handle", mp::s("h")}, {"args", Bytes{0xc1}}}));
   EXPECT_EQ(code_of(bad), Errc::bad_request);
 }

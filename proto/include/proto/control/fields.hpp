@@ -1,8 +1,9 @@
-// Private to proto/control_*.cpp: reading and writing the named-field maps
-// that every control params, result and event is made of.
+// Reading and writing the named-field maps that every control params,
+// result and event is made of. The kinds of schema.hpp are built on it; other
+// code uses those, not this.
 //
-// Each decoder lists the keys its map may hold and then asks for each one by
-// type; the error rules live here once instead of in every decoder:
+// A reader lists the keys its map may hold and then asks for each one by
+// type; the error rules live here once instead of in every kind:
 //
 //   - The daemon reads what a client sent (Side::daemon): a key it does not
 //     list is an error, and errors are Errc::bad_request. A client reads what
@@ -78,6 +79,7 @@ class Fields {
   Error error(std::string_view problem) const;
   Errc errc() const { return side_ == Side::daemon ? Errc::bad_request : Errc::protocol_error; }
   const std::string& context() const { return context_; }
+  Side side() const { return side_; }
 
  private:
   Fields(std::string context, Side side) : context_(std::move(context)), side_(side) {}
