@@ -263,7 +263,10 @@ Status Daemon::reload(Config config) {
     }
     for (const TrustedPeer& tp : d.trust.peers()) {
       d.registry->add_trusted(tp);
-      d.dialer->schedule(tp.key, true);  // no-op when online or being dialled
+      // At once, whatever schedule it was on (a peer that refused us
+      // included): a reload may be what changed its mind. A no-op when
+      // online or being dialled.
+      d.dialer->redial_now(tp.key);
     }
   }
   d.log.info("reloaded: " + std::to_string(d.trust.size()) + " trusted peer(s), " + std::to_string(added) +
@@ -314,7 +317,7 @@ Status Daemon::trust_add(TrustedPeer peer) {
   if (d.started && !d.stopping) {
     Peer& p = d.registry->add_trusted(*d.trust.find(peer.key));
     for (const Endpoint& ep : d.discovery->adopt(peer.key)) p.learn_address(ep);
-    d.dialer->schedule(peer.key, true);
+    d.dialer->redial_now(peer.key);
     d.commands->apply(d.config);  // an alias may now name this key
   }
   return {};
@@ -367,8 +370,10 @@ std::vector<PeerInfo> Daemon::peers() const {
   for (const auto& [key, p] : d.registry->peers()) {
     PeerInfo info;
     info.id = key;
+    info.fingerprint = fingerprint(key);
     if (!p->name.empty()) info.name = p->name;
     info.trusted = p->trusted;
+    if (p->active == nullptr) info.last_error = p->last_error;
     info.state = d.registry->state(*p);
     add_texts(info.addrs, p->dial_addresses());  // static first, then learned
     info.learned_addrs = p->learned_addrs;
@@ -398,6 +403,7 @@ std::vector<PeerInfo> Daemon::peers() const {
     if (d.registry->find(e.key) != nullptr) continue;
     PeerInfo info;
     info.id = e.key;
+    info.fingerprint = fingerprint(e.key);
     info.trusted = false;
     add_texts(info.addrs, e.addrs);
     info.learned_addrs = e.addrs;

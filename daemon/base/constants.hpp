@@ -44,4 +44,12 @@ inline constexpr size_t kMaxLearnedAddresses = 4;
 // once must not make us spin.
 inline constexpr uint64_t kMinRedialMs = 100;
 
+// A peer that refused us with `untrusted_peer` does not trust this daemon:
+// dialling it again soon only fills its log. It is redialled after 5
+// minutes, doubling up to 1 hour, each delay drawn between half and all of
+// its bound; a new sighting of it, a reload or pairing starts over
+// (protocol.md §8).
+inline constexpr uint64_t kRefusedRedialMinMs = 5 * 60'000;
+inline constexpr uint64_t kRefusedRedialMaxMs = 60 * 60'000;
+
 }  // namespace peernet

@@ -121,7 +121,9 @@ void DiscoveryHub::peer_found(const DiscoveredPeer& found) {
     ev.name = p->name;
     bool offline = p->active == nullptr;
     if (fresh) log_.info("discovered " + p->tag() + " at " + joined(found.addrs) + " (" + found.source + ")");
-    if (offline) dialer_.redial_now(found.key);
+    // A peer that refused us is dialled again for a new address only, not
+    // for every repeated announcement (protocol.md §8).
+    if (offline && (fresh || !p->refused_us)) dialer_.redial_now(found.key);
     if (fresh) registry_.publish(ev);  // user code: nothing after it
     return;
   }

@@ -59,7 +59,16 @@ void Dialer::schedule(const PublicKey& key, bool immediately) {
   if (!slot) slot = std::make_unique<Dial>(loop_, key);
   Dial& d = *slot;
   if (d.phase != Dial::Phase::idle) return;
-  uint64_t delay = immediately ? 0 : std::max(kMinRedialMs, p->backoff.next_delay_ms(rng_));
+  uint64_t delay = 0;
+  if (immediately) {
+    delay = 0;
+  } else if (p->refused_us) {
+    // Between half and all of the slow bound (constants.hpp).
+    uint64_t bound = p->refused_backoff.ceiling_ms();
+    delay = bound / 2 + p->refused_backoff.next_delay_ms(rng_) / 2;
+  } else {
+    delay = std::max(kMinRedialMs, p->backoff.next_delay_ms(rng_));
+  }
   d.phase = Dial::Phase::waiting;
   uint64_t gen = d.generation = next_generation_++;
   if (log_.enabled(LogLevel::debug))
@@ -71,7 +80,10 @@ void Dialer::schedule(const PublicKey& key, bool immediately) {
 }
 
 void Dialer::redial_now(const PublicKey& key) {
-  if (Peer* p = registry_.find(key)) p->backoff.reset();
+  if (Peer* p = registry_.find(key)) {
+    p->backoff.reset();
+    p->refused_backoff.reset();
+  }
   if (auto it = dials_.find(key); it != dials_.end() && it->second->phase == Dial::Phase::waiting) {
     it->second->timer.stop();
     it->second->phase = Dial::Phase::idle;
@@ -188,7 +200,9 @@ void Dialer::on_handshake(const PublicKey& key, uint64_t generation, Result<Publ
     if (Peer* p = registry_.find(key)) registry_.set_dialing(*p, false);
     return;
   }
-  // The registry logged why; try the next address.
+  // The registry logged why. A peer that refused us refuses at every
+  // address: wait for the slow schedule; otherwise try the next address.
+  if (Peer* p = registry_.find(key); p != nullptr && p->refused_us) return round_failed(d);
   next_target(d);
 }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "proto/endpoint.hpp"
+#include "base/constants.hpp"
 #include "peers/pending_calls.hpp"
 #include "proto/keys.hpp"
 #include "peers/session.hpp"
@@ -55,6 +56,13 @@ class Peer {
 
   PendingCalls calls;
   ReconnectBackoff backoff;
+  // The peer refused our last dial with `untrusted_peer`: it does not trust
+  // us, so the dialer uses the slow schedule of refused_backoff until a
+  // session comes up or something resets it (constants.hpp).
+  bool refused_us = false;
+  ReconnectBackoff refused_backoff{kRefusedRedialMinMs, kRefusedRedialMaxMs};
+  // Why the last session or dial ended, for `peers`; cleared when it is up.
+  std::optional<std::string> last_error;
 
   std::optional<int64_t> last_seen_unix_ms;  // set when it goes offline
   std::optional<int64_t> since_unix_ms;      // when it entered its current state

@@ -194,6 +194,9 @@ void Registry::activate(Peer& p, Session& s) {
   if (old == nullptr) {
     p.active = &s;
     p.backoff.reset();
+    p.refused_us = false;
+    p.refused_backoff.reset();
+    p.last_error.reset();
     p.since_unix_ms = wall_now_ms();
     log_.info(p.tag() + " up: " + (s.initiator() ? "dialled " : "accepted ") + s.describe());
     PeerEvent ev{PeerEvent::Kind::up, p.key, p.name, s.remote_address().to_string(), {}, {}};
@@ -215,6 +218,7 @@ void Registry::deactivate(Peer& p, std::string_view reason) {
   p.active = nullptr;
   p.last_seen_unix_ms = wall_now_ms();
   p.since_unix_ms = p.last_seen_unix_ms;
+  p.last_error = std::string(reason);
   log_.info(p.tag() + " down: " + std::string(reason));
   std::vector<CallCallback> failed;
   if (!p.has_live_session()) failed = p.calls.take_all();
@@ -283,9 +287,17 @@ void Registry::on_session_closed(Session& s, const Error& why) {
   std::string failed_why;
   if (!e.established) {
     ++counters_.handshakes_failed;
-    // Untrusted keys were logged by the check, at info, with their fingerprint.
-    LogLevel level = why.code == Errc::untrusted_peer || !s.initiator() ? LogLevel::debug : LogLevel::info;
-    log_.log(level, "handshake of " + s.describe() + " failed: " + why.describe());
+    Peer* refused = s.initiator() && s.remote_closed() && s.remote() ? find(*s.remote()) : nullptr;
+    if (refused != nullptr) {
+      // It does not accept us (protocol.md §3): to us it never came up.
+      refused->last_error = s.remote_close_reason();
+      refused->refused_us = why.code == Errc::untrusted_peer;
+      log_.info(refused->tag() + " refused " + s.describe() + ": " + s.remote_close_reason());
+    } else {
+      // Untrusted keys were logged by the check, at info, with their fingerprint.
+      LogLevel level = why.code == Errc::untrusted_peer || !s.initiator() ? LogLevel::debug : LogLevel::info;
+      log_.log(level, "handshake of " + s.describe() + " failed: " + why.describe());
+    }
   } else if (Peer* p = peer_of(s)) {
     std::erase(p->sessions, &s);
     if (p->active == &s) {

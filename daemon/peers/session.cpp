@@ -113,9 +113,15 @@ void Session::on_read(ByteView data) {
   if (got.established && !rejected_ && state_ == State::handshaking) {
     state_ = State::open;
     established_at_ms_ = uv_now(loop_);
-    timers_.on_handshake_complete();
     flush();  // message 3, before anything the host sends
-    host_.on_session_established(*this);
+    // The responder judged the initiator last: the session is accepted on
+    // both sides, and its first transport message (a ping, unless the host
+    // sends something first in this same iteration) tells the initiator so.
+    // The initiator waits for that message, under the handshake deadline.
+    if (!params_.initiator) {
+      confirm();
+      if (state_ == State::open) on_ping_due();
+    }
   }
   for (Envelope& e : got.envelopes) {
     if (state_ == State::closed) return;
@@ -125,8 +131,29 @@ void Session::on_read(ByteView data) {
   flush();
 }
 
+void Session::confirm() {
+  confirmed_ = true;
+  timers_.on_handshake_complete();
+  host_.on_session_established(*this);
+}
+
 void Session::dispatch(Envelope&& e) {
   ++counters_.envelopes_in;
+  if (!confirmed_ && state_ == State::open) {
+    if (auto* c = std::get_if<Close>(&e)) {
+      // The responder refused us after message 3 (protocol.md §3): to us
+      // the session never existed.
+      remote_closed_ = true;
+      remote_done_ = true;
+      remote_close_reason_ = c->reason;
+      return abort(make_error(errc_of_reason(c->reason),
+                              "refused by the peer: " + c->reason + (c->message.empty() ? "" : ": " + c->message)));
+    }
+    confirm();
+    // The host may have closed it as a duplicate, which still delivers
+    // what arrives (draining): go on below.
+    if (state_ == State::closed) return;
+  }
   if (log_.enabled(LogLevel::debug))
     log_.debug(describe() + ": received " + std::string(to_string(type_of(e))));
   std::visit(Overloaded{
@@ -274,7 +301,9 @@ void Session::maybe_finish_close() {
 }
 
 void Session::leave_open() {
-  if (state_ != State::open) return;
+  // The host hears on_session_closing() only for a session it heard
+  // established (confirmed).
+  if (state_ != State::open || !confirmed_) return;
   closing_pending_ = true;
   (void)notify_.start(0, 0, [this] { deliver_notifications(); });
 }
@@ -306,7 +335,12 @@ void Session::on_deadline_expired() {
       return abort(make_error(Errc::timeout, "handshake did not complete within " +
                                                  std::to_string(params_.settings.timers.handshake_timeout_ms) +
                                                  " ms"));
-    case State::open:  // the remote closed and no replacement came
+    case State::open:
+      if (!confirmed_)  // an initiator the responder never answered after message 3
+        return abort(make_error(Errc::timeout, "the peer did not accept the session within " +
+                                                   std::to_string(params_.settings.timers.handshake_timeout_ms) +
+                                                   " ms"));
+      // The remote closed and no replacement came.
       return close(kReasonTimeout, "the peer closed this session and nothing replaced it");
     case State::closing:
       return finish();

@@ -5,6 +5,14 @@
 // States:
 //
 //   handshaking ──(Link established)──> open ──close()──> closing ──> closed
+//
+// An open session is *confirmed* once both sides accepted it
+// (protocol.md §3): the responder at once (it judged the initiator last, and
+// then sends a ping), the initiator when the responder's first envelope
+// arrives and is not a `close`. Only then does the host hear
+// on_session_established(); a `close` first (the responder does not trust
+// us) ends the session as a failed handshake, with the remote's reason as
+// the error code, so that nobody counts it as a peer that came and went.
 //        │                               │                  ^
 //        └──────────(error, deadline)────┴──abort()/EOF─────┴──────────> closed
 //
@@ -63,7 +71,8 @@ class SessionHost {
   // error rejects the remote; the session then closes. A dialled session
   // must refuse any key but expected().
   virtual Status on_session_check(Session& s, const PublicKey& remote, const Hello& hello) = 0;
-  // The handshake completed; the session is open.
+  // The handshake completed and both sides accepted the session (see
+  // "confirmed" above); the session is open.
   virtual void on_session_established(Session& s) = 0;
   // A call, reply, error, send or close envelope arrived (pings and pongs
   // are the session's own business).
@@ -163,6 +172,8 @@ class Session final : private SessionTimerEvents {
   // The reason the session closed or is closing: ours, the remote's, or the
   // Errc name of the error that ended it. Empty while open.
   const std::string& close_reason() const { return close_reason_; }
+  // Both sides accepted the session (see the top of this file).
+  bool confirmed() const { return confirmed_; }
   // "session 7 127.0.0.1:4242" for logs.
   std::string describe() const;
 
@@ -172,6 +183,8 @@ class Session final : private SessionTimerEvents {
   void on_read(ByteView data);
   void on_eof();
   void dispatch(Envelope&& e);
+  // Both sides accepted the session: arm its timers and tell the host.
+  void confirm();
   void flush();
   void on_write_done(Status status);
   void maybe_finish_close();
@@ -214,6 +227,7 @@ class Session final : private SessionTimerEvents {
   bool remote_closed_ = false;
   bool draining_ = false;
   bool rejected_ = false;  // the remote's key failed the check
+  bool confirmed_ = false;  // both sides accepted the session (see the top)
   bool closing_pending_ = false;
   bool closed_notified_ = false;
   std::string remote_close_reason_;

@@ -94,3 +94,14 @@ Status CallParams::check(const CallParams& p, const Fields& f) {
 }
 
 }  // namespace peernet::control
+
+namespace peernet::control {
+
+Status PairOpenParams::check(const PairOpenParams& p, const Fields& f) {
+  if (p.window && !(*p.window > 0 && *p.window <= kMaxPairWindow))
+    return f.error("window", format_number(*p.window) + " seconds is not in (0, " +
+                                 format_number(kMaxPairWindow) + "]");
+  return {};
+}
+
+}  // namespace peernet::control

@@ -60,6 +60,7 @@ class RawPeer {
   }
 
   bool answer_pings = true;
+  bool confirm_acceptance = true;
   bool eof = false;
   std::vector<Envelope> received;
 
@@ -68,7 +69,12 @@ class RawPeer {
     bytes_.insert(bytes_.end(), d.begin(), d.end());
     Link::Received got;
     auto accept_anyone = [](const PublicKey&, const Hello&) -> Status { return {}; };
+    bool was_established = link_->established();
     (void)link_->receive(d, accept_anyone, got);
+    // A responder that accepts says so at once with a transport message
+    // (protocol.md §3); unless told to stay silent, like any conforming peer.
+    if (!was_established && link_->established() && !link_->initiator() && confirm_acceptance)
+      (void)link_->queue(Ping{0});
     for (Envelope& e : got.envelopes) {
       if (auto* p = std::get_if<Ping>(&e); p != nullptr && answer_pings) (void)link_->queue(Pong{p->nonce});
       received.push_back(std::move(e));

@@ -150,6 +150,10 @@ struct PeerInfo {
   std::optional<double> rtt_ms;        // last ping's round trip; nullopt: none yet
   std::optional<double> since;         // Unix seconds when `state` was entered
   std::optional<SessionInfo> session;  // the active session, when online
+  std::optional<std::string> fingerprint = std::nullopt;  // proto/peer_id.hpp fingerprint() of id
+  // Why its last session or dial ended ("timeout", "untrusted_peer": it
+  // does not trust us, ...); nullopt while online or when nothing failed.
+  std::optional<std::string> last_error = std::nullopt;
   // Daemon-side detail, not sent: the addresses learned from inbound
   // connections, connect() and discovery, newest first.
   std::vector<Endpoint> learned_addrs = {};
@@ -164,6 +168,8 @@ struct PeerInfo {
       field("rtt_ms", &PeerInfo::rtt_ms, nullable(Number{})),
       field("since", &PeerInfo::since, nullable(Number{})),
       field("session", &PeerInfo::session, nullable(Nested<SessionInfo>{})),
+      field("fingerprint", &PeerInfo::fingerprint, omitted(Str{kMaxResultString})),
+      field("last_error", &PeerInfo::last_error, omitted(Str{kMaxResultString})),
   };
   friend bool operator==(const PeerInfo&, const PeerInfo&) = default;
 };

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/constants.hpp"
 #include "../daemon_fixture.hpp"
 #include "base/random.hpp"
@@ -161,14 +163,17 @@ TEST_F(SessionTest, QueuedEnvelopesShareNoiseMessages) {
   RawPeer raw(rng_, false, keys_b_);
   listen_raw(raw);
   dial_session(a, keys_a_);
-  ASSERT_TRUE(run_until([&] { return a.established && raw.established(); }));
-  size_t handshake_frames = raw.frames_received();  // message 1 and message 3
+  // Established on both sides, and the pong to the responder's
+  // confirmation ping arrived: nothing else is under way.
+  ASSERT_TRUE(run_until([&] { return a.established && raw.established() && raw.received.size() == 1; }));
+  ASSERT_TRUE(std::holds_alternative<Pong>(raw.received[0]));
+  size_t before = raw.frames_received();  // message 1, message 3, the pong
   for (int i = 0; i < 100; ++i)
     ASSERT_TRUE(a.session->send(Send{"h", mp_str(std::to_string(i))}, Session::Priority::work).ok());
-  ASSERT_TRUE(run_until([&] { return raw.received.size() == 100; }));
+  ASSERT_TRUE(run_until([&] { return raw.received.size() == 101; }));
   // The first went out at once, the other 99 together once it was written.
-  EXPECT_LE(raw.frames_received() - handshake_frames, 3u);
-  EXPECT_EQ(std::get<Send>(raw.received[99]).args, mp_str("99"));
+  EXPECT_LE(raw.frames_received() - before, 3u);
+  EXPECT_EQ(std::get<Send>(raw.received[100]).args, mp_str("99"));
 }
 
 TEST_F(SessionTest, StalledReaderMeetsBusyWithBoundedMemory) {
@@ -217,7 +222,9 @@ TEST_F(SessionTest, PingsMeasureRoundTripTime) {
   ASSERT_TRUE(run_until([&] { return a.session && a.session->rtt_ms().has_value(); }));
   EXPECT_GE(*a.session->rtt_ms(), 0.0);
   EXPECT_TRUE(a.session->open());
-  EXPECT_TRUE(std::holds_alternative<Ping>(raw.received.at(0)));
+  // Our ping (after the pong that answered the responder's confirmation).
+  EXPECT_TRUE(std::any_of(raw.received.begin(), raw.received.end(),
+                          [](const Envelope& e) { return std::holds_alternative<Ping>(e); }));
 }
 
 TEST_F(SessionTest, SilentPeerIsDeclaredDead) {
@@ -271,6 +278,49 @@ TEST_F(SessionTest, HandshakeDeadline) {
   EXPECT_EQ(a.why->code, Errc::timeout);
   EXPECT_EQ(a.established, 0);
   mute.clear();
+}
+
+}  // namespace
+}  // namespace peernet::testing
+
+namespace peernet::testing {
+namespace {
+
+// protocol.md §3: an initiator counts the session as established only once
+// the responder's first transport message says it was accepted.
+TEST_F(SessionTest, RefusedInitiatorNeverHearsEstablished) {
+  FakeHost a, b;
+  b.reject = true;
+  listen_session(b, keys_b_);
+  dial_session(a, keys_a_);
+  ASSERT_TRUE(run_until([&] { return a.closed == 1 && b.closed == 1; }));
+  EXPECT_EQ(a.established, 0);
+  EXPECT_EQ(a.closing, 0);  // it never was a session to the initiator's host
+  EXPECT_EQ(a.why->code, Errc::untrusted_peer);
+  EXPECT_EQ(b.established, 0);
+}
+
+TEST_F(SessionTest, AcceptedInitiatorIsEstablishedOnceTheResponderSpeaks) {
+  FakeHost a, b;
+  listen_session(b, keys_b_);
+  dial_session(a, keys_a_);
+  ASSERT_TRUE(run_until([&] { return a.established == 1 && b.established == 1; }));
+  // The responder's confirmation was a ping; the initiator answered it.
+  ASSERT_TRUE(run_until([&] { return b.session->rtt_ms().has_value(); }));
+  EXPECT_TRUE(b.envelopes.empty());  // pings and pongs stay in the session
+}
+
+TEST_F(SessionTest, SilentResponderIsNotAnAcceptance) {
+  settings_.timers.handshake_timeout_ms = 200;
+  FakeHost a;
+  RawPeer raw(rng_, false, keys_b_);
+  raw.confirm_acceptance = false;  // completes the handshake, then says nothing
+  listen_raw(raw);
+  dial_session(a, keys_a_);
+  ASSERT_TRUE(run_until([&] { return a.closed == 1; }));
+  EXPECT_TRUE(raw.established());
+  EXPECT_EQ(a.established, 0);
+  EXPECT_EQ(a.why->code, Errc::timeout);
 }
 
 }  // namespace
