@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proto/pairing/code.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet {
@@ -185,7 +186,10 @@ void MdnsBrowser::evaluate(Instance& in, uint64_t now) {
     return lost();
   }
   if (*key == own_id_) return;
-  Reported rep{*key, in.srv->port, {}, {}};
+  Reported rep{*key, in.srv->port, {}, {}, std::nullopt};
+  if (const TxtAttribute* pair = find_txt(attrs, kMdnsTxtPair); pair != nullptr && pair->value &&
+                                                                 pairing::valid_nameplate(*pair->value))
+    rep.pairing_nameplate = *pair->value;
   if (auto it = hosts_.find(in.srv->target); it != hosts_.end()) {
     for (const auto& e : it->second.ipv4) rep.ipv4.push_back(e.first);
     for (const auto& e : it->second.ipv6) rep.ipv6.push_back(e.first);
@@ -202,6 +206,7 @@ void MdnsBrowser::evaluate(Instance& in, uint64_t now) {
   ev.port = rep.port;
   ev.ipv4 = rep.ipv4;
   ev.ipv6 = rep.ipv6;
+  ev.pairing_nameplate = rep.pairing_nameplate;
   ev.ttl_s = static_cast<uint32_t>(until > now ? (until - now + 999) / 1000 : 1);
   events_.push_back(std::move(ev));
   in.reported = std::move(rep);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "proto/pairing/code.hpp"
+
 namespace peernet {
 namespace {
 
@@ -130,6 +132,25 @@ void MdnsResponder::update_addresses(std::vector<Ipv4Address> ipv4, std::vector<
   state_ = State::announcing;
   sent_ = 0;
   deadline_ = now;
+}
+
+Status MdnsResponder::set_pairing_nameplate(std::optional<std::string> nameplate, uint64_t now) {
+  if (nameplate && !pairing::valid_nameplate(*nameplate))
+    return make_error(Errc::bad_request, "a pairing nameplate is 3 decimal digits");
+  std::vector<TxtAttribute> txt = info_.txt;
+  std::erase_if(txt, [](const TxtAttribute& a) { return a.key == kMdnsTxtPair; });
+  if (nameplate) txt.push_back(TxtAttribute{std::string(kMdnsTxtPair), std::move(nameplate)});
+  if (txt == info_.txt) return {};
+  info_.txt = std::move(txt);
+  if (state_ == State::idle) return {};
+  // The other names and records are unchanged and were valid before.
+  if (!build_records()) return {};
+  // While probing, the announcements that follow carry the new TXT.
+  if (state_ == State::probing) return {};
+  state_ = State::announcing;
+  sent_ = 0;
+  deadline_ = now;
+  return {};
 }
 
 void MdnsResponder::stop() {

@@ -23,6 +23,9 @@ inline constexpr std::string_view kMdnsGroupV6 = "ff02::fb";
 
 // The peernet protocol version announced in TXT ("v=1").
 inline constexpr std::string_view kMdnsTxtVersion = "1";
+// The TXT key of a pairing code's nameplate, present only while the
+// announcing box has a pairing window open (protocol.md §10).
+inline constexpr std::string_view kMdnsTxtPair = "pair";
 
 // The most a datagram either side sends may hold. Without the interface
 // MTU, a size every Ethernet path carries: 1500 less the IPv6 and UDP

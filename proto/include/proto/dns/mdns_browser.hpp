@@ -6,7 +6,7 @@
 //        |                          4 s, ... up to 60 s; known answers with
 //        v                          more than half their TTL left go along)
 //   PTR -> instance --SRV--> port, host --A/AAAA--> addresses
-//                   --TXT--> id=<peer id>, v=<version>
+//                   --TXT--> id=<peer id>, v=<version>[, pair=<nameplate>]
 //
 // An instance is reported `found` once it has an SRV, a TXT with a valid
 // id and at least one address, and again whenever that changes; `lost`
@@ -15,6 +15,9 @@
 // PTR seen; records past 80 % of their TTL are asked for again (§5.2). An
 // instance whose TXT has no valid id, or a version other than ours, is
 // reported `rejected` once and otherwise ignored. Our own id is ignored.
+// A TXT "pair=" of 3 decimal digits is reported as the instance's pairing
+// nameplate; any other value is as if it were absent. A nameplate that
+// appears, changes or goes away is reported `found` again.
 //
 // Everything cached is bounded: 256 instances, 256 hosts, 8 addresses per
 // host. Only responses from port 5353 are read (§6, §11).
@@ -46,6 +49,7 @@ struct MdnsBrowseEvent {
   std::vector<Ipv4Address> ipv4;
   std::vector<Ipv6Address> ipv6;
   uint32_t ttl_s = 0;  // found: how long the records stay valid
+  std::optional<std::string> pairing_nameplate;  // found: TXT "pair=", when valid
   std::string why;     // rejected
 };
 
@@ -77,6 +81,7 @@ class MdnsBrowser {
     uint16_t port;
     std::vector<Ipv4Address> ipv4;
     std::vector<Ipv6Address> ipv6;
+    std::optional<std::string> pairing_nameplate;
     friend bool operator==(const Reported&, const Reported&) = default;
   };
   struct Instance {

@@ -8,6 +8,7 @@
 //     _services._dns-sd._udp.local    PTR  _peernet._tcp.local        shared, 75 min
 //     <I>._peernet._tcp.local         SRV  0 0 <port> <H>.local       unique, 120 s
 //     <I>._peernet._tcp.local         TXT  "id=<peer id>" "v=1"       unique, 75 min
+//                                          ["pair=<nameplate>" while a pairing window is open]
 //     <H>.local                       A / AAAA (every address given)  unique, 120 s
 //
 // States (the unique names are <I>._peernet._tcp.local and <H>.local):
@@ -65,6 +66,11 @@ class MdnsResponder {
   // New addresses (or the same after a network change): announces again,
   // without probing, or restarts the probing under way.
   void update_addresses(std::vector<Ipv4Address> ipv4, std::vector<Ipv6Address> ipv6, uint64_t now);
+  // Adds "pair=<nameplate>" to the TXT record, or removes it (nullopt),
+  // and announces the changed TXT again at once (RFC 6762 §8.4) when
+  // anything is announced already. Errc::bad_request for a nameplate
+  // that is not 3 decimal digits; the TXT stays as it was.
+  Status set_pairing_nameplate(std::optional<std::string> nameplate, uint64_t now);
   // The goodbye (every record with TTL 0) when anything was announced;
   // idle afterwards.
   void stop();

@@ -235,5 +235,49 @@ TEST_F(BrowserTest, ChangedAddressIsReportedAgain) {
   EXPECT_EQ(ev[0].ipv4, (std::vector<Ipv4Address>{{198, 18, 5, 5}}));
 }
 
+TEST_F(BrowserTest, ReportsAValidPairingNameplate) {
+  b.start(now);
+  DnsMessage m = announcement(key(7));
+  receive(m);
+  auto ev = b.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_FALSE(ev[0].pairing_nameplate);
+  // The window opens: the same instance is reported again, with it.
+  now += 2000;
+  for (auto& r : m.answers)
+    if (r.type() == DnsType::txt) r.rdata = TxtRdata{{"id=" + peer_id_text(key(7)), "v=1", "pair=417"}};
+  receive(m);
+  ev = b.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, MdnsBrowseEvent::Kind::found);
+  EXPECT_EQ(ev[0].pairing_nameplate, std::optional<std::string>("417"));
+  // The window closes: reported again, without it.
+  now += 2000;
+  for (auto& r : m.answers)
+    if (r.type() == DnsType::txt) r.rdata = TxtRdata{{"id=" + peer_id_text(key(7)), "v=1"}};
+  receive(m);
+  ev = b.take_events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, MdnsBrowseEvent::Kind::found);
+  EXPECT_FALSE(ev[0].pairing_nameplate);
+}
+
+TEST_F(BrowserTest, IgnoresAMalformedPairingNameplate) {
+  b.start(now);
+  for (std::string bad : {"pair=41x", "pair=4170", "pair=", "pair"}) {
+    DnsMessage m = announcement(key(7));
+    for (auto& r : m.answers)
+      if (r.type() == DnsType::txt) r.rdata = TxtRdata{{"id=" + peer_id_text(key(7)), "v=1", bad}};
+    receive(m);
+    auto ev = b.take_events();
+    // The peer itself is fine: found the first time, never with a nameplate.
+    for (const auto& e : ev) {
+      EXPECT_EQ(e.kind, MdnsBrowseEvent::Kind::found) << bad;
+      EXPECT_FALSE(e.pairing_nameplate) << bad;
+    }
+    now += 2000;
+  }
+}
+
 }  // namespace
 }  // namespace peernet

@@ -302,5 +302,52 @@ TEST_F(ResponderTest, ManyConflictsSlowProbingDown) {
   EXPECT_GE(*r.next_deadline(), now + 5000);  // RFC 6762 §8.1
 }
 
+// The TXT strings of the announcements in `sent`, one list per datagram.
+std::vector<std::vector<std::string>> announced_txt(const std::vector<MdnsDatagram>& sent) {
+  std::vector<std::vector<std::string>> out;
+  for (const MdnsDatagram& d : sent)
+    for (const DnsRecord& rec : parsed(d).answers)
+      if (rec.type() == DnsType::txt) out.push_back(std::get<TxtRdata>(rec.rdata).strings);
+  return out;
+}
+
+TEST_F(ResponderTest, PairingNameplateIsAnnouncedInTheTxtAtOnceAndCleared) {
+  announce();
+  ASSERT_TRUE(r.set_pairing_nameplate("417", now).ok());
+  // A changed record is announced again at once (RFC 6762 §8.4).
+  ASSERT_TRUE(r.next_deadline());
+  EXPECT_LE(*r.next_deadline(), now);
+  auto txt = announced_txt(run(now + 10'000));
+  ASSERT_FALSE(txt.empty());
+  for (const auto& t : txt) EXPECT_EQ(t, (std::vector<std::string>{"id=ABCD", "v=1", "pair=417"}));
+  // Setting it again changes nothing and sends nothing.
+  ASSERT_TRUE(r.set_pairing_nameplate("417", now).ok());
+  EXPECT_FALSE(r.next_deadline());
+  // Queries are answered with it too.
+  auto answered = receive(query("peernetd-box-ABCD._peernet._tcp.local", DnsType::txt));
+  ASSERT_EQ(announced_txt(answered), (std::vector<std::vector<std::string>>{{"id=ABCD", "v=1", "pair=417"}}));
+  // Cleared: announced again at once, without it.
+  ASSERT_TRUE(r.set_pairing_nameplate(std::nullopt, now).ok());
+  txt = announced_txt(run(now + 10'000));
+  ASSERT_FALSE(txt.empty());
+  for (const auto& t : txt) EXPECT_EQ(t, (std::vector<std::string>{"id=ABCD", "v=1"}));
+  EXPECT_EQ(r.state(), MdnsResponder::State::announced);
+}
+
+TEST_F(ResponderTest, PairingNameplateMustBeThreeDigits) {
+  announce();
+  for (const char* bad : {"41x", "4170", "", "41"}) EXPECT_FALSE(r.set_pairing_nameplate(bad, now).ok()) << bad;
+  EXPECT_FALSE(r.next_deadline());
+}
+
+TEST_F(ResponderTest, PairingNameplateSetWhileProbingIsInTheFirstAnnouncement) {
+  ASSERT_TRUE(r.start(service(), now).ok());
+  ASSERT_TRUE(r.set_pairing_nameplate("417", now).ok());
+  EXPECT_EQ(r.state(), MdnsResponder::State::probing);
+  auto txt = announced_txt(run(now + 10'000));
+  ASSERT_FALSE(txt.empty());
+  for (const auto& t : txt) EXPECT_EQ(t, (std::vector<std::string>{"id=ABCD", "v=1", "pair=417"}));
+}
+
 }  // namespace
 }  // namespace peernet
