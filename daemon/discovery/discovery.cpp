@@ -4,11 +4,18 @@
 #include <cmath>
 
 namespace peernet {
+namespace {
+
+// At least a second, at most a day; NaN counts as a second.
+uint64_t expiry(double ttl_s, uint64_t now_ms) {
+  double ttl_ms = (ttl_s >= 1 ? std::min(ttl_s, 86400.0) : 1.0) * 1000.0;
+  return now_ms + static_cast<uint64_t>(std::ceil(ttl_ms));
+}
+
+}  // namespace
 
 bool DiscoveredPeers::add(const DiscoveredPeer& peer, uint64_t now_ms) {
-  // At least a second, at most a day; NaN counts as a second.
-  double ttl_ms = (peer.ttl_s >= 1 ? std::min(peer.ttl_s, 86400.0) : 1.0) * 1000.0;
-  uint64_t expires = now_ms + static_cast<uint64_t>(std::ceil(ttl_ms));
+  uint64_t expires = expiry(peer.ttl_s, now_ms);
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == peer.key; });
   bool fresh = it == entries_.end();
   if (fresh) {
@@ -44,6 +51,42 @@ void DiscoveredPeers::remove(const PublicKey& key) {
 
 void DiscoveredPeers::expire(uint64_t now_ms) {
   std::erase_if(entries_, [&](const Entry& e) { return e.expires_ms <= now_ms; });
+}
+
+void PairingHosts::seen(const DiscoveredPeer& peer, uint64_t now_ms) {
+  remove(peer.key);
+  expire(now_ms);
+  if (!peer.pairing_nameplate || peer.addrs.empty()) return;
+  if (entries_.size() >= kMaxPairingHosts) entries_.pop_back();
+  std::vector<Endpoint> addrs = peer.addrs;
+  if (addrs.size() > kMaxPairingHostAddresses) addrs.resize(kMaxPairingHostAddresses);
+  entries_.insert(entries_.begin(), Entry{peer.key, *peer.pairing_nameplate, std::move(addrs), expiry(peer.ttl_s, now_ms)});
+}
+
+void PairingHosts::remove(const PublicKey& key) {
+  std::erase_if(entries_, [&](const Entry& e) { return e.key == key; });
+}
+
+void PairingHosts::expire(uint64_t now_ms) {
+  std::erase_if(entries_, [&](const Entry& e) { return e.expires_ms <= now_ms; });
+}
+
+std::vector<Endpoint> PairingHosts::hosts(std::string_view nameplate, uint64_t now_ms) {
+  expire(now_ms);
+  std::vector<Endpoint> out;
+  for (const Entry& e : entries_) {
+    if (e.nameplate != nameplate) continue;
+    for (const Endpoint& a : e.addrs) {
+      if (out.size() >= kMaxPairingHostAddresses) return out;
+      if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    }
+  }
+  return out;
+}
+
+size_t PairingHosts::size(uint64_t now_ms) {
+  expire(now_ms);
+  return entries_.size();
 }
 
 }  // namespace peernet

@@ -8,10 +8,15 @@
 //                         `peers` with all=true, never dialled
 //
 // and emits PeerEvent::discovered when a peer is new or its addresses changed.
+//
+// Apart from that, every mDNS sighting that carries a pairing nameplate
+// (TXT "pair=", protocol.md §10), trusted or not, goes into PairingHosts,
+// where a joiner looks up the host of its code's nameplate.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +32,8 @@ struct DiscoveredPeer {
   std::string name;             // the mDNS instance name, empty from a beacon
   std::string source;           // "mdns" or "broadcast", for logs
   double ttl_s = 0;             // how long the sighting stays valid
+  // mDNS only: the nameplate of the peer's open pairing window, if any.
+  std::optional<std::string> pairing_nameplate = std::nullopt;
 };
 
 class Discovery {
@@ -62,6 +69,36 @@ class DiscoveredPeers {
 
  private:
   std::vector<Entry> entries_;
+};
+
+inline constexpr size_t kMaxPairingHosts = 32;
+inline constexpr size_t kMaxPairingHostAddresses = 8;
+
+// The latest mDNS sightings that carried a pairing nameplate, one per key,
+// most recent first, bounded and expiring like DiscoveredPeers. Hosts keep
+// a window open for minutes at most, so a small table is plenty; when full,
+// the oldest sighting makes room.
+class PairingHosts {
+ public:
+  // Records an mDNS sighting: with a nameplate it becomes the most recent
+  // entry; without one the peer's window has closed and its entry goes.
+  void seen(const DiscoveredPeer& peer, uint64_t now_ms);
+  void remove(const PublicKey& key);
+  void clear() { entries_.clear(); }
+  // The addresses of the peers announcing `nameplate`, most recent
+  // sighting first, at most kMaxPairingHostAddresses.
+  std::vector<Endpoint> hosts(std::string_view nameplate, uint64_t now_ms);
+  size_t size(uint64_t now_ms);
+
+ private:
+  struct Entry {
+    PublicKey key;
+    std::string nameplate;
+    std::vector<Endpoint> addrs;
+    uint64_t expires_ms = 0;
+  };
+  void expire(uint64_t now_ms);
+  std::vector<Entry> entries_;  // most recent first
 };
 
 }  // namespace peernet

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "discovery/interfaces.hpp"
+#include "proto/pairing/code.hpp"
 #include "proto/peer_id.hpp"
 #include "proto/units.hpp"
 
@@ -41,9 +42,12 @@ void DiscoveryHub::start(const Config& config, uint16_t tcp_port) {
 
 void DiscoveryHub::start_mdns() {
   mdns_.reset();
+  pairing_hosts_.clear();
   if (!settings_.mdns) return;
   MdnsSettings s{settings_.instance, settings_.interfaces, tcp_port_, self_};
   auto m = std::make_unique<MdnsDiscovery>(loop_, log_, rng_, *this, std::move(s));
+  // Validated when it was set: this cannot fail.
+  (void)m->set_pairing_nameplate(pairing_nameplate_);
   if (auto st = m->start(); !st) return log_.warning("mDNS: " + st.error().describe() + "; mDNS is off");
   mdns_ = std::move(m);
 }
@@ -86,6 +90,7 @@ void DiscoveryHub::stop() {
   running_ = false;
   if (mdns_) mdns_->stop();
   mdns_.reset();
+  pairing_hosts_.clear();
   broadcast_.reset();
   monitor_.reset();
 }
@@ -108,6 +113,9 @@ void DiscoveryHub::network_changed() {
 
 void DiscoveryHub::peer_found(const DiscoveredPeer& found) {
   if (!running_ || found.key == self_ || found.addrs.empty()) return;
+  // Trusted peers too: pairing again with a trusted peer is allowed.
+  // Only mDNS carries nameplates, so a beacon leaves the entry alone.
+  if (found.source == "mdns") pairing_hosts_.seen(found, uv_now(loop_));
   Peer* p = registry_.find(found.key);
   PeerEvent ev{PeerEvent::Kind::discovered, found.key, {}, {}, {}, texts(found.addrs)};
   if (p != nullptr && p->trusted) {
@@ -137,6 +145,34 @@ void DiscoveryHub::peer_found(const DiscoveredPeer& found) {
 void DiscoveryHub::peer_lost(const PublicKey& key, std::string_view source) {
   if (log_.enabled(LogLevel::debug)) log_.debug(peer_tag(key) + " gone from " + std::string(source));
   untrusted_.remove(key);
+  if (source == "mdns") pairing_hosts_.remove(key);
+}
+
+void DiscoveryHub::set_pairing_nameplate(std::optional<std::string> nameplate) {
+  if (nameplate && !pairing::valid_nameplate(*nameplate))
+    return log_.warning("mDNS: pairing nameplate " + quote(*nameplate) + " is not 3 digits, ignoring");
+  if (nameplate == pairing_nameplate_) return;
+  pairing_nameplate_ = std::move(nameplate);
+  if (!mdns_) return;
+  if (log_.enabled(LogLevel::debug))
+    log_.debug(pairing_nameplate_ ? "mDNS: announcing pairing nameplate " + *pairing_nameplate_
+                                  : std::string("mDNS: no longer announcing a pairing nameplate"));
+  (void)mdns_->set_pairing_nameplate(pairing_nameplate_);  // validated above
+}
+
+std::vector<Endpoint> DiscoveryHub::hosts_with_nameplate(std::string_view nameplate) {
+  if (!mdns_) return {};
+  uint64_t now = uv_now(loop_);
+  std::vector<Endpoint> found = pairing_hosts_.hosts(nameplate, now);
+  // Nothing yet: ask the LAN now rather than at the browser's next query,
+  // which may be a minute away. At most once a second (RFC 6762 §5.2
+  // spaces repeated queries by at least a second) however often we are
+  // polled.
+  if (found.empty() && (!pairing_query_ms_ || now >= *pairing_query_ms_ + 1000)) {
+    pairing_query_ms_ = now;
+    mdns_->query_now();
+  }
+  return found;
 }
 
 const std::vector<DiscoveredPeers::Entry>& DiscoveryHub::untrusted() {

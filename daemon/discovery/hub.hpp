@@ -8,6 +8,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -51,6 +53,19 @@ class DiscoveryHub final : public Discovery {
   // The peer is now trusted: its discovered addresses (it leaves the list).
   std::vector<Endpoint> adopt(const PublicKey& key);
 
+  // While set, mDNS announces TXT "pair=<nameplate>" next to id= and v=, and
+  // re-announces at once when it is set or cleared (RFC 6762 §8.4: a changed
+  // record is announced again), so that a joiner browsing finds the host.
+  // A nameplate that is not 3 decimal digits is logged and ignored.
+  void set_pairing_nameplate(std::optional<std::string> nameplate);
+  // The addresses (IP:port, dialable) of every peer, trusted or not, whose
+  // latest mDNS announcement carried pair=<nameplate> and has not expired or
+  // said goodbye; most recent first, at most 8. Sends an mDNS query for the
+  // service type at the call if nothing is known yet, so that a caller that
+  // polls it every ~250 ms for a few seconds finds a host that just opened
+  // its window. With mDNS off: nothing.
+  std::vector<Endpoint> hosts_with_nameplate(std::string_view nameplate);
+
   // The mDNS instance name in use, empty when mDNS is off.
   std::string mdns_instance() const;
 
@@ -70,6 +85,9 @@ class DiscoveryHub final : public Discovery {
   uint16_t tcp_port_ = 0;
   bool running_ = false;
   DiscoveredPeers untrusted_;
+  PairingHosts pairing_hosts_;
+  std::optional<std::string> pairing_nameplate_;  // ours, while a window is open
+  std::optional<uint64_t> pairing_query_ms_;      // the last query for hosts_with_nameplate
   std::unique_ptr<MdnsDiscovery> mdns_;
   std::unique_ptr<BroadcastDiscovery> broadcast_;
   std::unique_ptr<NetworkMonitor> monitor_;

@@ -7,6 +7,7 @@
 
 #include "discovery/interfaces.hpp"
 #include "proto/dns/dns.hpp"
+#include "proto/pairing/code.hpp"
 #include "proto/peer_id.hpp"
 
 namespace peernet {
@@ -71,7 +72,10 @@ Status MdnsDiscovery::start() {
   uint64_t now = uv_now(loop_);
   // Without a listener there is nothing to announce, but browsing still
   // finds trusted peers to dial.
-  if (settings_.port != 0) PEERNET_TRY_VOID(responder_.start(std::move(info), now));
+  if (settings_.port != 0) {
+    PEERNET_TRY_VOID(responder_.start(std::move(info), now));
+    PEERNET_TRY_VOID(responder_.set_pairing_nameplate(nameplate_, now));
+  }
   browser_.start(now);
   running_ = true;
   log_.info(
@@ -120,6 +124,25 @@ void MdnsDiscovery::network_changed() {
   uint64_t now = uv_now(loop_);
   responder_.update_addresses(ipv4_, ipv6_, now);
   browser_.restart_queries(now);
+  pump();
+}
+
+Status MdnsDiscovery::set_pairing_nameplate(std::optional<std::string> nameplate) {
+  if (nameplate == nameplate_) return {};
+  // Checked here, so that a bad nameplate is refused while the responder
+  // is idle too instead of failing the next start().
+  if (nameplate && !pairing::valid_nameplate(*nameplate))
+    return make_error(Errc::bad_request, "a pairing nameplate is 3 decimal digits");
+  nameplate_ = std::move(nameplate);
+  if (!running_) return {};
+  PEERNET_TRY_VOID(responder_.set_pairing_nameplate(nameplate_, uv_now(loop_)));
+  pump();
+  return {};
+}
+
+void MdnsDiscovery::query_now() {
+  if (!running_) return;
+  browser_.restart_queries(uv_now(loop_));
   pump();
 }
 
@@ -189,7 +212,7 @@ void MdnsDiscovery::deliver_events() {
   for (MdnsBrowseEvent& ev : browser_.take_events()) {
     switch (ev.kind) {
       case MdnsBrowseEvent::Kind::found: {
-        DiscoveredPeer p{ev.id, {}, ev.instance, "mdns", static_cast<double>(ev.ttl_s)};
+        DiscoveredPeer p{ev.id, {}, ev.instance, "mdns", static_cast<double>(ev.ttl_s), ev.pairing_nameplate};
         for (const Ipv4Address& a : ev.ipv4) p.addrs.push_back(Endpoint{format_ip(a), ev.port});
         for (const Ipv6Address& a : ev.ipv6)
           if (!link_local(a)) p.addrs.push_back(Endpoint{format_ip(a), ev.port});

@@ -8,12 +8,16 @@
 // so that tools on this host see us; our own packets come back and the
 // engines recognise them. The A and AAAA records hold the IPv4 and the
 // non-link-local IPv6 addresses of those interfaces. IPv4 only on the wire.
+//
+// While a pairing window is open the TXT record also holds "pair=<nameplate>"
+// (protocol.md §10); setting or clearing it announces the TXT again at once.
 #pragma once
 
 #include <uv.h>
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +57,14 @@ class MdnsDiscovery {
   // Sends the goodbye now and closes the socket. Also done by the destructor.
   void stop();
 
+  // Announces "pair=<nameplate>" in the TXT record, or stops (nullopt).
+  // Kept across start() and network_changed(). Errc::bad_request for a
+  // nameplate that is not 3 decimal digits.
+  Status set_pairing_nameplate(std::optional<std::string> nameplate);
+  // Browses again soon (the interval from 1 s), for a caller that wants
+  // what is on the LAN now rather than at the next scheduled query.
+  void query_now();
+
   // The instance name in use (after any conflict renaming).
   std::string instance() const { return responder_.instance(); }
 
@@ -75,6 +87,7 @@ class MdnsDiscovery {
   std::vector<Ipv4Address> ipv4_;
   std::vector<Ipv6Address> ipv6_;
   std::string last_instance_;
+  std::optional<std::string> nameplate_;
   bool running_ = false;
 };
 
