@@ -279,5 +279,62 @@ TEST_F(BrowserTest, IgnoresAMalformedPairingNameplate) {
   }
 }
 
+// A responder and a browser joined by their datagrams, each taking the
+// other's as from the mDNS port, on one clock: the nameplate goes from
+// set_pairing_nameplate() through the wire format into the browser's
+// reports, and leaves them again when cleared.
+TEST_F(BrowserTest, PairingNameplateTravelsFromResponderToBrowser) {
+  CountingRng r2;
+  MdnsResponder resp(r2);
+  MdnsServiceInfo s;
+  s.instance = "host-box";
+  s.host = "host-box";
+  s.port = 7469;
+  s.txt = {{"id", peer_id_text(key(7))}, {"v", "1"}};
+  s.ipv4 = {Ipv4Address{198, 18, 0, 7}};
+  ASSERT_TRUE(resp.start(s, now).ok());
+  b.start(now);
+  std::vector<MdnsBrowseEvent> events;
+  auto run_for = [&](uint64_t ms) {
+    for (uint64_t end = now + ms; now < end; now += 10) {
+      resp.tick(now);
+      b.tick(now);
+      for (auto& d : resp.take_datagrams()) b.receive(parsed(d), MdnsSource{"198.18.0.7", kMdnsPort}, now);
+      for (auto& d : b.take_datagrams()) resp.receive(parsed(d), MdnsSource{"198.18.0.1", kMdnsPort}, now);
+      for (auto& e : b.take_events()) events.push_back(std::move(e));
+    }
+  };
+  run_for(5000);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().kind, MdnsBrowseEvent::Kind::found);
+  EXPECT_FALSE(events.back().pairing_nameplate);
+  events.clear();
+  // Opened: announced at once, reported within the first announcement.
+  ASSERT_TRUE(resp.set_pairing_nameplate("417", now).ok());
+  run_for(100);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, MdnsBrowseEvent::Kind::found);
+  EXPECT_EQ(events[0].id, key(7));
+  EXPECT_EQ(events[0].pairing_nameplate, std::optional<std::string>("417"));
+  run_for(5000);  // the repeated announcements change nothing
+  EXPECT_EQ(events.size(), 1u);
+  events.clear();
+  // Closed: reported again without it once the cache-flush bit lets the
+  // new TXT replace the old (RFC 6762 §10.2: records older than 1 s).
+  ASSERT_TRUE(resp.set_pairing_nameplate(std::nullopt, now).ok());
+  run_for(5000);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().kind, MdnsBrowseEvent::Kind::found);
+  EXPECT_FALSE(events.back().pairing_nameplate);
+  events.clear();
+  // The goodbye: lost.
+  ASSERT_TRUE(resp.set_pairing_nameplate("417", now).ok());
+  run_for(100);
+  resp.stop();
+  run_for(2000);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().kind, MdnsBrowseEvent::Kind::lost);
+}
+
 }  // namespace
 }  // namespace peernet
