@@ -1,13 +1,23 @@
 // Finding the host of a pairing nameplate (protocol.md §10): the table of
-// mDNS sightings with a nameplate (PairingHosts), and DiscoveryHub with
-// mDNS off, where there is nothing to find and nothing to announce.
-// Daemons here never multicast (daemon_fixture.hpp), so the announcements
-// themselves are shown by the sans-IO tests of proto/dns.
+// mDNS sightings with a nameplate (PairingHosts), DiscoveryHub with mDNS
+// off, where there is nothing to find and nothing to announce, and
+// MdnsDiscovery's TXT as a legacy unicast query over loopback sees it.
+// Tests never multicast on the host (daemon_fixture.hpp), and discovery
+// leaves loopback out, so the announcement from one browser to another is
+// shown by the sans-IO tests of proto/dns instead.
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "../daemon_fixture.hpp"
+#include "base/random.hpp"
 #include "discovery/discovery.hpp"
 #include "discovery/hub.hpp"
+#include "discovery/mdns.hpp"
+#include "proto/dns/message.hpp"
+#include "proto/dns/sd.hpp"
+#include "uv/timer.hpp"
+#include "uv/udp.hpp"
 
 namespace peernet::testing {
 namespace {
@@ -87,6 +97,66 @@ TEST_F(DaemonTest, WithMdnsOffThereIsNoPairingHost) {
   EXPECT_TRUE(hub->hosts_with_nameplate("417").empty());
   hub->set_pairing_nameplate(std::nullopt);
   EXPECT_EQ(hub->mdns_instance(), "");
+}
+
+struct NoSink final : Discovery {
+  void peer_found(const DiscoveredPeer&) override {}
+  void peer_lost(const PublicKey&, std::string_view) override {}
+};
+
+class MdnsSocketTest : public LoopTest {
+ protected:
+  std::optional<std::vector<std::string>> ask_txt(uint16_t port);
+};
+
+// Asks `port` on loopback for the TXT of instance "pair-host" once every
+// 100 ms (no answers while probing) until an answer arrives; its strings.
+// From a port other than 5353 this is a legacy query, answered to us.
+std::optional<std::vector<std::string>> MdnsSocketTest::ask_txt(uint16_t port) {
+  auto asker = uv::Udp::bind(&loop, SockAddr::from_ip("127.0.0.1", 0).value(), false);
+  if (!asker) return std::nullopt;
+  std::optional<std::vector<std::string>> txt;
+  (void)asker->start_receiving([&](ByteView data, const SockAddr&) {
+    auto m = parse_dns(data);
+    if (!m) return;
+    for (const DnsRecord& r : m->answers)
+      if (const auto* x = std::get_if<TxtRdata>(&r.rdata)) txt = x->strings;
+  });
+  DnsMessage q;
+  q.header.id = 0x4242;
+  q.questions.push_back(DnsQuestion{service_instance_name("pair-host", service_type_name().value()).value(),
+                                    DnsType::txt, kDnsClassIn, false});
+  Bytes query = encode_dns(q);
+  SockAddr to = SockAddr::from_ip("127.0.0.1", port).value();
+  uv::Timer every(&loop);
+  (void)every.start(0, 100, [&] { (void)asker->try_send(query, to); });
+  run_until([&] { return txt.has_value(); });
+  every.close();
+  asker->close();
+  return txt;
+}
+
+TEST_F(MdnsSocketTest, TxtCarriesTheNameplateOnlyWhileSet) {
+  CaptureSink sink;
+  Logger log{sink, LogLevel::debug};
+  OsRng rng;
+  NoSink found;
+  // A port of our own instead of 5353, and no interface: nothing multicast.
+  uint16_t port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
+  MdnsSettings s{"pair-host", {"peernet-test-none"}, 7469, key(7), port};
+  auto mdns = std::make_unique<MdnsDiscovery>(&loop, log, rng, found, s);
+  if (auto st = mdns->start(); !st) GTEST_SKIP() << "mDNS socket: " << st.error().describe();
+  EXPECT_FALSE(mdns->set_pairing_nameplate("41x").ok());
+  ASSERT_TRUE(mdns->set_pairing_nameplate("417").ok());
+  auto txt = ask_txt(port);
+  ASSERT_TRUE(txt);
+  EXPECT_NE(std::find(txt->begin(), txt->end(), "pair=417"), txt->end());
+  EXPECT_NE(std::find(txt->begin(), txt->end(), "v=1"), txt->end());
+  ASSERT_TRUE(mdns->set_pairing_nameplate(std::nullopt).ok());
+  txt = ask_txt(port);
+  ASSERT_TRUE(txt);
+  for (const std::string& t : *txt) EXPECT_NE(t.rfind("pair=", 0), 0u) << t;
+  mdns->stop();
 }
 
 }  // namespace
