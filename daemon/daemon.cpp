@@ -1,10 +1,13 @@
 #include "daemon.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "handles/command_handles.hpp"
 #include "peers/dialer.hpp"
 #include "discovery/hub.hpp"
+#include "pairing/pairing.hpp"
 #include "peers/listener.hpp"
 #include "config/paths.hpp"
 #include "store/identity_file.hpp"
@@ -50,6 +53,38 @@ Status check_outgoing(const std::string& handle, const Bytes& args) {
   return {};
 }
 
+// This machine's host name, first label only ("pi" of "pi.lan"): what a
+// pairing exchange offers the other box as a default alias.
+std::string local_host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "peer";
+  std::string name(host);
+  if (auto dot = name.find('.'); dot != std::string::npos && dot > 0) name.resize(dot);
+  return name;
+}
+
+// An alias (trust_store.hpp syntax) from the host name the other box sent:
+// characters outside [A-Za-z0-9_.-] become '-', leading '-' and '.' go, at
+// most 64; "peer" when nothing is left.
+std::string alias_from_host_name(std::string_view host_name) {
+  std::string out;
+  for (char c : host_name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-';
+    out += ok ? c : '-';
+    if (out.size() == 60) break;  // room for a "-NN" suffix
+  }
+  out.erase(0, out.find_first_not_of("-."));
+  return is_valid_alias(out) ? out : std::string("peer");
+}
+
+Status check_alias(std::string_view alias) {
+  if (!is_valid_alias(alias))
+    return make_error(Errc::bad_request, "alias " + quote(alias) +
+                                             " is not 1-64 characters of [A-Za-z0-9_.-] not starting with '-'");
+  return {};
+}
+
 }  // namespace
 
 struct Daemon::Impl {
@@ -77,7 +112,10 @@ struct Daemon::Impl {
   std::shared_ptr<Registry> registry;  // shared: Responders hold weak references
   std::unique_ptr<Dialer> dialer;
   std::unique_ptr<Listener> listener;
-  std::unique_ptr<DiscoveryHub> discovery;  // first to go: it dials and closes sessions
+  std::unique_ptr<DiscoveryHub> discovery;  // it dials and closes sessions
+  std::unique_ptr<Pairing> pairing;         // first to go: registry hooks and dials
+  Result<std::string> trust_paired(const PublicKey& key, const std::optional<std::string>& alias,
+                                   const std::string& host_name, const std::optional<Endpoint>& addr);
   uv::Timer later;  // completes stop() from a fresh callback
 
   uint64_t started_at_ms = 0;
@@ -89,6 +127,7 @@ struct Daemon::Impl {
 };
 
 void Daemon::Impl::apply_settings() {
+  pairing->configure(PairingSettings{config.pairing.window, config.pairing.attempts, config.pairing.find_timeout});
   registry->configure(session_settings(config), listener->port(),
                       seconds_to_ms(config.session.reconnect_min),
                       seconds_to_ms(config.session.reconnect_max));
@@ -183,6 +222,19 @@ Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, L
       [self] { return self->registry->inbound_handshaking(); });
   impl->discovery = std::make_unique<DiscoveryHub>(loop, log, impl->rng, *impl->registry, *impl->dialer,
                                                    impl->identity.pub);
+  Pairing::Hooks pairing_hooks;
+  pairing_hooks.trust = [self](const PublicKey& key, const std::optional<std::string>& alias,
+                               const std::string& host_name, const std::optional<Endpoint>& addr) {
+    return self->trust_paired(key, alias, host_name, addr);
+  };
+  pairing_hooks.find_hosts = [self](std::string_view nameplate) {
+    return self->discovery->hosts_with_nameplate(nameplate);
+  };
+  pairing_hooks.announce = [self](std::optional<std::string> nameplate) {
+    self->discovery->set_pairing_nameplate(std::move(nameplate));
+  };
+  impl->pairing = std::make_unique<Pairing>(loop, log, impl->rng, *impl->registry, *impl->dialer, impl->identity,
+                                            local_host_name(), std::move(pairing_hooks));
   RegistryHooks hooks;
   hooks.on_call = [self](Peer& p, Call&& c) { self->on_call(p, std::move(c)); };
   hooks.on_send = [self](Peer& p, Session& from, Send&& m) { self->on_send(p, from, std::move(m)); };
@@ -217,6 +269,7 @@ void Daemon::stop(DoneCallback done) {
   if (d.stopped) return d.finish_stop();
   if (d.stopping) return;
   d.stopping = true;
+  d.pairing->stop();
   d.discovery->stop();  // the mDNS goodbye goes out now
   d.listener->close();
   d.dialer->stop();
@@ -302,7 +355,58 @@ Status Daemon::expose(std::string name, OwnerId owner, std::shared_ptr<Handler> 
 }
 
 Status Daemon::unexpose(std::string_view name, OwnerId owner) { return impl_->handles.unexpose(name, owner); }
-size_t Daemon::release_owner(OwnerId owner) { return impl_->handles.release_owner(owner); }
+size_t Daemon::release_owner(OwnerId owner) {
+  impl_->pairing->release(owner);
+  return impl_->handles.release_owner(owner);
+}
+
+Result<control::PairOpenResult> Daemon::pair_open(OwnerId owner, std::optional<double> window_s,
+                                                  std::optional<std::string> alias) {
+  Impl& d = *impl_;
+  if (!d.started || d.stopping) return make_error(Errc::closed, "the daemon is not running");
+  if (alias) PEERNET_TRY_VOID(check_alias(*alias));
+  return d.pairing->open(owner, window_s, std::move(alias));
+}
+
+Status Daemon::pair_wait(OwnerId owner, PairDone done) { return impl_->pairing->wait(owner, std::move(done)); }
+
+Status Daemon::pair_join(OwnerId owner, const control::PairJoinParams& params, PairDone done) {
+  Impl& d = *impl_;
+  if (!d.started || d.stopping) return make_error(Errc::closed, "the daemon is not running");
+  if (params.name) PEERNET_TRY_VOID(check_alias(*params.name));
+  return d.pairing->join(owner, params, std::move(done));
+}
+
+// A peer paired by code: trusted under the alias the user gave, else its
+// own host name made into an alias (unique: "pi", "pi-2", ...). A peer
+// trusted already keeps its alias unless the user gave one.
+Result<std::string> Daemon::Impl::trust_paired(const PublicKey& key, const std::optional<std::string>& alias,
+                                               const std::string& host_name, const std::optional<Endpoint>& addr) {
+  const TrustedPeer* known = trust.find(key);
+  TrustedPeer tp{key, "", {}};
+  if (known != nullptr) tp = *known;
+  if (alias) {
+    tp.name = *alias;
+  } else if (tp.name.empty()) {
+    std::string base = alias_from_host_name(host_name);
+    tp.name = base;
+    auto taken = [&](const std::string& name) {
+      return std::any_of(trust.peers().begin(), trust.peers().end(),
+                         [&](const TrustedPeer& other) { return other.name == name && other.key != key; });
+    };
+    for (int n = 2; taken(tp.name) && n < 1000; ++n) tp.name = base + "-" + std::to_string(n);
+  }
+  TrustStore next = trust;
+  PEERNET_TRY_VOID(next.add_or_update(tp));
+  PEERNET_TRY_VOID(save_trust(std::move(next)));
+  log.info(std::string(known ? "paired again with " : "trusted ") + peer_tag(key) + " \"" + tp.name +
+           "\" (fingerprint " + fingerprint(key) + ") by code");
+  Peer& p = registry->add_trusted(*trust.find(key));
+  if (addr) p.learn_address(*addr);
+  dialer->redial_now(key);
+  commands->apply(config);  // an alias may now name this key
+  return tp.name;
+}
 std::vector<HandleInfo> Daemon::handles() const { return impl_->handles.list(); }
 
 Status Daemon::trust_add(TrustedPeer peer) {
@@ -440,6 +544,10 @@ DaemonStatus Daemon::status() const {
   st.bytes_in = d.registry->bytes_in();
   st.bytes_out = d.registry->bytes_out();
   st.handles = d.handles.size();
+  st.pairing_windows = d.pairing->counters().windows_opened;
+  st.pairing_paired = d.pairing->counters().paired;
+  st.pairing_attempts_failed = d.pairing->counters().attempts_failed;
+  st.pairing_joins_failed = d.pairing->counters().joins_failed;
   st.listening = d.listener->addresses();
   return st;
 }

@@ -33,6 +33,7 @@
 #include "proto/bytes.hpp"
 #include "proto/control/daemon_methods.hpp"
 #include "proto/keys.hpp"
+#include "proto/control/pair_methods.hpp"
 #include "proto/result.hpp"
 #include "store/trust_store.hpp"
 
@@ -58,6 +59,10 @@ struct DaemonStatus {
   uint64_t sends_in = 0, sends_out = 0;
   uint64_t sends_dropped = 0;  // send() refused: offline, busy, too large
   uint64_t bytes_in = 0, bytes_out = 0;  // TCP payload bytes, all sessions
+  uint64_t pairing_windows = 0;          // pairing windows opened
+  uint64_t pairing_paired = 0;           // peers paired by code, either side
+  uint64_t pairing_attempts_failed = 0;  // failed attempts against our windows
+  uint64_t pairing_joins_failed = 0;
   size_t handles = 0;                    // exposed local handles
   std::vector<Endpoint> listening;       // bound listener addresses (real ports)
 };
@@ -142,6 +147,15 @@ class Daemon {
   Status trust_remove(const PublicKey& key);
   // The trust list (also for resolving peer names: TrustStore::resolve).
   const TrustStore& trust() const;
+
+  // Pairing by code (pairing/pairing.hpp, guides/protocol.md §10). The
+  // window and the joins belong to `owner` (a control connection) and end
+  // with release_owner(). Completion contract as for call().
+  using PairDone = std::function<void(Result<control::PairedResult>)>;
+  Result<control::PairOpenResult> pair_open(OwnerId owner, std::optional<double> window_s,
+                                            std::optional<std::string> alias);
+  Status pair_wait(OwnerId owner, PairDone done);
+  Status pair_join(OwnerId owner, const control::PairJoinParams& params, PairDone done);
 
   // Dials `to` whoever answers; the answering key must be trusted.
   // Returns Errc::bad_request for port 0, Errc::closed after stop().

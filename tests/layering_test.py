@@ -6,7 +6,7 @@ the headers that would give it I/O (libuv, toml++, sockets). In daemon/, a
 folder may include its own files, proto/ and the folders below it, never one
 above:
 
-    uv  <  base  <  store  <  config  <  peers  <  discovery, handles
+    uv  <  base  <  store  <  config  <  peers  <  discovery, handles, pairing
               <  daemon.hpp, service (daemon/'s root)  <  control  <  main.cpp
 
 (daemon/uv/ is also its own Meson library, compiled without daemon/'s
@@ -34,7 +34,7 @@ RANKS = {
     "store": 2,
     "config": 3,
     "peers": 4,
-    "discovery": 5, "handles": 5,
+    "discovery": 5, "handles": 5, "pairing": 5,
     "(root)": 6,
     "control": 7,
     "main": 8,

@@ -157,6 +157,13 @@ const KeySpec kSchema[] = {
     {"control", "admin_group",
      [](const toml::node& n, Config& c) { return get_group(n, c.control.admin_group); }},
 
+    {"pairing", "window",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.pairing.window, 1, 3600); }},
+    {"pairing", "attempts",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.pairing.attempts, 1, 100); }},
+    {"pairing", "find_timeout",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.pairing.find_timeout, 0.5, 60); }},
+
     // Entries are checked one by one in apply_table, like network.listen.
     {"admin", "allow",
      [](const toml::node& n, Config&) { return n.is_array() ? std::string() : expected("an array", n); }},
@@ -166,6 +173,7 @@ const KeySpec kSchema[] = {
      [](const toml::node& n, Config& c) { return get_size(n, c.admin.max_output, 1, 64 << 20); }},
     {"admin", "max_concurrent",
      [](const toml::node& n, Config& c) { return get_integer(n, c.admin.max_concurrent, 1, 1024); }},
+
 };
 
 // The keys of one [[handle]] entry.
@@ -403,7 +411,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
                              [&](const KeySpec& s) { return s.table == key.str(); });
     if (!known)
       return key_error(toml_position(source_name, key.source()), key.str(),
-                       "unknown table (expected daemon, network, session, discovery, control, admin or [[handle]])");
+                       "unknown table (expected daemon, network, session, discovery, control, pairing, admin or [[handle]])");
     auto table = node.as_table();
     if (table == nullptr)
       return key_error(toml_position(source_name, node.source()), key.str(), expected("a table", node));

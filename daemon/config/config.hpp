@@ -109,6 +109,14 @@ struct Config {
     }
   } admin;
 
+  // Pairing by code (guides/protocol.md §10; pairing/pairing.hpp).
+  struct Pairing {
+    double window = 120;      // how long a window opened without --window stays open
+    uint32_t attempts = 5;    // failed attempts that close a window
+    double find_timeout = 5;  // how long a join looks for the host on the LAN
+    friend bool operator==(const Pairing&, const Pairing&) = default;
+  } pairing;
+
   std::vector<CommandHandleConfig> handles;  // in file order, names unique
 
   friend bool operator==(const Config&, const Config&) = default;

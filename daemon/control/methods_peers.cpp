@@ -75,6 +75,10 @@ void serve<control::method::Status>(ControlClient& c, uint32_t msgid, control::S
       {"control_clients_cut_off", c.ctx_.counters.clients_cut_off},
       {"control_notifications_dropped", c.ctx_.counters.notifications_dropped},
       {"control_bad_requests", c.ctx_.counters.bad_requests},
+      {"pairing_windows", st.pairing_windows},
+      {"pairing_paired", st.pairing_paired},
+      {"pairing_attempts_failed", st.pairing_attempts_failed},
+      {"pairing_joins_failed", st.pairing_joins_failed},
   };
   c.respond(msgid, control::encode_result(r));
 }
@@ -158,6 +162,41 @@ void serve<control::method::Connect>(ControlClient& c, uint32_t msgid, control::
   c.begin_async(token, msgid);
 }
 
+// ---- pairing by code (pair_methods.hpp) ----
+
+template <>
+void serve<control::method::PairOpen>(ControlClient& c, uint32_t msgid, control::PairOpenParams p) {
+  c.respond(msgid, [&]() -> Result<Bytes> {
+    PEERNET_TRY(control::PairOpenResult r, c.daemon_.pair_open(c.id(), p.window, p.name));
+    return control::encode_result(r);
+  }());
+}
+
+// Both answer when the pairing ends, which may take the whole window.
+template <>
+void serve<control::method::PairWait>(ControlClient& c, uint32_t msgid, control::PairWaitParams) {
+  uint64_t token = c.next_token();
+  auto answer = c.async_answer(token);
+  Status st = c.daemon_.pair_wait(c.id(), [answer](Result<control::PairedResult> r) {
+    if (!r) return answer(std::move(r).error());
+    answer(control::encode_result(*r));
+  });
+  if (!st) return c.respond(msgid, std::move(st).error());
+  c.begin_async(token, msgid);
+}
+
+template <>
+void serve<control::method::PairJoin>(ControlClient& c, uint32_t msgid, control::PairJoinParams p) {
+  uint64_t token = c.next_token();
+  auto answer = c.async_answer(token);
+  Status st = c.daemon_.pair_join(c.id(), p, [answer](Result<control::PairedResult> r) {
+    if (!r) return answer(std::move(r).error());
+    answer(control::encode_result(*r));
+  });
+  if (!st) return c.respond(msgid, std::move(st).error());
+  c.begin_async(token, msgid);
+}
+
 void ControlClient::on_peer_event(const PeerEvent& e) {
   if (state_ != State::open || !events_.test(static_cast<size_t>(e.kind))) return;
   control::PeerEvent out;
@@ -188,7 +227,8 @@ constexpr std::array kRoutes = {
     route<control::method::Status>(),    route<control::method::Peers>(),
     route<control::method::TrustAdd>(),  route<control::method::TrustRemove>(),
     route<control::method::TrustList>(), route<control::method::Subscribe>(),
-    route<control::method::Connect>(),
+    route<control::method::Connect>(),   route<control::method::PairOpen>(),
+    route<control::method::PairWait>(),  route<control::method::PairJoin>(),
 };
 }  // namespace
 

@@ -31,6 +31,7 @@ struct Dialer::Request {
 
   uint64_t id;
   Endpoint to;
+  std::optional<std::string> pairing;  // connect_pairing()'s nameplate
   uv::Timer timer;
   uv::Resolver resolver;
   uv::TcpStream stream;
@@ -235,6 +236,13 @@ void Dialer::forget(const PublicKey& key) { dials_.erase(key); }
 
 // ---- connect() ----
 
+Status Dialer::connect_pairing(const Endpoint& to, std::string nameplate, ConnectCallback cb) {
+  uint64_t id = next_request_;
+  PEERNET_TRY_VOID(connect(to, std::move(cb)));
+  requests_.at(id)->pairing = std::move(nameplate);
+  return {};
+}
+
 Status Dialer::connect(const Endpoint& to, ConnectCallback cb) {
   if (stopped_) return make_error(Errc::closed, "daemon is stopping");
   if (to.port == 0) return make_error(Errc::bad_request, "connect to " + to.to_string() + ": port 0");
@@ -282,8 +290,9 @@ void Dialer::request_next(Request& r) {
         rr.last_error = std::move(st).error();
         return request_next(rr);
       }
-      auto adopted = registry_.adopt(std::move(rr.stream), true, std::nullopt,
-                                     [this, id](Result<PublicKey> res) { request_done(id, std::move(res)); });
+      auto done = [this, id](Result<PublicKey> res) { request_done(id, std::move(res)); };
+      auto adopted = rr.pairing ? registry_.adopt_pairing(std::move(rr.stream), *rr.pairing, done)
+                                : registry_.adopt(std::move(rr.stream), true, std::nullopt, done);
       if (!adopted) request_done(id, std::move(adopted).error());
     });
     if (!s) {

@@ -66,6 +66,10 @@ class Dialer {
   // for port 0, Errc::closed after stop(). Otherwise `cb` runs exactly once,
   // later (uv.hpp's contract).
   Status connect(const Endpoint& to, ConnectCallback cb);
+  // The same for a pairing connection to the box whose window has
+  // `nameplate` (Registry::adopt_pairing); `cb` gets its key once it
+  // accepted us.
+  Status connect_pairing(const Endpoint& to, std::string nameplate, ConnectCallback cb);
 
   // Cancels everything; pending connect() callbacks get Errc::cancelled.
   void stop();

@@ -87,6 +87,15 @@ void Registry::set_dialing(Peer& p, bool dialing) {
 
 Status Registry::adopt(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected,
                        HandshakeDone done) {
+  return adopt_session(std::move(stream), initiator, expected, std::nullopt, std::move(done));
+}
+
+Status Registry::adopt_pairing(uv::TcpStream stream, std::string nameplate, HandshakeDone done) {
+  return adopt_session(std::move(stream), true, std::nullopt, std::move(nameplate), std::move(done));
+}
+
+Status Registry::adopt_session(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected,
+                               std::optional<std::string> pairing, HandshakeDone done) {
   // On an early return the stream closes as it goes out of scope.
   if (stopping_) return make_error(Errc::closed, "daemon is stopping");
   Session::Params params;
@@ -95,11 +104,14 @@ Status Registry::adopt(uv::TcpStream stream, bool initiator, std::optional<Publi
   params.expected = expected;
   params.local = &identity_;
   params.hello.port = hello_port_;
+  // A joiner names the nameplate it was given; a responder names the one of
+  // its open window, so that a joiner can tell it reached the right box.
+  params.hello.pair = initiator ? pairing : (pairing_.open_nameplate ? pairing_.open_nameplate() : std::nullopt);
   params.settings = settings_;
   auto s = Session::create(loop_, std::move(stream), std::move(params), *this, rng_, log_);
   if (!s) return log_.fail(std::move(s).error(), "start session", LogLevel::warning);
   Session& session = **s;
-  sessions_.emplace(session.id(), Entry{std::move(*s), std::move(done), false});
+  sessions_.emplace(session.id(), Entry{std::move(*s), std::move(done), false, initiator ? pairing : std::nullopt});
   if (log_.enabled(LogLevel::debug))
     log_.debug(session.describe() + ": " + (initiator ? "dialled" : "accepted") + ", handshake starts");
   session.start();
@@ -137,10 +149,35 @@ Peer* Registry::peer_of(Session& s) {
   return p;
 }
 
-Status Registry::on_session_check(Session& s, const PublicKey& remote, const Hello&) {
+Registry::Entry* Registry::entry_of(const Session& s) {
+  auto it = sessions_.find(s.id());
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+Status Registry::on_session_check(Session& s, const PublicKey& remote, const Hello& hello) {
   if (stopping_) return make_error(Errc::closed, "daemon is stopping");
   if (remote == identity_.pub)
     return make_error(Errc::untrusted_peer, s.remote_address().to_string() + " is this daemon itself");
+  Entry* e = entry_of(s);
+  if (e != nullptr && e->pairing && s.initiator()) {
+    // A joiner reveals itself only to the box whose window has its
+    // nameplate (protocol.md §10.2).
+    if (hello.pair != e->pairing)
+      return make_error(Errc::pairing_failed, s.remote_address().to_string() + " has no pairing window " + *e->pairing);
+    return {};
+  }
+  if (e != nullptr && !s.initiator() && hello.pair) {
+    std::optional<std::string> open = pairing_.open_nameplate ? pairing_.open_nameplate() : std::nullopt;
+    if (open && *open == *hello.pair) {
+      e->pairing = *hello.pair;
+      log_.info("pairing attempt from " + peer_tag(remote) + " (fingerprint " + fingerprint(remote) + ") at " +
+                s.remote_address().to_string());
+      return {};
+    }
+    log_.info("refused pairing attempt from " + peer_tag(remote) + " at " + s.remote_address().to_string() +
+              ": no pairing window " + quote(*hello.pair) + " is open");
+    return make_error(Errc::pairing_failed, "no pairing window " + quote(*hello.pair) + " is open");
+  }
   // Dialling a particular peer, only that key may answer: we have not
   // revealed ourselves yet and will not to anyone else (protocol.md §3).
   if (s.expected() && *s.expected() != remote) {
@@ -171,6 +208,14 @@ bool Registry::new_session_wins(const Session& fresh, const Session& old) const 
 void Registry::on_session_established(Session& s) {
   auto it = sessions_.find(s.id());
   it->second.established = true;
+  if (it->second.pairing) {
+    ++counters_.pairing_sessions;
+    HandshakeDone done = std::move(it->second.done);
+    PublicKey key = *s.remote();
+    if (pairing_.on_established) pairing_.on_established(s);
+    if (done) done(key);
+    return;
+  }
   ++counters_.handshakes_ok;
   HandshakeDone done = std::move(it->second.done);
   PublicKey key = *s.remote();
@@ -231,6 +276,21 @@ void Registry::deactivate(Peer& p, std::string_view reason) {
 }
 
 void Registry::on_session_envelope(Session& s, Envelope&& e) {
+  if (Entry* entry = entry_of(s); entry != nullptr && entry->pairing) {
+    if (auto* pair = std::get_if<Pair>(&e)) {
+      if (pairing_.on_pair) pairing_.on_pair(s, std::move(*pair));
+    } else if (auto* c = std::get_if<Close>(&e)) {
+      s.close(c->reason, "closed by the peer");
+    } else {
+      s.close(kReasonProtocolError, "a pairing connection carries pair envelopes only");
+    }
+    return;
+  }
+  if (std::holds_alternative<Pair>(e)) {
+    // pair envelopes belong to pairing connections only (protocol.md §10.2).
+    s.close(kReasonProtocolError, "a pair envelope outside pairing");
+    return;
+  }
   Peer* p = peer_of(s);
   if (p == nullptr) return;  // no longer trusted: its sessions are closing
   std::visit(Overloaded{
@@ -281,6 +341,17 @@ void Registry::on_session_closing(Session& s) {
 void Registry::on_session_closed(Session& s, const Error& why) {
   auto node = sessions_.extract(s.id());
   Entry& e = node.mapped();
+  if (e.pairing) {
+    if (!e.established) ++counters_.handshakes_failed;
+    if (pairing_.on_closed) pairing_.on_closed(s, why);
+    if (e.done) e.done(why);
+    if (stopping_ && sessions_.empty() && stop_done_) {
+      auto stopped = std::move(stop_done_);
+      stop_done_ = nullptr;
+      stopped();
+    }
+    return;  // `node` destroys the session here (session.hpp)
+  }
   counters_.bytes_in_closed += s.counters().bytes_in;
   counters_.bytes_out_closed += s.counters().bytes_out;
   std::vector<CallCallback> failed;

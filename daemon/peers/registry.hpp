@@ -53,9 +53,25 @@ struct RegistryHooks {
   std::function<void(Peer&)> on_peer_down;
 };
 
+// Pairing connections (guides/protocol.md §10) run between keys that do not
+// trust each other yet; the registry keeps them apart from peers and hands
+// them to the pairing component (daemon/pairing/).
+struct PairingHooks {
+  // The nameplate of the pairing window open on this box, if any: the
+  // responder's hello names it, and an untrusted initiator whose hello
+  // names the same one is let in.
+  std::function<std::optional<std::string>()> open_nameplate;
+  // A pairing connection was accepted on both sides.
+  std::function<void(Session&)> on_established;
+  std::function<void(Session&, Pair&&)> on_pair;
+  // The connection closed (always called, after on_established or not).
+  std::function<void(Session&, const Error&)> on_closed;
+};
+
 struct RegistryCounters {
   uint64_t handshakes_ok = 0;
   uint64_t handshakes_failed = 0;
+  uint64_t pairing_sessions = 0;  // pairing connections accepted on both sides
   uint64_t bytes_in_closed = 0;  // of sessions already gone
   uint64_t bytes_out_closed = 0;
 };
@@ -72,6 +88,7 @@ class Registry final : public SessionHost {
   Registry& operator=(const Registry&) = delete;
 
   void set_hooks(RegistryHooks hooks) { hooks_ = std::move(hooks); }
+  void set_pairing_hooks(PairingHooks hooks) { pairing_ = std::move(hooks); }
   // Applies to sessions started from now on (and to backoff bounds).
   void configure(const SessionSettings& settings, uint16_t hello_port, uint64_t reconnect_min_ms,
                  uint64_t reconnect_max_ms);
@@ -96,6 +113,11 @@ class Registry final : public SessionHost {
   // runs once, from a later callback, with the remote's key once
   // established or the error that ended the handshake.
   Status adopt(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected, HandshakeDone done = {});
+  // Dials for pairing: the hello names `nameplate`, the responder's key is
+  // accepted (untrusted) only if its hello names the same one, and the
+  // connection goes to the pairing hooks, never to a peer. `done` as for
+  // adopt(), with the responder's key once it accepted us.
+  Status adopt_pairing(uv::TcpStream stream, std::string nameplate, HandshakeDone done);
   size_t session_count() const { return sessions_.size(); }
   size_t handshaking() const;
   // Inbound sessions still in their handshake (the listener's cap).
@@ -145,7 +167,13 @@ class Registry final : public SessionHost {
     std::unique_ptr<Session> session;
     HandshakeDone done;
     bool established = false;
+    // A pairing connection: the nameplate our hello names (initiator), or
+    // the one the initiator's hello matched (responder).
+    std::optional<std::string> pairing;
   };
+  Entry* entry_of(const Session& s);
+  Status adopt_session(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected,
+                       std::optional<std::string> pairing, HandshakeDone done);
 
   Peer* peer_of(Session& s);
   bool new_session_wins(const Session& fresh, const Session& old) const;
@@ -160,6 +188,7 @@ class Registry final : public SessionHost {
   Rng& rng_;
   const KeyPair& identity_;
   RegistryHooks hooks_;
+  PairingHooks pairing_;
   SessionSettings settings_;
   uint16_t hello_port_ = 0;
   uint64_t reconnect_min_ms_ = 1000;

@@ -172,6 +172,9 @@ class Session final : private SessionTimerEvents {
   // The reason the session closed or is closing: ours, the remote's, or the
   // Errc name of the error that ended it. Empty while open.
   const std::string& close_reason() const { return close_reason_; }
+  // The Noise handshake hash h, once the handshake is done: what a pairing
+  // exchange binds its code to (protocol.md §10.3).
+  Bytes handshake_hash() const { return link_.handshake_hash(); }
   // Both sides accepted the session (see the top of this file).
   bool confirmed() const { return confirmed_; }
   // "session 7 127.0.0.1:4242" for logs.

@@ -47,6 +47,10 @@ inline constexpr std::string_view kReasonTimeout = "timeout";
 inline constexpr std::string_view kReasonBusy = "busy";
 inline constexpr std::string_view kReasonNetworkChanged = "network_changed";
 inline constexpr std::string_view kReasonClosed = "closed";
+inline constexpr std::string_view kReasonProtocolError = "protocol_error";
+// Ends a pairing connection (§10): the exchange succeeded, or it failed.
+inline constexpr std::string_view kReasonPaired = "paired";
+inline constexpr std::string_view kReasonPairingFailed = "pairing_failed";
 
 // A human line for a peer whose last session closed with `reason`.
 std::string down_message(std::string_view reason);

@@ -347,7 +347,7 @@ TEST(Config, UnknownKeyIsReportedWithItsPosition) {
   EXPECT_EQ(parse_error("[session]\n  frobnicate = 1\n"),
             "test.toml:2:3: key \"session.frobnicate\": unknown key");
   EXPECT_EQ(parse_error("\n[netwrk]\n"),
-            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session, discovery, control, admin "
+            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session, discovery, control, pairing, admin "
             "or "
             "[[handle]])");
   EXPECT_EQ(parse_error("network = 1\n"), "test.toml:1:11: key \"network\": expected a table, got an integer");

@@ -82,7 +82,8 @@ std::vector<std::pair<std::string, Bytes>> examples() {
                                                         1717171717.5,
                                                         0.8,
                                                         1717170000.0,
-                                                        SessionInfo{true, "198.18.0.2:7469"}},
+                                                        SessionInfo{true, "198.18.0.2:7469"},
+                                                        fingerprint(kLaptop)},
                                                PeerInfo{kPi,
                                                         "pi",
                                                         PeerState::offline,
@@ -91,7 +92,9 @@ std::vector<std::pair<std::string, Bytes>> examples() {
                                                         std::nullopt,
                                                         std::nullopt,
                                                         1717160000.0,
-                                                        std::nullopt}})));
+                                                        std::nullopt,
+                                                        fingerprint(kPi),
+                                                        "untrusted_peer"}})));
 
   add("trust.add-request",
       make_request(5, TrustAddParams{kPi, "pi", std::vector<std::string>{"pi.lan:7469"}}));
@@ -136,6 +139,19 @@ std::vector<std::pair<std::string, Bytes>> examples() {
 
   add("connect-request", make_request(13, ConnectParams{"198.18.0.3:7469"}));
   add("connect-response", result_response(13, encode_result(IdResult{kPi})));
+
+  add("pair.open-request", make_request(14, PairOpenParams{120.0, std::nullopt}));
+  add("pair.open-response", result_response(14, encode_result(PairOpenResult{"417-k7hx2", 120.0, 5})));
+  add("pair.wait-request", make_request(15, PairWaitParams{}));
+  add("pair.wait-response", result_response(15, encode_result(PairedResult{kPi, "pi", fingerprint(kPi)})));
+  add("pair.wait-timeout",
+      error_response(15, make_error(Errc::timeout, "the pairing window closed with nobody paired")));
+  add("pair.join-request", make_request(16, PairJoinParams{"417-k7hx2", std::nullopt, std::nullopt}));
+  add("pair.join-response",
+      result_response(16, encode_result(PairedResult{kDaemon, "nas", fingerprint(kDaemon)})));
+  add("pair.join-failed",
+      error_response(16, make_error(Errc::pairing_failed,
+                                    "the code did not match on 198.18.0.3:7469 (a typo, or its window closed)")));
 
   add("bad-request",
       error_response(14, make_error(Errc::bad_request, "call: unknown key \"tiemout\"")));

@@ -37,6 +37,9 @@ std::vector<RequestParams> samples() {
       SendParams{"laptop", "chat", from_hex("a26869").value()},
       SubscribeParams{std::vector<PeerEventKind>{PeerEventKind::up, PeerEventKind::discovered}},
       ConnectParams{"peer.example:7469"},
+      PairOpenParams{300.0, "pi"},
+      PairWaitParams{},
+      PairJoinParams{"417-k7hx2", "198.18.0.3:7469", std::nullopt},
   };
 }
 
@@ -64,6 +67,9 @@ TEST(ControlMethods, TableListsEveryMethodOnce) {
       {method::kSend, Direction::to_daemon},
       {method::kSubscribe, Direction::to_daemon},
       {method::kConnect, Direction::to_daemon},
+      {method::PairOpen::kName, Direction::to_daemon},
+      {method::PairWait::kName, Direction::to_daemon},
+      {method::PairJoin::kName, Direction::to_daemon},
       {method::kHandleCall, Direction::to_client},
       {method::kHandleSend, Direction::to_client},
       {method::kPeerUp, Direction::to_client},
@@ -91,7 +97,10 @@ TEST(ControlMethods, TableListsEveryMethodOnce) {
 
 TEST(ControlMethods, OnlyTrustChangesNeedAdmin) {
   for (const auto& m : methods()) {
-    bool admin = m.name == method::kTrustAdd || m.name == method::kTrustRemove;
+    // Pairing ends in a trust change on this box.
+    bool admin = m.name == method::kTrustAdd || m.name == method::kTrustRemove ||
+                 m.name == method::PairOpen::kName || m.name == method::PairWait::kName ||
+                 m.name == method::PairJoin::kName;
     EXPECT_EQ(m.admin, admin) << m.name;
   }
 }
@@ -502,6 +511,20 @@ TEST(ControlStrict, ArgsWithinMsgpackLimits) {
   auto bad = decode_params<control::SendParams>(
       mp::params({{"peer", mp::s("p")}, {"handle", mp::s("h")}, {"args", Bytes{0xc1}}}));
   EXPECT_EQ(code_of(bad), Errc::bad_request);
+}
+
+
+// pair.open's window is checked like a call's timeout (pair_methods.hpp).
+TEST(ControlParams, PairOpenWindowRange) {
+  for (double bad : {0.0, -1.0, 3600.5}) {
+    auto r = decode_params<PairOpenParams>(encode_params(PairOpenParams{bad, std::nullopt}));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, Errc::bad_request);
+    EXPECT_NE(r.error().message.find("window"), std::string::npos) << r.error().message;
+  }
+  auto ok = decode_params<PairOpenParams>(encode_params(PairOpenParams{3600.0, "pi"}));
+  ASSERT_TRUE(ok.ok()) << ok.error().describe();
+  EXPECT_EQ(*ok->window, 3600.0);
 }
 
 }  // namespace
