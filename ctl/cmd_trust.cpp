@@ -1,7 +1,13 @@
 // The trust list: pair (alias trust), untrust, list.
 //
+//   pair --code [--window DURATION] [--name ALIAS]  pair.open + pair.wait (admin)
+//       prints a code for the other box, waits until it paired
+//       --json  {"event": "code", "code": "417-k7hx2", "expires_in_s": 120}
+//               {"event": "paired", "id": …, "name": …, "fingerprint": …}
+//   pair --code CODE [--addr HOST:PORT] [--name ALIAS]  pair.join (admin)
+//       --json  {"event": "paired", "id": …, "name": …, "fingerprint": …}
 //   pair ID [--name ALIAS] [--addr HOST:PORT]...   trust.add (admin)
-//       --json  {"id": "<peer id>"}
+//       --json  {"id": "<peer id>", "fingerprint": …}
 //   untrust PEER                                    trust.remove (admin)
 //       --json  {}
 //   list                                            trust.list
@@ -14,7 +20,9 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "proto/pairing/code.hpp"
 #include "proto/peer_id.hpp"
+#include "proto/units.hpp"
 #include "table.hpp"
 
 namespace peernet::ctl {
@@ -26,16 +34,98 @@ nlohmann::ordered_json name_json(const std::optional<std::string>& name) {
 
 }  // namespace
 
+namespace {
+
+void print_paired(const Globals& g, Io& io, const control::PairedResult& r) {
+  if (g.json) {
+    print_json(io, {{"event", "paired"}, {"id", peer_id_text(r.id)}, {"name", r.name}, {"fingerprint", r.fingerprint}});
+    return;
+  }
+  io.out << "paired with \"" << r.name << "\" (fingerprint " << r.fingerprint << ")\n"
+         << "  id " << peer_id_text(r.id) << '\n';
+}
+
+// pair --code: open a window, show the code, wait for the other box.
+int pair_host(const Globals& g, Io& io, const std::string& window, const std::string& name) {
+  control::PairOpenParams p;
+  if (!window.empty()) {
+    auto seconds = parse_duration(window);
+    if (!seconds) return report(g, io, make_error(Errc::bad_request, "--window: " + seconds.error().message));
+    p.window = *seconds;
+  }
+  if (!name.empty()) p.name = name;
+  auto client = open_client(g);
+  if (!client) return report(g, io, client.error());
+  auto opened = client->request<control::method::PairOpen>(p);
+  if (!opened) return report(g, io, opened.error());
+  if (g.json) {
+    print_json(io, {{"event", "code"}, {"code", opened->code}, {"expires_in_s", opened->expires_in_s}});
+  } else {
+    io.out << "pairing code: " << opened->code << "\n"
+           << "on the other box, run:  peernetctl pair --code " << opened->code << "\n"
+           << "waiting " << format_duration(opened->expires_in_s) << " for it ("
+           << opened->attempts << " attempts)...\n";
+  }
+  io.out.flush();
+  // The window's own deadline answers first; this only guards a daemon
+  // that went silent.
+  auto paired = client->request<control::method::PairWait>({}, Deadline::after(opened->expires_in_s + 30));
+  if (!paired) return report(g, io, paired.error());
+  print_paired(g, io, *paired);
+  return 0;
+}
+
+// pair --code CODE: find the box with that window and pair with it.
+int pair_join(const Globals& g, Io& io, const std::string& code, const std::string& addr, const std::string& name) {
+  control::PairJoinParams p;
+  p.code = code;
+  if (!addr.empty()) p.addr = addr;
+  if (!name.empty()) p.name = name;
+  auto parsed = pairing::parse_code(code);  // a typo is reported without a daemon
+  if (!parsed) return report(g, io, parsed.error());
+  auto client = open_client(g);
+  if (!client) return report(g, io, client.error());
+  auto paired = client->request<control::method::PairJoin>(p, Deadline::after(120));
+  if (!paired) return report(g, io, paired.error());
+  print_paired(g, io, *paired);
+  return 0;
+}
+
+}  // namespace
+
 Handler define_pair(CLI::App& sub) {
   struct Options {
-    std::string id, name;
+    std::string id, name, code, window;
     std::vector<std::string> addrs;
   };
   auto o = std::make_shared<Options>();
-  sub.add_option("ID", o->id, "The peer's id, as `peernetctl id` prints it there")->required();
-  sub.add_option("--name", o->name, "An alias to name the peer by");
-  sub.add_option("--addr", o->addrs, "A static address HOST:PORT to dial (repeatable)");
-  return [o](const Globals& g, Io& io) {
+  sub.add_option("ID", o->id, "The peer's id, as `peernetctl id` prints it there");
+  auto* code = sub.add_option("--code", o->code,
+                              "Pair by code: alone, open a pairing window and print its code; with the "
+                              "code the other box printed, pair with that box")
+                   ->expected(0, 1);
+  sub.add_option("--window", o->window, "With --code alone: how long the window stays open (2m)");
+  sub.add_option("--name", o->name, "An alias to name the peer by (default with --code: its host name)");
+  sub.add_option("--addr", o->addrs, "A static address HOST:PORT to dial (repeatable); with --code CODE, "
+                                      "where the other box is when the LAN cannot find it");
+  return [o, code](const Globals& g, Io& io) {
+    if (code->count() > 0) {
+      if (!o->id.empty())
+        return report(g, io, make_error(Errc::bad_request, "pair: give an ID or --code, not both"));
+      if (o->code.empty()) {
+        if (!o->addrs.empty())
+          return report(g, io, make_error(Errc::bad_request, "pair --code: --addr goes with --code CODE"));
+        return pair_host(g, io, o->window, o->name);
+      }
+      if (!o->window.empty())
+        return report(g, io, make_error(Errc::bad_request, "pair --code CODE: --window goes with --code alone"));
+      if (o->addrs.size() > 1)
+        return report(g, io, make_error(Errc::bad_request, "pair --code CODE: one --addr at most"));
+      return pair_join(g, io, o->code, o->addrs.empty() ? std::string() : o->addrs[0], o->name);
+    }
+    if (o->id.empty())
+      return report(g, io, make_error(Errc::bad_request,
+                                      "pair: give the peer's ID, or --code to pair by a code (see peernetctl pair --help)"));
     auto id = parse_peer_id(o->id);
     if (!id) return report(g, io, id.error());
     control::TrustAddParams p;
@@ -48,11 +138,11 @@ Handler define_pair(CLI::App& sub) {
     auto r = client->request<control::method::TrustAdd>(p);
     if (!r) return report(g, io, r.error());
     if (g.json) {
-      print_json(io, {{"id", peer_id_text(r->id)}});
+      print_json(io, {{"id", peer_id_text(r->id)}, {"fingerprint", fingerprint(r->id)}});
     } else {
       io.out << "trusted " << peer_id_text(r->id);
       if (p.name) io.out << " as " << *p.name;
-      io.out << '\n';
+      io.out << " (fingerprint " << fingerprint(r->id) << ")\n";
     }
     return 0;
   };

@@ -13,6 +13,7 @@ int exit_code(Errc code) {
       return kExitTimeout;
     case Errc::forbidden:
     case Errc::untrusted_peer:
+    case Errc::pairing_failed:
       return kExitDenied;
     case Errc::no_such_peer:
     case Errc::ambiguous_peer:

@@ -13,7 +13,7 @@ enum ExitCode : int {
   kExitUsage = 2,        // bad command line, bad JSON, a typo in a peer id, bad_request
   kExitPeerOffline = 3,  // peer_offline, including a send dropped for it
   kExitTimeout = 4,      // timeout
-  kExitDenied = 5,       // forbidden, untrusted_peer
+  kExitDenied = 5,       // forbidden, untrusted_peer, pairing_failed
   kExitNotFound = 6,     // no_such_peer, ambiguous_peer, no_such_handle
   kExitDropped = 7,      // busy, payload_too_large (a call refused or a send dropped)
   kExitNoDaemon = 8,     // closed: no socket, nobody listening, or the daemon went away

@@ -164,7 +164,6 @@ Status Pairing::join(uint64_t owner, const control::PairJoinParams& p, Done done
     PEERNET_TRY(Endpoint ep, Endpoint::parse(*p.addr));
     j->fixed_address = true;
     j->tried.push_back(ep);
-    j->current = ep;
   }
   j->find_until_ms = uv_now(loop_) + seconds_to_ms(settings_.find_s);
   uint64_t id = j->id;
@@ -180,7 +179,7 @@ void Pairing::join_next(uint64_t id) {
   Join& j = *it->second;
   std::optional<Endpoint> target;
   if (j.fixed_address) {
-    if (j.current) target = std::exchange(j.current, std::nullopt);
+    if (j.tried.size() == 1 && !j.current) target = j.tried.front();  // once
   } else {
     for (const Endpoint& ep : hooks_.find_hosts ? hooks_.find_hosts(j.code.nameplate) : std::vector<Endpoint>{})
       if (std::find(j.tried.begin(), j.tried.end(), ep) == j.tried.end()) {
@@ -201,7 +200,7 @@ void Pairing::join_next(uint64_t id) {
                                                     : "no box with the open pairing window " + j.code.nameplate +
                                                           " was found on the LAN (give its address with --addr)"));
   }
-  j.tried.push_back(*target);
+  if (!j.fixed_address) j.tried.push_back(*target);
   j.current = *target;
   log_.info("pairing: trying " + target->to_string() + " for window " + j.code.nameplate);
   auto st = dialer_.connect_pairing(*target, j.code.nameplate, [this, id](Result<PublicKey> r) {
@@ -209,6 +208,8 @@ void Pairing::join_next(uint64_t id) {
     auto jt = joins_.find(id);
     if (jt == joins_.end()) return;
     Join& jj = *jt->second;
+    log_.info("pairing: " + (jj.current ? jj.current->to_string() : std::string("?")) + ": " +
+              r.error().describe());
     // A box that refused the nameplate is not the host; a network error
     // says nothing either. Keep the most telling reason.
     if (!jj.failure || r.error().code == Errc::pairing_failed) jj.failure = r.error();
