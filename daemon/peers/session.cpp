@@ -140,7 +140,9 @@ void Session::confirm() {
 void Session::dispatch(Envelope&& e) {
   ++counters_.envelopes_in;
   if (!confirmed_ && state_ == State::open) {
-    if (auto* c = std::get_if<Close>(&e)) {
+    // A `duplicate` close accepted us: the responder keeps another session
+    // to us (protocol.md §7), which the tie-break here settles too.
+    if (auto* c = std::get_if<Close>(&e); c != nullptr && c->reason != kReasonDuplicate) {
       // The responder refused us after message 3 (protocol.md §3): to us
       // the session never existed.
       remote_closed_ = true;

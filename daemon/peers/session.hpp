@@ -9,7 +9,8 @@
 // An open session is *confirmed* once both sides accepted it
 // (protocol.md §3): the responder at once (it judged the initiator last, and
 // then sends a ping), the initiator when the responder's first envelope
-// arrives and is not a `close`. Only then does the host hear
+// arrives and is not a `close` (a `duplicate` close counts as acceptance:
+// the responder keeps another session to us). Only then does the host hear
 // on_session_established(); a `close` first (the responder does not trust
 // us) ends the session as a failed handshake, with the remote's reason as
 // the error code, so that nobody counts it as a peer that came and went.
