@@ -17,10 +17,14 @@
 // typo is reported with its position (exit code 2) even without a daemon.
 // Without --name or --addr, pairing a peer that is already trusted keeps its
 // alias and addresses.
+#include <unistd.h>
+
+#include <cctype>
 #include <memory>
 
 #include "cli.hpp"
 #include "proto/pairing/code.hpp"
+#include "proto/text.hpp"
 #include "proto/peer_id.hpp"
 #include "proto/units.hpp"
 #include "table.hpp"
@@ -91,12 +95,47 @@ int pair_join(const Globals& g, Io& io, const std::string& code, const std::stri
   return 0;
 }
 
+// pair PREFIX: the untrusted peer `peers --all` lists under that prefix
+// (discovered on the LAN, or refused when it connected: it wants to pair).
+Result<control::PeerInfo> untrusted_by_prefix(Client& client, const std::string& prefix) {
+  auto peers = client.request<control::method::Peers>({true});
+  if (!peers) return peers.error();
+  std::string want;
+  for (char c : prefix)
+    if (c != '-') want += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::vector<control::PeerInfo> found;
+  for (const auto& p : *peers) {
+    if (p.trusted) continue;
+    std::string id;
+    for (char c : peer_id_text(p.id))
+      if (c != '-') id += c;
+    if (id.rfind(want, 0) == 0) found.push_back(p);
+  }
+  if (found.empty())
+    return make_error(Errc::no_such_peer, "no untrusted peer seen with an id starting " + quote(prefix) +
+                                              " (peernetctl peers --all lists them)");
+  if (found.size() > 1)
+    return make_error(Errc::ambiguous_peer, quote(prefix) + " matches " + std::to_string(found.size()) +
+                                                " untrusted peers; give more of the id");
+  return found.front();
+}
+
+// Asks on the terminal; false unless the answer starts with y.
+bool confirmed(Io& io, const std::string& question) {
+  io.err << question << " [y/N] " << std::flush;
+  std::string line;
+  char ch = 0;
+  while (::read(io.in_fd, &ch, 1) == 1 && ch != '\n' && line.size() < 64) line += ch;
+  return !line.empty() && (line[0] == 'y' || line[0] == 'Y');
+}
+
 }  // namespace
 
 Handler define_pair(CLI::App& sub) {
   struct Options {
     std::string id, name, code, window;
     std::vector<std::string> addrs;
+    bool yes = false;
   };
   auto o = std::make_shared<Options>();
   sub.add_option("ID", o->id, "The peer's id, as `peernetctl id` prints it there");
@@ -105,6 +144,7 @@ Handler define_pair(CLI::App& sub) {
                               "code the other box printed, pair with that box")
                    ->expected(0, 1);
   sub.add_option("--window", o->window, "With --code alone: how long the window stays open (2m)");
+  sub.add_flag("-y,--yes", o->yes, "With a prefix of an untrusted peer's id: pair without asking");
   sub.add_option("--name", o->name, "An alias to name the peer by (default with --code: its host name)");
   sub.add_option("--addr", o->addrs, "A static address HOST:PORT to dial (repeatable); with --code CODE, "
                                       "where the other box is when the LAN cannot find it");
@@ -127,9 +167,32 @@ Handler define_pair(CLI::App& sub) {
       return report(g, io, make_error(Errc::bad_request,
                                       "pair: give the peer's ID, or --code to pair by a code (see peernetctl pair --help)"));
     auto id = parse_peer_id(o->id);
+    std::vector<std::string> seen_at;
+    if (!id && o->id.size() < 40) {
+      // A prefix: one of the untrusted peers this daemon saw (peers --all).
+      auto client = open_client(g);
+      if (!client) return report(g, io, client.error());
+      auto peer = untrusted_by_prefix(*client, o->id);
+      if (!peer) return report(g, io, peer.error());
+      std::string what = peer->wants_to_pair ? "wants to pair" : "discovered";
+      std::string desc = peer_id_text(peer->id) + "\n  fingerprint " + peer->fingerprint.value_or("?") +
+                         (peer->host ? "\n  announced as " + quote(*peer->host) : std::string()) +
+                         (peer->addrs.empty() ? std::string() : "\n  at " + peer->addrs.front()) + "\n  " + what;
+      if (!o->yes) {
+        if (::isatty(io.in_fd) == 0)
+          return report(g, io, make_error(Errc::bad_request, "pair " + o->id + ": that is " +
+                                                                 peer_id_text(peer->id) +
+                                                                 "; add --yes to pair with it without asking"));
+        if (!confirmed(io, "pair with " + desc + "\n?"))
+          return report(g, io, make_error(Errc::cancelled, "not paired"));
+      }
+      id = peer->id;
+      if (o->addrs.empty() && !peer->addrs.empty()) seen_at.push_back(peer->addrs.front());
+    }
     if (!id) return report(g, io, id.error());
     control::TrustAddParams p;
     p.id = *id;
+    if (!seen_at.empty()) p.addrs = seen_at;
     if (!o->name.empty()) p.name = o->name;
     if (!o->addrs.empty()) p.addrs = o->addrs;
 

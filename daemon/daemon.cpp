@@ -513,7 +513,24 @@ std::vector<PeerInfo> Daemon::peers() const {
     info.learned_addrs = e.addrs;
     info.last_seen = unix_seconds(wall - static_cast<int64_t>(now - std::min(now, e.last_seen_ms)));
     info.since = unix_seconds(wall - static_cast<int64_t>(now - std::min(now, e.first_seen_ms)));
+    if (!e.name.empty()) info.host = e.name;
     out.push_back(std::move(info));
+  }
+  // Refused initiators: they want to pair (registry.hpp, PairRequest).
+  for (const PairRequest& r : d.registry->pair_requests()) {
+    if (d.registry->find(r.key) != nullptr && d.registry->find(r.key)->trusted) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const PeerInfo& i) { return i.id == r.key; });
+    if (it == out.end()) {
+      PeerInfo info;
+      info.id = r.key;
+      info.fingerprint = fingerprint(r.key);
+      info.trusted = false;
+      info.addrs.push_back(r.addr.to_string());
+      info.last_seen = static_cast<double>(r.last_unix_ms) / 1000.0;
+      out.push_back(std::move(info));
+      it = std::prev(out.end());
+    }
+    it->wants_to_pair = static_cast<double>(r.last_unix_ms) / 1000.0;
   }
   std::sort(out.begin(), out.end(), [](const PeerInfo& a, const PeerInfo& b) { return a.id < b.id; });
   return out;

@@ -149,6 +149,26 @@ Peer* Registry::peer_of(Session& s) {
   return p;
 }
 
+void Registry::remember_request(const PublicKey& key, const Session& s, const Hello& hello) {
+  Endpoint addr = s.remote_address().to_endpoint();
+  if (hello.port != 0) addr.port = hello.port;
+  auto it = std::find_if(requests_.begin(), requests_.end(), [&](const PairRequest& r) { return r.key == key; });
+  PairRequest r{key, addr, wall_now_ms(), 1};
+  if (it != requests_.end()) {
+    r.attempts = it->attempts + 1;
+    requests_.erase(it);
+  } else if (requests_.size() >= kMaxPairRequests) {
+    requests_.pop_back();  // the oldest
+  }
+  requests_.insert(requests_.begin(), r);
+}
+
+const std::vector<PairRequest>& Registry::pair_requests() {
+  int64_t now = wall_now_ms();
+  std::erase_if(requests_, [&](const PairRequest& r) { return now - r.last_unix_ms > kPairRequestTtlMs; });
+  return requests_;
+}
+
 Registry::Entry* Registry::entry_of(const Session& s) {
   auto it = sessions_.find(s.id());
   return it == sessions_.end() ? nullptr : &it->second;
@@ -186,8 +206,17 @@ Status Registry::on_session_check(Session& s, const PublicKey& remote, const Hel
     return make_error(Errc::untrusted_peer, "expected " + peer_tag(*s.expected()) + ", got " + peer_tag(remote));
   }
   if (const Peer* p = find(remote); p != nullptr && p->trusted) return {};
+  if (!s.initiator()) remember_request(remote, s, hello);
   log_.info("rejected untrusted " + peer_tag(remote) + " (fingerprint " + fingerprint(remote) + ") " +
             (s.initiator() ? "at " : "from ") + s.remote_address().to_string());
+  if (s.initiator() && !s.expected()) {
+    // connect(): tell the person who is there and how to trust it.
+    std::string id = peer_id_text(remote);
+    return make_error(Errc::untrusted_peer, "the peer at " + s.remote_address().to_string() + " is not trusted: " +
+                                                id + " (fingerprint " + fingerprint(remote) +
+                                                "); to trust it: peernetctl pair " + id + " --addr " +
+                                                s.remote_address().to_string());
+  }
   return make_error(Errc::untrusted_peer, peer_tag(remote) + " is not trusted");
 }
 

@@ -68,6 +68,18 @@ struct PairingHooks {
   std::function<void(Session&, const Error&)> on_closed;
 };
 
+// An untrusted key that connected to us and was refused: it "wants to
+// pair". Kept for `peers --all` so that the person at this box can see the
+// knock and pair back (bounded and expiring: see kMaxPairRequests).
+struct PairRequest {
+  PublicKey key;
+  Endpoint addr;             // where it listens (its hello's port), else where it came from
+  int64_t last_unix_ms = 0;  // the latest refused attempt
+  uint64_t attempts = 0;
+};
+inline constexpr size_t kMaxPairRequests = 64;
+inline constexpr int64_t kPairRequestTtlMs = 10 * 60'000;
+
 struct RegistryCounters {
   uint64_t handshakes_ok = 0;
   uint64_t handshakes_failed = 0;
@@ -89,6 +101,8 @@ class Registry final : public SessionHost {
 
   void set_hooks(RegistryHooks hooks) { hooks_ = std::move(hooks); }
   void set_pairing_hooks(PairingHooks hooks) { pairing_ = std::move(hooks); }
+  // The refused initiators of the last kPairRequestTtlMs, newest first.
+  const std::vector<PairRequest>& pair_requests();
   // Applies to sessions started from now on (and to backoff bounds).
   void configure(const SessionSettings& settings, uint16_t hello_port, uint64_t reconnect_min_ms,
                  uint64_t reconnect_max_ms);
@@ -189,6 +203,8 @@ class Registry final : public SessionHost {
   const KeyPair& identity_;
   RegistryHooks hooks_;
   PairingHooks pairing_;
+  std::vector<PairRequest> requests_;
+  void remember_request(const PublicKey& key, const Session& s, const Hello& hello);
   SessionSettings settings_;
   uint16_t hello_port_ = 0;
   uint64_t reconnect_min_ms_ = 1000;

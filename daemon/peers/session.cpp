@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/constants.hpp"
+#include "proto/peer_id.hpp"
 #include "proto/overloaded.hpp"
 
 namespace peernet {
@@ -148,8 +149,15 @@ void Session::dispatch(Envelope&& e) {
       remote_closed_ = true;
       remote_done_ = true;
       remote_close_reason_ = c->reason;
+      std::string who = remote() ? peer_id_text(*remote()) + " (fingerprint " + fingerprint(*remote()) + ") at " +
+                                       remote_addr_.to_string()
+                                 : remote_addr_.to_string();
+      if (c->reason == kReasonUntrusted)
+        return abort(make_error(Errc::untrusted_peer,
+                                who + " does not trust this daemon; to pair, run there: peernetctl pair " +
+                                    peer_id_text(params_.local->pub)));
       return abort(make_error(errc_of_reason(c->reason),
-                              "refused by the peer: " + c->reason + (c->message.empty() ? "" : ": " + c->message)));
+                              "refused by " + who + ": " + c->reason + (c->message.empty() ? "" : ": " + c->message)));
     }
     confirm();
     // The host may have closed it as a duplicate, which still delivers

@@ -13,7 +13,13 @@
 #       window (its `pair --code` exits 5) and the right code then fails too;
 #   (c) a window nobody uses ends with exit 4 (timeout);
 #   (d) a typo in the code's shape is a usage error (exit 2) without a
-#       daemon; a join to a box with no window exits 5 or 6.
+#       daemon; a join to a box with no window exits 5 or 6;
+#   (e) pairing one side only: c trusts b, b does not trust c. c never sees
+#       b up (no peer.up, handshakes_ok stays 0) and shows it offline with
+#       last_error untrusted_peer; `connect` from c names b's full id,
+#       fingerprint and the pair command; b lists c as "wants to pair" and
+#       `pair PREFIX --yes` on b completes the pairing (without --yes and no
+#       terminal it refuses to guess).
 #
 #   pair_code_test.sh PATH/TO/peernetd PATH/TO/peernetctl
 set -euo pipefail
@@ -50,6 +56,17 @@ host() {
     echo "$rc" >"$tmp/$out.rc"
   ) &
   track "$!"
+}
+# peer_field_all NAME PEER KEY: like peer_field, over `peers --all`.
+peer_field_all() {
+  ctl "$1" peers --all --json | /usr/bin/python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p["id"] == sys.argv[1]:
+        print(p.get(sys.argv[2], ""))
+        break
+else:
+    sys.exit(1)' "$2" "$3"
 }
 rc_of() { wait_for 30 "$1 to end" test -s "$tmp/$1.rc"; cat "$tmp/$1.rc"; }
 
@@ -110,5 +127,26 @@ has join_typo.err "must be 3 digits" || fail "typo message: $(cat "$tmp/join_typ
 rc=0
 ctl b pair --code 123-abcde --addr "127.0.0.1:$port_c" >/dev/null 2>&1 || rc=$?
 [ "$rc" = 5 ] || [ "$rc" = 6 ] || fail "a join without a window: exit $rc"
+
+# ---- (e) one side only, then pairing from what b sees ------------------------
+id_c=$(id_of c)
+expect 0 c_trusts_b ctl c pair "$id_b" --addr "127.0.0.1:$port_b"
+wait_for 15 "c to be refused by b" eval '[ "$(peer_field c "$id_b" last_error 2>/dev/null)" = untrusted_peer ]'
+wait_for 15 "b to list c as wanting to pair" eval '[ -n "$(peer_field_all b "$id_c" wants_to_pair 2>/dev/null)" ]'
+[ "$(peer_field c "$id_b" state)" = offline ] || fail "c shows b $(peer_field c "$id_b" state)"
+[ "$(counter c handshakes_ok)" = 0 ] || fail "c counted a refused session as a handshake"
+has c.err "up:" && fail "c logged b up: $(grep 'up:' "$tmp/c.err")"
+expect 5 connect_refused ctl c connect "127.0.0.1:$port_b"
+has connect_refused.err "$id_b" || fail "connect does not name b's id: $(cat "$tmp/connect_refused.err")"
+has connect_refused.err "peernetctl pair $id_c" || fail "connect does not say what to run on b"
+# The other way, b does not trust c: b names c and the command for b itself.
+expect 5 connect_unknown ctl b connect "127.0.0.1:$port_c"
+has connect_unknown.err "$id_c" || fail "connect does not name c's id: $(cat "$tmp/connect_unknown.err")"
+has connect_unknown.err "peernetctl pair $id_c --addr" || fail "connect does not say how to pair"
+expect 2 pair_prefix_ask ctl b pair "${id_c:0:5}"
+has pair_prefix_ask.err "$id_c" || fail "prefix: $(cat "$tmp/pair_prefix_ask.err")"
+expect 0 pair_prefix ctl b pair "${id_c:0:5}" --yes
+wait_for 15 "b to see c online" peer_online b "$id_c"
+wait_for 15 "c to see b online" peer_online c "$id_b"
 
 echo "pair_code: all checks passed"

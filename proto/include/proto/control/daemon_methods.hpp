@@ -154,6 +154,12 @@ struct PeerInfo {
   // Why its last session or dial ended ("timeout", "untrusted_peer": it
   // does not trust us, ...); nullopt while online or when nothing failed.
   std::optional<std::string> last_error = std::nullopt;
+  // Untrusted peers only: the name it announces itself by on the LAN (its
+  // mDNS instance name, which carries its host name), and when it last
+  // tried to connect to us and was refused (Unix seconds): it "wants to
+  // pair" (`peernetctl pair PREFIX` on this side completes that).
+  std::optional<std::string> host = std::nullopt;
+  std::optional<double> wants_to_pair = std::nullopt;
   // Daemon-side detail, not sent: the addresses learned from inbound
   // connections, connect() and discovery, newest first.
   std::vector<Endpoint> learned_addrs = {};
@@ -170,6 +176,8 @@ struct PeerInfo {
       field("session", &PeerInfo::session, nullable(Nested<SessionInfo>{})),
       field("fingerprint", &PeerInfo::fingerprint, omitted(Str{kMaxResultString})),
       field("last_error", &PeerInfo::last_error, omitted(Str{kMaxResultString})),
+      field("host", &PeerInfo::host, omitted(Str{kMaxResultString})),
+      field("wants_to_pair", &PeerInfo::wants_to_pair, omitted(Number{})),
   };
   friend bool operator==(const PeerInfo&, const PeerInfo&) = default;
 };
