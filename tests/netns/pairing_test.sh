@@ -174,6 +174,7 @@ window_end "$pid_s2" 15
 grep -q pairing_failed "$pn_tmp/pair-s2.out" "$pn_tmp/pair-s2.err" ||
   fail "a's pair --code does not say pairing_failed: $(cat "$pn_tmp/pair-s2.out" "$pn_tmp/pair-s2.err")"
 join b "$code" s2-right
+echo "b's right code after a's window closed: exit $join_rc"
 [ "$join_rc" -eq 5 ] || [ "$join_rc" -eq 6 ] ||
   fail "b's right code after a's window closed: exit $join_rc, expected 5 or 6 ($(cat "$pn_tmp/join-s2-right.out" "$pn_tmp/join-s2-right.err"))"
 not_listed a "$id_b" || fail "a trusts b after wrong codes: $(peer_row a "$id_b")"
