@@ -198,10 +198,33 @@ Handler define_pair(CLI::App& sub) {
 
     auto client = open_client(g);
     if (!client) return report(g, io, client.error());
+    // What this changes for a peer trusted already, to say so.
+    std::optional<control::TrustEntry> before;
+    if (auto list = client->request<control::method::TrustList>({}))
+      for (const auto& e : *list)
+        if (e.id == p.id) before = e;
     auto r = client->request<control::method::TrustAdd>(p);
     if (!r) return report(g, io, r.error());
     if (g.json) {
       print_json(io, {{"id", peer_id_text(r->id)}, {"fingerprint", fingerprint(r->id)}});
+    } else if (before) {
+      // Paired before: say what changed, so that a rename is never silent.
+      auto joined = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+        return s.empty() ? std::string("none") : s;
+      };
+      io.out << "already trusted: " << peer_id_text(r->id) << " (fingerprint " << fingerprint(r->id) << ")\n";
+      bool changed = false;
+      if (p.name && p.name != before->name) {
+        io.out << "  alias " << before->name.value_or("(none)") << " -> " << *p.name << '\n';
+        changed = true;
+      }
+      if (p.addrs && *p.addrs != before->addrs) {
+        io.out << "  addresses " << joined(before->addrs) << " -> " << joined(*p.addrs) << '\n';
+        changed = true;
+      }
+      if (!changed) io.out << "  nothing changed\n";
     } else {
       io.out << "trusted " << peer_id_text(r->id);
       if (p.name) io.out << " as " << *p.name;
@@ -235,19 +258,22 @@ Handler define_list(CLI::App&) {
     if (g.json) {
       auto out = nlohmann::ordered_json::array();
       for (const auto& e : *list)
-        out.push_back({{"id", peer_id_text(e.id)}, {"name", name_json(e.name)}, {"addrs", e.addrs}});
+        out.push_back({{"id", peer_id_text(e.id)},
+                       {"name", name_json(e.name)},
+                       {"addrs", e.addrs},
+                       {"fingerprint", fingerprint(e.id)}});
       print_json(io, out);
       return 0;
     }
     if (list->empty()) {
-      io.out << "no trusted peers; pair one with: peernetctl pair ID --name ALIAS\n";
+      io.out << "no trusted peers; pair one with: peernetctl pair --code\n";
       return 0;
     }
-    Table t({"NAME", "ID", "ADDRESSES"});
+    Table t({"NAME", "ID", "FINGERPRINT", "ADDRESSES"});
     for (const auto& e : *list) {
       std::string addrs;
       for (const auto& a : e.addrs) addrs += (addrs.empty() ? "" : ",") + a;
-      t.add({e.name.value_or(""), peer_id_text(e.id), addrs});
+      t.add({e.name.value_or(""), peer_id_text(e.id), fingerprint(e.id), addrs});
     }
     t.print(io.out);
     return 0;

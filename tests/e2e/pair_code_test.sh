@@ -148,5 +148,11 @@ has pair_prefix_ask.err "$id_c" || fail "prefix: $(cat "$tmp/pair_prefix_ask.err
 expect 0 pair_prefix ctl b pair "${id_c:0:5}" --yes
 wait_for 15 "b to see c online" peer_online b "$id_c"
 wait_for 15 "c to see b online" peer_online c "$id_b"
+# Re-pairing says what changed; list shows the fingerprint.
+expect 0 repair ctl b pair "$id_c" --name cee
+has repair.out "already trusted" || fail "re-pair: $(cat "$tmp/repair.out")"
+has repair.out "-> cee" || fail "re-pair did not show the new alias: $(cat "$tmp/repair.out")"
+expect 0 list_b ctl b list
+has list_b.out "$(ctl c id --json | field fingerprint)" || fail "list lacks c's fingerprint: $(cat "$tmp/list_b.out")"
 
 echo "pair_code: all checks passed"
