@@ -166,8 +166,26 @@ Handler define_pair(CLI::App& sub) {
     if (o->id.empty())
       return report(g, io, make_error(Errc::bad_request,
                                       "pair: give the peer's ID, or --code to pair by a code (see peernetctl pair --help)"));
-    auto id = parse_peer_id(o->id);
     std::vector<std::string> seen_at;
+    // The URI `peernetctl id --qr` shows: peernet:ID?addr=HOST:PORT&addr=...
+    if (o->id.rfind("peernet:", 0) == 0) {
+      std::string rest = o->id.substr(8);
+      std::string query;
+      if (auto q = rest.find('?'); q != std::string::npos) {
+        query = rest.substr(q + 1);
+        rest.resize(q);
+      }
+      size_t at = 0;
+      while (at < query.size()) {
+        size_t end = query.find('&', at);
+        std::string kv = query.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        if (kv.rfind("addr=", 0) == 0 && o->addrs.empty()) seen_at.push_back(kv.substr(5));
+        if (end == std::string::npos) break;
+        at = end + 1;
+      }
+      o->id = rest;
+    }
+    auto id = parse_peer_id(o->id);
     if (!id && o->id.size() < 40) {
       // A prefix: one of the untrusted peers this daemon saw (peers --all).
       auto client = open_client(g);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "control/connection.hpp"
+#include "discovery/interfaces.hpp"
 #include "proto/link/envelope.hpp"
 #include "proto/peer_id.hpp"
 
@@ -45,7 +46,31 @@ void serve<control::method::Hello>(ControlClient& c, uint32_t msgid, control::He
 template <>
 void serve<control::method::Identity>(ControlClient& c, uint32_t msgid, control::IdentityParams) {
   const PublicKey& id = c.daemon_.identity();
-  c.respond(msgid, control::encode_result(control::IdentityResult{id, fingerprint(id)}));
+  control::IdentityResult r{id, fingerprint(id)};
+  // A wildcard listener is reachable at every address of the machine but
+  // loopback; a specific one at its own address only (not when loopback).
+  std::vector<std::string> addrs;
+  auto interfaces = list_interfaces();
+  for (const Endpoint& ep : c.daemon_.status().listening) {
+    bool any4 = ep.host == "0.0.0.0", any6 = ep.host == "::";
+    if (!any4 && !any6) {
+      if (ep.host.rfind("127.", 0) != 0 && ep.host != "::1") addrs.push_back(ep.to_string());
+      continue;
+    }
+    if (!interfaces) continue;
+    for (const NetInterface& i : *interfaces) {
+      if (i.loopback || !i.up) continue;
+      for (const auto& a : i.ipv4) addrs.push_back(Endpoint{a, ep.port}.to_string());
+      // Link-local IPv6 needs a scope no other box shares: leave it out.
+      if (any6)
+        for (const auto& a : i.ipv6)
+          if (a.rfind("fe80", 0) != 0) addrs.push_back(Endpoint{a, ep.port}.to_string());
+    }
+  }
+  std::sort(addrs.begin(), addrs.end());
+  addrs.erase(std::unique(addrs.begin(), addrs.end()), addrs.end());
+  if (!addrs.empty()) r.addrs = std::move(addrs);
+  c.respond(msgid, control::encode_result(r));
 }
 
 template <>

@@ -155,4 +155,16 @@ has repair.out "-> cee" || fail "re-pair did not show the new alias: $(cat "$tmp
 expect 0 list_b ctl b list
 has list_b.out "$(ctl c id --json | field fingerprint)" || fail "list lacks c's fingerprint: $(cat "$tmp/list_b.out")"
 
+# ---- (f) the peernet: URI of id --qr, and pair URI ----------------------------
+expect 0 id_qr ctl a id --qr
+uri=$(ctl a id --json | field uri)
+[[ "$uri" == "peernet:$id_a"* ]] || fail "uri: $uri"
+has id_qr.out "$uri" || fail "id --qr does not print the URI"
+[ "$(grep -c $'\u2588' "$tmp/id_qr.out")" -ge 10 ] || fail "id --qr drew no QR code: $(cat "$tmp/id_qr.out")"
+expect 0 pair_uri ctl c pair "peernet:$id_a?addr=127.0.0.1:$port_a" --name from-uri
+[ "$(ctl c list --json | /usr/bin/python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p["name"] == "from-uri": print(",".join(p["addrs"]))')" = "127.0.0.1:$port_a" ] || fail "pair URI: $(ctl c list --json)"
+
 echo "pair_code: all checks passed"

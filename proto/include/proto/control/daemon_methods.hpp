@@ -77,10 +77,15 @@ struct IdentityParams {
 struct IdentityResult {
   PublicKey id;
   std::string fingerprint;  // proto/peer_id.hpp fingerprint()
+  // Where other boxes can dial this daemon: its listening ports on this
+  // machine's non-loopback addresses (a wildcard listener expanded), for
+  // `peernetctl id --qr`. Absent when there is none.
+  std::optional<std::vector<std::string>> addrs = std::nullopt;
   static constexpr auto kFields = std::tuple{
       field("id", &IdentityResult::id, PeerIdText{}),
       field("fingerprint", &IdentityResult::fingerprint, Str{kMaxResultString}),
       field("public_key", &IdentityResult::id, KeyBytes{"id"}),
+      field("addrs", &IdentityResult::addrs, omitted(StrList{kMaxAddressList, kMaxAddress})),
   };
   friend bool operator==(const IdentityResult&, const IdentityResult&) = default;
 };
