@@ -11,6 +11,10 @@ namespace peernet {
 
 // How often a join looks at what discovery found while it waits for the host.
 constexpr uint64_t kFindPollMs = 250;
+// A pairing connection is four messages, one round trip and a half after
+// the handshake: one still open after this holds a slot for nothing and
+// ends as a failed attempt (guides/protocol.md §10.2).
+constexpr uint64_t kPairingConnectionMs = 30'000;
 
 struct Pairing::Window {
   explicit Window(uv_loop_t* loop) : timer(loop) {}
@@ -40,6 +44,9 @@ struct Pairing::Join {
 };
 
 struct Pairing::Connection {
+  explicit Connection(uv_loop_t* loop) : deadline(loop) {}
+  Session* session = nullptr;  // valid until on_closed, which erases this
+  uv::Timer deadline;          // kPairingConnectionMs from on_established
   bool host = false;
   uint64_t join_id = 0;  // joiner side
   std::optional<pairing::Exchange> exchange;
@@ -234,7 +241,8 @@ void Pairing::join_done(uint64_t id, Result<control::PairedResult> outcome) {
 void Pairing::on_established(Session& s) {
   const PublicKey remote = *s.remote();
   Bytes hash = s.handshake_hash();
-  Connection c;
+  Connection c(loop_);
+  c.session = &s;
   c.host = !s.initiator();
   pairing::ExchangeParams params;
   params.handshake_hash = hash;
@@ -264,7 +272,14 @@ void Pairing::on_established(Session& s) {
     return s.close(kReasonPairingFailed, "internal error");
   }
   c.exchange.emplace(std::move(*ex));
-  connections_.emplace(s.id(), std::move(c));
+  uint64_t id = s.id();
+  auto [it, inserted] = connections_.emplace(id, std::move(c));
+  (void)it->second.deadline.start(kPairingConnectionMs, 0, [this, id] {
+    auto found = connections_.find(id);
+    if (found == connections_.end()) return;
+    found->second.error = make_error(Errc::timeout, "the pairing exchange took too long");
+    found->second.session->close(kReasonPairingFailed, "the pairing exchange took too long");
+  });
   (void)s.send(first, Session::Priority::answer);
 }
 
