@@ -2,7 +2,7 @@
 // must be trusted; the command ends when the session is up or the attempt
 // failed.
 //
-//   --json  {"id": "<peer id>"}
+//   --json  {"id": "<peer id>", "fingerprint": "xxxx-xxxx-xxxx-xxxx"}
 #include <memory>
 
 #include "cli.hpp"
@@ -19,9 +19,9 @@ Handler define_connect(CLI::App& sub) {
     auto r = client->request<control::method::Connect>({*addr});
     if (!r) return report(g, io, r.error());
     if (g.json)
-      print_json(io, {{"id", peer_id_text(r->id)}});
+      print_json(io, {{"id", peer_id_text(r->id)}, {"fingerprint", fingerprint(r->id)}});
     else
-      io.out << "connected to " << peer_id_text(r->id) << '\n';
+      io.out << "connected to " << peer_id_text(r->id) << " (fingerprint " << fingerprint(r->id) << ")\n";
     return 0;
   };
 }

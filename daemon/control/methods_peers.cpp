@@ -227,6 +227,7 @@ void ControlClient::on_peer_event(const PeerEvent& e) {
   control::PeerEvent out;
   out.kind = e.kind;
   out.id = e.key;
+  out.fingerprint = fingerprint(e.key);
   out.name = opt_name(e.name);
   switch (e.kind) {
     case PeerEventKind::up: break;

@@ -86,12 +86,15 @@ struct PeerEvent {
   std::optional<std::string> reason;   // 1..64 bytes of [a-z0-9_]
   std::optional<std::string> message;  // human text
   std::optional<std::vector<std::string>> addrs;
+  // id's fingerprint (proto/peer_id.hpp), to compare out of band.
+  std::optional<std::string> fingerprint = std::nullopt;
   static constexpr auto kFields = std::tuple{
       field("id", &PeerEvent::id, PeerIdText{}),
       field("name", &PeerEvent::name, nullable(Str{kMaxPeerNameText})),
       field("reason", &PeerEvent::reason, omitted(Str{kMaxCode})),
       field("message", &PeerEvent::message, omitted(Text{kDefaultMaxMessage})),
       field("addrs", &PeerEvent::addrs, omitted(StrList{1024, kMaxAddress})),
+      field("fingerprint", &PeerEvent::fingerprint, omitted(Str{64})),
   };
   friend bool operator==(const PeerEvent&, const PeerEvent&) = default;
 };

@@ -162,20 +162,21 @@ std::vector<std::pair<std::string, Bytes>> examples() {
   add("handle.send-notification", make_notification(HandleSend{kPi, "pi", "chat", mp::s("hello")}));
 
   add("peer.up-notification",
-      make_notification(PeerEvent{PeerEventKind::up, kLaptop, "laptop", {}, {}, {}}));
+      make_notification(PeerEvent{PeerEventKind::up, kLaptop, "laptop", {}, {}, {}, fingerprint(kLaptop)}));
   add("peer.down-notification",
       make_notification(PeerEvent{
-          PeerEventKind::down, kLaptop, "laptop", "timeout", "nothing received for 45 s", {}}));
+          PeerEventKind::down, kLaptop, "laptop", "timeout", "nothing received for 45 s", {}, fingerprint(kLaptop)}));
   add("peer.connecting-notification",
       make_notification(PeerEvent{
-          PeerEventKind::connecting, kPi, "pi", {}, {}, std::vector<std::string>{"pi.lan:7469"}}));
+          PeerEventKind::connecting, kPi, "pi", {}, {}, std::vector<std::string>{"pi.lan:7469"}, fingerprint(kPi)}));
   add("peer.discovered-notification",
       make_notification(PeerEvent{PeerEventKind::discovered,
                                   kStranger,
                                   std::nullopt,
                                   {},
                                   {},
-                                  std::vector<std::string>{"198.18.0.9:7469"}}));
+                                  std::vector<std::string>{"198.18.0.9:7469"},
+                                  fingerprint(kStranger)}));
   return x;
 }
 
