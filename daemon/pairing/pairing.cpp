@@ -288,6 +288,13 @@ void Pairing::on_pair(Session& s, Pair&& m) {
   if (it == connections_.end() || !it->second.exchange) return;
   Connection& c = it->second;
   if (c.host && m.step == 1) c.attempted = true;
+  // The window may have closed (deadline, attempts, its client gone) while
+  // this exchange ran: then nobody pairs through it any more, and the host
+  // sends no confirmation that would let the joiner believe otherwise.
+  if (c.host && (!window_ || window_->closed)) {
+    c.error = make_error(Errc::pairing_failed, "the pairing window closed during the exchange");
+    return s.close(kReasonPairingFailed, "the pairing window closed");
+  }
   auto out = c.exchange->on_message(m);
   if (!out) {
     c.error = out.error();
@@ -306,7 +313,7 @@ void Pairing::paired(Connection& c, Session& s, const std::string& their_name) {
   std::optional<std::string> alias;
   std::optional<Endpoint> addr;
   if (c.host) {
-    if (window_) alias = window_->alias;
+    alias = window_->alias;  // on_pair checked that the window is open
     if (s.hello() && s.hello()->port != 0) addr = Endpoint{s.remote_address().host(), s.hello()->port};
   } else {
     auto it = joins_.find(c.join_id);
