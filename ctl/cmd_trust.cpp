@@ -186,10 +186,13 @@ Handler define_pair(CLI::App& sub) {
       o->id = rest;
     }
     auto id = parse_peer_id(o->id);
+    // Opened once: for the prefix lookup, if any, and for trust.add.
+    std::optional<Client> client;
     if (!id && o->id.size() < 40) {
       // A prefix: one of the untrusted peers this daemon saw (peers --all).
-      auto client = open_client(g);
-      if (!client) return report(g, io, client.error());
+      auto opened = open_client(g);
+      if (!opened) return report(g, io, opened.error());
+      client.emplace(std::move(*opened));
       auto peer = untrusted_by_prefix(*client, o->id);
       if (!peer) return report(g, io, peer.error());
       std::string what = peer->wants_to_pair ? "wants to pair" : "discovered";
@@ -214,8 +217,11 @@ Handler define_pair(CLI::App& sub) {
     if (!o->name.empty()) p.name = o->name;
     if (!o->addrs.empty()) p.addrs = o->addrs;
 
-    auto client = open_client(g);
-    if (!client) return report(g, io, client.error());
+    if (!client) {
+      auto opened = open_client(g);
+      if (!opened) return report(g, io, opened.error());
+      client.emplace(std::move(*opened));
+    }
     // What this changes for a peer trusted already, to say so.
     std::optional<control::TrustEntry> before;
     if (auto list = client->request<control::method::TrustList>({}))

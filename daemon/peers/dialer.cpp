@@ -236,19 +236,21 @@ void Dialer::forget(const PublicKey& key) { dials_.erase(key); }
 
 // ---- connect() ----
 
-Status Dialer::connect_pairing(const Endpoint& to, std::string nameplate, ConnectCallback cb) {
-  uint64_t id = next_request_;
-  PEERNET_TRY_VOID(connect(to, std::move(cb)));
-  requests_.at(id)->pairing = std::move(nameplate);
-  return {};
+Status Dialer::connect(const Endpoint& to, ConnectCallback cb) {
+  return start_request(to, std::nullopt, std::move(cb));
 }
 
-Status Dialer::connect(const Endpoint& to, ConnectCallback cb) {
+Status Dialer::connect_pairing(const Endpoint& to, std::string nameplate, ConnectCallback cb) {
+  return start_request(to, std::move(nameplate), std::move(cb));
+}
+
+Status Dialer::start_request(const Endpoint& to, std::optional<std::string> pairing, ConnectCallback cb) {
   if (stopped_) return make_error(Errc::closed, "daemon is stopping");
   if (to.port == 0) return make_error(Errc::bad_request, "connect to " + to.to_string() + ": port 0");
   if (to.is_numeric()) PEERNET_TRY_VOID(SockAddr::from_endpoint(to));
   uint64_t id = next_request_++;
   auto req = std::make_unique<Request>(loop_, id, to, std::move(cb));
+  req->pairing = std::move(pairing);
   Request& r = *req;
   requests_.emplace(id, std::move(req));
   // Start from the loop, so that even an immediate failure reaches `cb`

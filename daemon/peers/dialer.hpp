@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <unordered_map>
@@ -80,6 +81,8 @@ class Dialer {
 
   void begin_round(Dial& d);
   void next_target(Dial& d);
+  // connect() and connect_pairing(): `pairing` names the nameplate.
+  Status start_request(const Endpoint& to, std::optional<std::string> pairing, ConnectCallback cb);
   void on_connected(const PublicKey& key, uint64_t generation, Status st);
   void on_handshake(const PublicKey& key, uint64_t generation, Result<PublicKey> r);
   void round_failed(Dial& d);
