@@ -10,13 +10,16 @@ above:
               <  daemon.hpp, service (daemon/'s root)  <  control  <  main.cpp
 
 (daemon/uv/ is also its own Meson library, compiled without daemon/'s
-include directory, so the compiler enforces its part.) ctl/ sees proto/ and
-itself, never daemon/.
+include directory, so the compiler enforces its part.) ctl/ sees proto/,
+itself and the public header of clients/cpp/, never daemon/. clients/cpp/
+(libpeernet-client) sees its own headers, ctl/ and proto/; its public
+headers (clients/cpp/include/peernet/) include only standard headers and
+each other, so that no internal type leaks into the installed API.
 
 It also holds the tree to its descriptions: no folder of proto/ or daemon/
 has more than 25 entries (a folder that grows past that wants splitting);
-every folder of daemon/ and proto/ is described in README.md's Layout and in
-ARCHITECTURE.md; and no comment justifies code by a document that is not in
+every folder of daemon/, proto/ and clients/ is described in README.md's
+Layout and in ARCHITECTURE.md; and no comment justifies code by a document that is not in
 the repository. Usage: layering_test.py SOURCE_ROOT
 """
 import os
@@ -80,7 +83,8 @@ def quoted_includes(path):
 problems = []
 proto_search = [os.path.join(root, "proto", "include"), os.path.join(root, "proto", "json", "include")]
 daemon_search = [os.path.join(root, "daemon")] + proto_search
-ctl_search = [os.path.join(root, "ctl"), os.path.join(root, "ctl", "include")] + proto_search
+public_search = [os.path.join(root, "clients", "cpp", "include")]
+ctl_search = [os.path.join(root, "ctl"), os.path.join(root, "ctl", "include")] + proto_search + public_search
 checked = 0
 
 for path in sources("proto"):
@@ -119,6 +123,25 @@ for path in sources("ctl"):
         if target is None or target.startswith(os.path.join(root, "daemon") + os.sep):
             problems.append(f'{os.path.relpath(path, root)}: "{inc}" is not proto/ or ctl/')
 
+public_dir = os.path.join(root, "clients", "cpp", "include", "peernet") + os.sep
+for path in sources(os.path.join("clients", "cpp")):
+    public = path.startswith(public_dir)
+    text = open(path, encoding="utf-8").read()
+    for kind, inc in INCLUDE.findall(text):
+        checked += 1
+        where = os.path.relpath(path, root)
+        if public:
+            if kind == '"' and not (inc.startswith("peernet/") and resolve(inc, path, public_search)):
+                problems.append(f'{where}: "{inc}" in a public header (only <standard> and peernet/)')
+            elif kind == "<" and not re.fullmatch(r"[a-z_]+", inc):
+                problems.append(f"{where}: <{inc}> in a public header (only <standard> and peernet/)")
+            continue
+        if kind == "<":
+            continue
+        target = resolve(inc, path, public_search + ctl_search)
+        if target is None or target.startswith(os.path.join(root, "daemon") + os.sep):
+            problems.append(f'{where}: "{inc}" is not clients/cpp/, ctl/ or proto/')
+
 # Folder sizes.
 MAX_ENTRIES = 25
 for top in ("proto", "daemon"):
@@ -131,7 +154,7 @@ for top in ("proto", "daemon"):
 readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
 layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0] if "## Layout" in readme else ""
 architecture = open(os.path.join(root, "ARCHITECTURE.md"), encoding="utf-8").read()
-for top in ("proto", "daemon"):
+for top in ("proto", "daemon", "clients"):
     for name in sorted(os.listdir(os.path.join(root, top))):
         if name == "include" or not os.path.isdir(os.path.join(root, top, name)):
             continue
@@ -142,7 +165,7 @@ for top in ("proto", "daemon"):
 
 # Reasons live in the repository.
 CITE = re.compile(r"(design|style) \u00a7")
-for top in ("proto", "daemon", "ctl", "tests", "bench"):
+for top in ("proto", "daemon", "ctl", "clients", "tests", "bench"):
     for dirpath, _, files in os.walk(os.path.join(root, top)):
         for f in files:
             if f.endswith((".cpp", ".hpp", ".py", ".sh", ".build")):
