@@ -3,7 +3,7 @@
 import json
 import sys
 
-from peernet_client import Client
+import peernet
 
-with Client() as peernet:  # $PEERNET_SOCKET, else peernetd's default socket
-    print(json.dumps(peernet.call(sys.argv[1], "echo", {"text": "hi"}, timeout=5)))
+with peernet.Client() as p:  # $PEERNET_SOCKET, else peernetd's default socket
+    print(json.dumps(p.call(sys.argv[1], "echo", {"text": "hi"}, timeout=5)))

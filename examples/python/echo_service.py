@@ -6,7 +6,7 @@ every send is printed. Runs until peernetd stops or Ctrl-C.
 """
 import sys
 
-from peernet_client import Client, PeernetError
+import peernet
 
 
 def on_send(args, peer):
@@ -14,12 +14,12 @@ def on_send(args, peer):
 
 
 def main():
-    with Client(sys.argv[1] if len(sys.argv) > 1 else None) as peernet:
-        peernet.expose("echo", on_call=lambda args, peer: args, on_send=on_send)
+    with peernet.Client(sys.argv[1] if len(sys.argv) > 1 else None) as p:
+        p.expose("echo", lambda args, peer: args, on_send=on_send)
         print('serving "echo"', flush=True)
         try:
-            peernet.serve()
-        except PeernetError as e:  # the daemon stopped
+            p.serve()
+        except peernet.Closed as e:  # the daemon stopped
             print(f"echo_service: {e}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:

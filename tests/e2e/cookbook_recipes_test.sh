@@ -12,6 +12,9 @@
 #     reached through $PEERNET_SOCKET.
 #
 #   cookbook_recipes_test.sh PATH/TO/peernetd PATH/TO/peernetctl PATH/TO/examples/python
+#
+# The Python programs import the peernet package (clients/python) through
+# $PYTHONPATH, which tests/meson.build sets to the source tree's copy.
 set -euo pipefail
 
 peernetd=$(realpath "$1")
@@ -90,18 +93,18 @@ expect 0 list phone call pi notes.list
 expect 2 bad phone call pi notes.add '42'
 has bad.err "a note is a non-empty string of at most 1000 characters (bad_request)" || fail "bad note: $(cat "$tmp/bad.err")"
 cat >"$tmp/caller.py" <<'PY'
-from peernet_client import Client, PeernetError
+import peernet
 
-with Client() as peernet:
+with peernet.Client() as p:
     try:
-        print(peernet.call("pi", "notes.list", timeout=5))
-    except PeernetError as e:   # e.code: "peer_offline", "timeout", "forbidden", ...
+        print(p.call("pi", "notes.list", timeout=5))
+    except peernet.PeernetError as e:   # e.code: "peer_offline", "timeout", "forbidden", ...
         print("no notes:", e.code)
-    r = peernet.send("pi", "notes.add", "sent, not called")
+    r = p.send("pi", "notes.add", "sent, not called")
     if not r["delivered"]:      # sends are dropped, and say so, when the peer is away
         print("dropped:", r["reason"])
 PY
-PYTHONPATH="$examples" PEERNET_SOCKET="$tmp/run/phone.sock" /usr/bin/python3 "$tmp/caller.py" >"$tmp/caller.out" 2>&1 \
+PEERNET_SOCKET="$tmp/run/phone.sock" /usr/bin/python3 "$tmp/caller.py" >"$tmp/caller.out" 2>&1 \
   || fail "caller.py: $(cat "$tmp/caller.out")"
 [ "$(cat "$tmp/caller.out")" = "['buy milk']" ] || fail "caller.py printed: $(cat "$tmp/caller.out")"
 wait_for 15 "the sent note to arrive" eval '[ "$(phone call pi notes.list)" = "[\"buy milk\",\"sent, not called\"]" ]'

@@ -6,7 +6,7 @@
 #   - call and send from peernetctl; listen printing JSON lines, and
 #     listen --exec with shell commands as handlers (a reply from stdout, a
 #     failing command, a command past its timeout);
-#   - call from the Python client (examples/python/call_example.py) and
+#   - call from the Python package (examples/python/call_example.py) and
 #     serve from it (echo_service.py), which can expose "echo" only because
 #     the peernetctl that held it went away: a disconnect releases handles;
 #   - chat in both directions;
@@ -21,6 +21,9 @@
 # The Quick start in README.md runs the same peernetctl and Python commands.
 #
 #   ctl_e2e_test.sh PATH/TO/peernetd PATH/TO/peernetctl PATH/TO/examples/python
+#
+# The examples import the peernet package (clients/python) through
+# $PYTHONPATH, which tests/meson.build sets to the source tree's copy.
 #
 # Everything lives in one temporary directory (removed on exit); only
 # processes this script starts are signalled, by PID. Every wait is bounded

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The peernet Python package (clients/python) against two paired peernetd
+# processes on loopback:
+#
+#   1. clients_python_test.py, with the package from the source tree
+#      (PYTHONPATH): the blocking Client and the AsyncClient, across the
+#      two daemons (expose, call, send, events, typed errors, a handler that
+#      raises -> handler_failed);
+#   2. `pip install --no-build-isolation` of a copy of clients/python into a
+#      fresh `python3 -m venv --system-site-packages` venv of Debian's
+#      /usr/bin/python3 (no package index: msgpack and setuptools come from
+#      Debian), then examples/python/echo_service.py and async_example.py
+#      run with the venv's python, which imports the installed package.
+#
+#   clients_python_test.sh PATH/TO/peernetd PATH/TO/peernetctl SOURCE_ROOT
+#
+# Without python3-msgpack the script skips (77); without python3-venv,
+# python3-pip or python3-setuptools (scripts/dev installs them) part 2
+# fails, saying which is missing.
+set -euo pipefail
+
+peernetd=$(realpath "$1")
+peernetctl=$(realpath "$2")
+src=$(realpath "$3")
+py=/usr/bin/python3
+if ! "$py" -c 'import msgpack' 2>/dev/null; then
+  echo "python3-msgpack is not installed; skipping"
+  exit 77
+fi
+
+here=$(dirname "$(realpath "$0")")
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+e2e_init clients-python
+
+read -r port_a port_b < <(free_ports 2)
+write_config a "$port_a"
+write_config b "$port_b"
+start_daemon a
+start_daemon b
+wait_daemon a
+wait_daemon b
+pair a b "$port_b"
+sock_a=$tmp/run/a.sock sock_b=$tmp/run/b.sock
+
+# --- 1. the package from the source tree ---------------------------------------
+PYTHONPATH="$src/clients/python" PEERNET_SOCKET="$sock_a" timeout 300 "$py" "$here/clients_python_test.py" \
+  "$sock_a" "$sock_b" "$(id_of a)" "$(id_of b)" "$port_a" >"$tmp/py.out" 2>"$tmp/py.err" ||
+  fail "clients_python_test.py failed"
+has py.out "blocking: ok" || fail "blocking part did not finish"
+has py.out "asyncio: ok" || fail "asyncio part did not finish"
+
+# --- 2. installed into a venv --------------------------------------------------
+"$py" -c 'import ensurepip' 2>/dev/null || fail "python3-venv is not installed (scripts/dev deps)"
+"$py" -m venv --system-site-packages "$tmp/venv" >"$tmp/venv.log" 2>&1 || fail "python3 -m venv"
+venv_py=$tmp/venv/bin/python3
+# pip builds in the source directory; build a copy, so the tree stays clean.
+cp -r "$src/clients/python" "$tmp/pkg"
+rm -rf "$tmp/pkg/build" "$tmp/pkg"/*.egg-info
+"$venv_py" -m pip install --no-build-isolation --no-index --no-cache-dir "$tmp/pkg" >"$tmp/pip.log" 2>&1 ||
+  fail "pip install --no-build-isolation"
+# The venv's python finds the installed package, not a source tree.
+where=$(cd "$tmp" && env -u PYTHONPATH "$venv_py" -c 'import peernet; print(peernet.__file__)')
+case $where in
+  "$tmp/venv/"*) ;;
+  *) fail "the venv imports peernet from $where" ;;
+esac
+"$venv_py" -m pip show peernet >"$tmp/pip_show.log" 2>&1 || fail "pip show peernet"
+grep -q '^Requires: msgpack' "$tmp/pip_show.log" || fail "peernet does not require msgpack: $(cat "$tmp/pip_show.log")"
+
+env -u PYTHONPATH PEERNET_SOCKET="$sock_b" "$venv_py" "$src/examples/python/echo_service.py" \
+  >"$tmp/echo.log" 2>&1 </dev/null &
+track "$!"
+wait_for 15 "echo_service.py" has echo.log 'serving "echo"'
+(cd "$tmp" && env -u PYTHONPATH PEERNET_SOCKET="$sock_a" timeout 60 "$venv_py" "$src/examples/python/async_example.py" b) \
+  >"$tmp/async_example.out" 2>&1 || fail "async_example.py failed"
+[ "$(head -n 1 "$tmp/async_example.out")" = '{"text": "hi"}' ] ||
+  fail "async_example.py printed: $(cat "$tmp/async_example.out")"
+echo "ok"
