@@ -50,6 +50,26 @@ PYTHONPATH="$src/clients/python" PEERNET_SOCKET="$sock_a" timeout 300 "$py" "$he
 has py.out "blocking: ok" || fail "blocking part did not finish"
 has py.out "asyncio: ok" || fail "asyncio part did not finish"
 
+# Without $PEERNET_SOCKET the package picks the socket peernetctl (through
+# libpeernet-client) picks: here the user-mode socket under
+# $XDG_RUNTIME_DIR (lib.sh points it into $tmp), a link to a's.
+mkdir -p "$XDG_RUNTIME_DIR/peernet"
+ln -s "$sock_a" "$XDG_RUNTIME_DIR/peernet/peernetd.sock"
+py_default() {
+  env -u PEERNET_SOCKET PYTHONPATH="$src/clients/python" "$py" -c "import peernet
+$1"
+}
+py_path=$(py_default 'print(peernet.default_socket_path())')
+py_id=$(py_default 'print(peernet.Client().identity()["id"])') || fail "Client() on the default socket"
+ctl_id=$(env -u PEERNET_SOCKET "$peernetctl" id -q) || fail "peernetctl on the default socket"
+[ "$py_id" = "$ctl_id" ] || fail "the package reached $py_id at $py_path, peernetctl $ctl_id"
+if [ ! -e /run/peernet/peernetd.sock ]; then  # else root's first choice is that daemon, for both
+  [ "$py_path" = "$XDG_RUNTIME_DIR/peernet/peernetd.sock" ] || fail "default socket: $py_path"
+  [ "$py_id" = "$(id_of a)" ] || fail "the default socket did not reach a"
+fi
+[ "$(env PEERNET_SOCKET="$sock_b" PYTHONPATH="$src/clients/python" "$py" -c 'import peernet; print(peernet.default_socket_path())')" = "$sock_b" ] ||
+  fail "default_socket_path ignores \$PEERNET_SOCKET"
+
 # --- 2. installed into a venv --------------------------------------------------
 "$py" -c 'import ensurepip' 2>/dev/null || fail "python3-venv is not installed (scripts/dev deps)"
 "$py" -m venv --system-site-packages "$tmp/venv" >"$tmp/venv.log" 2>&1 || fail "python3 -m venv"
