@@ -5,7 +5,8 @@
 #   1. clients_python_test.py, with the package from the source tree
 #      (PYTHONPATH): the blocking Client and the AsyncClient, across the
 #      two daemons (expose, call, send, events, typed errors, a handler that
-#      raises -> handler_failed);
+#      raises -> handler_failed); the default socket, as peernetctl picks
+#      it; a Client(reconnect=True) serving across a restart of its daemon;
 #   2. `pip install --no-build-isolation` of a copy of clients/python into a
 #      fresh `python3 -m venv --system-site-packages` venv of Debian's
 #      /usr/bin/python3 (no package index: msgpack and setuptools come from
@@ -69,6 +70,44 @@ if [ ! -e /run/peernet/peernetd.sock ]; then  # else root's first choice is that
 fi
 [ "$(env PEERNET_SOCKET="$sock_b" PYTHONPATH="$src/clients/python" "$py" -c 'import peernet; print(peernet.default_socket_path())')" = "$sock_b" ] ||
   fail "default_socket_path ignores \$PEERNET_SOCKET"
+
+# Client(reconnect=True) outlives a restart of its daemon: it connects
+# again, exposes its handle again and subscribes again.
+cat >"$tmp/reconnecting.py" <<'PY'
+import peernet
+
+p = peernet.Client(reconnect=True, reconnect_interval=0.2)
+
+
+@p.expose("again")
+def again(args, peer):
+    return args
+
+
+p.subscribe(["peer.up"])
+print("serving", flush=True)
+for ev in p.events(None):
+    print(ev.kind, ev.name, flush=True)
+PY
+PYTHONPATH="$src/clients/python" PEERNET_SOCKET="$sock_b" "$py" "$tmp/reconnecting.py" \
+  >"$tmp/reconnecting.out" 2>"$tmp/reconnecting.err" </dev/null &
+track "$!"
+pid_reconnecting=$!
+wait_for 15 "reconnecting.py" has reconnecting.out serving
+[ "$(ctl a call b again 1)" = 1 ] || fail "call before the restart"
+stop_daemon b
+start_daemon b
+wait_daemon b 1
+wait_for 30 "a to call 'again' on the restarted b" eval '[ "$(ctl a call b again 2 2>/dev/null)" = 2 ]'
+# That answer came after the subscription was restored too (the client
+# subscribes again before it serves, and prints an event before it answers
+# a call that came after it): a's session going down and up shows.
+ups=$(count reconnecting.out "peer.up a")
+ctl b untrust a >/dev/null
+ctl b pair "$(id_of a)" --name a --addr "127.0.0.1:$port_a" >/dev/null
+wait_for 30 "peer.up on the restored subscription" eval '[ "$(count reconnecting.out "peer.up a")" -gt "$ups" ]'
+alive "$pid_reconnecting" || fail "reconnecting.py ended"
+has reconnecting.err "connecting again" || fail "reconnecting.py did not say it reconnected"
 
 # --- 2. installed into a venv --------------------------------------------------
 "$py" -c 'import ensurepip' 2>/dev/null || fail "python3-venv is not installed (scripts/dev deps)"

@@ -20,7 +20,7 @@ from ._common import (
     error_map,
     given,
 )
-from .errors import Closed, NoSuchHandle, ProtocolError, Timeout, error_from_code
+from .errors import Closed, Forbidden, NoSuchHandle, PeernetError, ProtocolError, Timeout, error_from_code
 
 __all__ = ["Client", "CallHandler", "SendHandler"]
 
@@ -46,32 +46,82 @@ class Client:
     (``$PEERNET_SOCKET``, else peernetd's default, as peernetctl chooses).
     Raises :class:`Closed` when no daemon listens there, :class:`Forbidden`
     when the socket may not be opened.
+
+    ``reconnect``: when the daemon goes away during :meth:`serve` or
+    :meth:`events`, connect again (every ``reconnect_interval`` seconds
+    until it is back, or the serve's timeout passes), expose the same
+    handles and subscribe to the same events, and carry on. A request
+    that was waiting still fails with :class:`Closed`.
     """
 
-    def __init__(self, path: Optional[str] = None, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: Optional[str] = None,
+        *,
+        timeout: float = 60.0,
+        reconnect: bool = False,
+        reconnect_interval: float = 0.5,
+    ) -> None:
         self.path: str = path or default_socket_path()
         #: Seconds any request but ``call`` may wait for its answer.
         self.timeout: float = timeout
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.connect(self.path)
-        except OSError as e:
-            sock.close()
-            raise connect_error(self.path, e) from None
-        self._sock: Optional[socket.socket] = sock
-        self._unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
+        self.reconnect = reconnect
+        self.reconnect_interval = reconnect_interval
+        self._sock: Optional[socket.socket] = None
         self._msgid = 0
-        self._inbox: List[Any] = []  # requests and notifications that arrived during a request
         self._handlers: Dict[str, Tuple[Optional[CallHandler], Optional[SendHandler]]] = {}
+        self._allow: Dict[str, Optional[List[str]]] = {}
+        self._subscription: Optional[Optional[List[str]]] = None
+        self._subscribed = False
+        self._closed_by_user = False
         self._stopping = False
+        self._open()
         #: Called with each peer event when no :meth:`events` loop takes it
         #: (during :meth:`serve`). Subscribe first.
         self.on_event: Optional[Callable[[Event], Any]] = None
 
     # ---- connection ----
 
+    def _open(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(self.path)
+        except OSError as e:
+            sock.close()
+            raise connect_error(self.path, e) from None
+        self._sock = sock
+        self._unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
+        self._inbox: List[Any] = []  # requests and notifications that arrived during a request
+
+    def _reopen(self, deadline: Optional[float]) -> bool:
+        """Connects again after the daemon went away and restores the
+        handles and the subscription; False when `deadline` passed first."""
+        while True:
+            try:
+                self._open()
+                break
+            except (Closed, Forbidden):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                time.sleep(self.reconnect_interval)
+        log.info("reconnected to %s", self.path)
+        for handle, allow in list(self._allow.items()):
+            try:
+                self.request("expose", given(handle=handle, allow=allow))
+            except PeernetError as e:  # e.g. handle_taken: someone else serves it now
+                log.warning("could not expose %r again: %s", handle, e)
+                self._handlers.pop(handle, None)
+                self._allow.pop(handle, None)
+        if self._subscribed:
+            self.request("subscribe", {} if self._subscription is None else {"events": self._subscription})
+        return True
+
     def close(self) -> None:
         """Closes the connection; the daemon withdraws its handles."""
+        self._closed_by_user = True
+        self._drop()
+
+    def _drop(self) -> None:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -96,7 +146,7 @@ class Client:
         try:
             self._live().sendall(msgpack.packb(message, use_bin_type=True))
         except OSError as e:
-            self.close()
+            self._drop()
             raise Closed(f"peernetd closed the connection ({e.strerror or e})") from None
 
     def _read(self, deadline: Optional[float]) -> Any:
@@ -113,10 +163,10 @@ class Client:
             except (socket.timeout, BlockingIOError):  # settimeout(0) is non-blocking
                 return None
             except OSError as e:
-                self.close()
+                self._drop()
                 raise Closed(f"peernetd closed the connection ({e.strerror or e})") from None
             if not data:
-                self.close()
+                self._drop()
                 raise Closed("peernetd closed the connection")
             self._unpacker.feed(data)
             for message in self._unpacker:
@@ -124,7 +174,7 @@ class Client:
 
     def _check(self, message: Any) -> Any:
         if not isinstance(message, list) or len(message) not in (3, 4) or message[0] not in (0, 1, 2):
-            self.close()
+            self._drop()
             raise ProtocolError(f"peernetd sent something that is not msgpack-RPC: {message!r:.200}")
         return message
 
@@ -202,7 +252,9 @@ class Client:
 
     def subscribe(self, events: Optional[Iterable[str]] = None) -> None:
         """Chooses the peer events this connection receives (default: all)."""
-        self.request("subscribe", {} if events is None else {"events": list(events)})
+        kinds = None if events is None else list(events)
+        self.request("subscribe", {} if kinds is None else {"events": kinds})
+        self._subscription, self._subscribed = kinds, True
 
     # ---- handles ----
 
@@ -229,14 +281,18 @@ class Client:
                 return args
         """
 
+        allow_list = None if allow is None else list(allow)
+
         def register(fn: CallHandler) -> CallHandler:
-            self.request("expose", given(handle=handle, allow=None if allow is None else list(allow)))
+            self.request("expose", given(handle=handle, allow=allow_list))
             self._handlers[handle] = (fn, on_send or fn)
+            self._allow[handle] = allow_list
             return fn
 
         if on_call is None and on_send is not None:  # sends only: calls get no_such_handle
-            self.request("expose", given(handle=handle, allow=None if allow is None else list(allow)))
+            self.request("expose", given(handle=handle, allow=allow_list))
             self._handlers[handle] = (None, on_send)
+            self._allow[handle] = allow_list
             return on_send
         if on_call is None:
             return register
@@ -246,6 +302,7 @@ class Client:
         """Withdraws a handle this connection exposed."""
         self.request("unexpose", {"handle": handle})
         self._handlers.pop(handle, None)
+        self._allow.pop(handle, None)
 
     # ---- incoming ----
 
@@ -289,7 +346,15 @@ class Client:
         if self._inbox:
             return self._inbox.pop(0)
         while True:
-            message = self._read(deadline)
+            try:
+                message = self._read(deadline)
+            except Closed:
+                if not self.reconnect or self._closed_by_user:
+                    raise
+                log.warning("peernetd went away; connecting again to %s", self.path)
+                if not self._reopen(deadline):
+                    return None
+                continue
             if message is None or message[0] != 1:  # drop late answers
                 return message
 
