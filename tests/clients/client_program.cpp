@@ -2,12 +2,13 @@
 // libpeernet-client, with nothing but `pkg-config --cflags --libs
 // peernet-client` (tests/e2e/clients_cpp_test.sh builds and runs it).
 //
-//   client_program SOCKET_A SOCKET_B PEER_B
+//   client_program SOCKET_A SOCKET_B PEER_B PEER_A ADDR_A
 //
 // On daemon B it exposes handles and serves them from a thread that runs an
 // event loop of its own: poll() on Client::fd(), then Client::process().
 // Through daemon A it calls and sends to them on PEER_B (daemon B), and
-// checks every answer and error code. Prints "ok" and exits 0, else says
+// checks every answer and error code. Then B stops trusting PEER_A and
+// trusts it again (at ADDR_A), and the loop must see peer.down and peer.up. Prints "ok" and exits 0, else says
 // what differed and exits 1. Every wait is bounded.
 #include <poll.h>
 
@@ -46,11 +47,12 @@ std::string error_code(F fn) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: client_program SOCKET_A SOCKET_B PEER_B\n";
+  if (argc != 6) {
+    std::cerr << "usage: client_program SOCKET_A SOCKET_B PEER_B PEER_A ADDR_A\n";
     return 2;
   }
-  const std::string sock_a = argv[1], sock_b = argv[2], peer_b = argv[3];
+  const std::string sock_a = argv[1], sock_b = argv[2], peer_b = argv[3], peer_a = argv[4],
+                    addr_a = argv[5];
   check(std::string(peernet::version()) == "0.1.0", "version()");
 
   // ---- daemon B: handles served from an event loop ----
@@ -69,6 +71,15 @@ int main(int argc, char** argv) {
   b.expose("cpp.refuse",
            [](const peernet::Request&) { return peernet::Answer::error("busy", "come back later"); });
   check(error_code([&] { b.expose("cpp.echo", {}); }) == "handle_taken", "expose twice: handle_taken");
+  std::atomic<int> downs{0}, ups{0};
+  b.subscribe(
+      [&](const peernet::Event& e) {
+        if (e.name != peer_a) return;
+        if (e.kind == "peer.down") ++downs;
+        if (e.kind == "peer.up" && downs > 0) ++ups;
+      },
+      {"peer.up", "peer.down"});
+  check(error_code([&] { b.subscribe({}, {"peer.sideways"}); }) == "bad_request", "unknown event");
 
   std::atomic<bool> stop{false};
   std::string loop_error;
@@ -114,7 +125,18 @@ int main(int argc, char** argv) {
     check(sent.delivered, "send delivered");
     for (int i = 0; i < 300 && sends == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     check(sends == 1, "the send reached the handler");
-    if (sends == 1) check(last_send == "[3] from a", "the send's args and peer: " + last_send);
+    if (sends == 1) check(last_send == "[3] from " + peer_a, "the send's args and peer: " + last_send);
+
+    // Events: a second connection to B bounces A's trust; B's loop sees it.
+    peernet::Client admin = peernet::Client::connect(sock_b);
+    std::string id_a = a.identity().id;
+    admin.trust_remove(peer_a);
+    bool gone = true;
+    for (const auto& t : admin.trust_list()) gone = gone && t.id != id_a;
+    check(gone, "trust_remove");
+    check(admin.trust_add(id_a, peer_a, std::vector<std::string>{addr_a}) == id_a, "trust_add");
+    for (int i = 0; i < 300 && ups == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    check(downs >= 1 && ups >= 1, "events: peer.down then peer.up");
   } catch (const peernet::ClientError& e) {
     check(false, std::string("unexpected error: ") + e.what());
   }

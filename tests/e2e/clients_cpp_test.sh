@@ -8,7 +8,8 @@
 #   2. tests/clients/client_program.cpp, compiled OUT of the tree with
 #      nothing but `pkg-config --cflags --libs peernet-client` from the
 #      installed tree (and LD_LIBRARY_PATH to run it), serves handles on
-#      daemon b from its own poll() loop and calls them through daemon a;
+#      daemon b from its own poll() loop and calls them through daemon a,
+#      and sees a's session go down and up as b's trust list changes;
 #   3. peernetctl is linked against the library (ldd), and works through it.
 #
 #   clients_cpp_test.sh MESON BUILD_DIR PATH/TO/peernetd PATH/TO/peernetctl PROGRAM.cpp
@@ -85,7 +86,7 @@ start_daemon b
 wait_daemon a
 wait_daemon b
 pair a b "$port_b"
-LD_LIBRARY_PATH="$dest$libdir" timeout 120 "$tmp/app/app" "$tmp/run/a.sock" "$tmp/run/b.sock" b \
+LD_LIBRARY_PATH="$dest$libdir" timeout 120 "$tmp/app/app" "$tmp/run/a.sock" "$tmp/run/b.sock" b a "127.0.0.1:$port_a" \
   >"$tmp/app.out" 2>"$tmp/app.err" || fail "the application failed"
 [ "$(cat "$tmp/app.out")" = ok ] || fail "the application printed: $(cat "$tmp/app.out")"
 LD_LIBRARY_PATH="$dest$libdir" ldd "$tmp/app/app" | grep -qF "$dest$libdir/libpeernet-client.so.0" ||
