@@ -72,7 +72,10 @@ cp "$program" "$tmp/app/main.cpp"
 # A sanitizer build's library needs its runtime loaded first: the
 # application is built with the same sanitizers then.
 san=()
-if readelf -d "$lib" | grep -q 'NEEDED.*libasan'; then san=(-fsanitize=address,undefined); fi
+# (Outputs are read whole before grep -q, which may stop reading early:
+# with pipefail, the writer's SIGPIPE would fail the check.)
+needed=$(readelf -d "$lib")
+if grep -q 'NEEDED.*libasan' <<<"$needed"; then san=(-fsanitize=address,undefined); fi
 # C++17: the API asks no more of an application.
 # shellcheck disable=SC2086  # $flags is a list of compiler arguments
 (cd "$tmp/app" && c++ -std=c++17 -Wall -Wextra -Werror -pthread "${san[@]}" main.cpp $flags -o app) \
@@ -89,13 +92,16 @@ pair a b "$port_b"
 LD_LIBRARY_PATH="$dest$libdir" timeout 120 "$tmp/app/app" "$tmp/run/a.sock" "$tmp/run/b.sock" b a "127.0.0.1:$port_a" \
   >"$tmp/app.out" 2>"$tmp/app.err" || fail "the application failed"
 [ "$(cat "$tmp/app.out")" = ok ] || fail "the application printed: $(cat "$tmp/app.out")"
-LD_LIBRARY_PATH="$dest$libdir" ldd "$tmp/app/app" | grep -qF "$dest$libdir/libpeernet-client.so.0" ||
-  fail "the application did not load the installed library: $(ldd "$tmp/app/app")"
+loaded=$(LD_LIBRARY_PATH="$dest$libdir" ldd "$tmp/app/app")
+grep -qF "$dest$libdir/libpeernet-client.so.0" <<<"$loaded" ||
+  fail "the application did not load the installed library: $loaded"
 
 # --- 3. peernetctl links it -------------------------------------------------
-ldd "$peernetctl" | grep -q 'libpeernet-client\.so\.0 => /' || fail "peernetctl: $(ldd "$peernetctl")"
-LD_LIBRARY_PATH="$dest$libdir" ldd "$dest$bindir/peernetctl" | grep -qF "$dest$libdir/libpeernet-client.so.0" ||
-  fail "the installed peernetctl does not load the installed library"
+loaded=$(ldd "$peernetctl")
+grep -q 'libpeernet-client\.so\.0 => /' <<<"$loaded" || fail "peernetctl: $loaded"
+loaded=$(LD_LIBRARY_PATH="$dest$libdir" ldd "$dest$bindir/peernetctl")
+grep -qF "$dest$libdir/libpeernet-client.so.0" <<<"$loaded" ||
+  fail "the installed peernetctl does not load the installed library: $loaded"
 # Its socket comes through the library: $PEERNET_SOCKET, and --socket first.
 [ "$(PEERNET_SOCKET="$tmp/run/b.sock" LD_LIBRARY_PATH="$dest$libdir" "$dest$bindir/peernetctl" id -q)" = "$(id_of b)" ] ||
   fail "peernetctl with PEERNET_SOCKET"
