@@ -6,10 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cctype>
+
 #include "ctl/socket_path.hpp"
 #include "exit_code.hpp"
 #include "json/json_msgpack.hpp"
 #include "proto/control/methods.hpp"
+#include "proto/peer_id.hpp"
 
 #ifndef PEERNET_VERSION
 #define PEERNET_VERSION "unknown"
@@ -92,6 +95,15 @@ Result<std::string> read_all(int fd, size_t max) {
                         "more than " + std::to_string(max) + " bytes on stdin");
     data.append(buf, static_cast<size_t>(n));
   }
+}
+
+bool peer_named(const std::string& given, const PublicKey& id,
+                const std::optional<std::string>& name) {
+  if (name && *name == given) return true;
+  std::string g;
+  for (char c : given)
+    if (c != '-') g += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return !g.empty() && peer_id_compact(id).starts_with(g);
 }
 
 Result<Bytes> args_from_json(const std::string& text, bool given, Io& io) {

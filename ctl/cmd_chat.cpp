@@ -17,7 +17,6 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <memory>
 
 #include "cli.hpp"
@@ -33,17 +32,6 @@ constexpr size_t kMaxLine = 64 * 1024;
 
 nlohmann::ordered_json name_json(const std::optional<std::string>& n) {
   return n ? nlohmann::ordered_json(*n) : nlohmann::ordered_json(nullptr);
-}
-
-// Whether PEER, as the user typed it, names this peer: its alias, or a
-// prefix of its id (case and dashes ignored). Only for choosing which
-// events to show; the daemon resolves names for everything else.
-bool names(const std::string& given, const PublicKey& id, const std::optional<std::string>& name) {
-  if (name && *name == given) return true;
-  std::string g;
-  for (char c : given)
-    if (c != '-') g += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return !g.empty() && peer_id_compact(id).starts_with(g);
 }
 
 class Chat {
@@ -125,7 +113,7 @@ class Chat {
       return {};
     }
     const auto& e = std::get<control::PeerEvent>(in);
-    if (!names(peer_, e.id, e.name)) return {};
+    if (!peer_named(peer_, e.id, e.name)) return {};
     if (e.kind != control::PeerEventKind::up && e.kind != control::PeerEventKind::down) return {};
     if (g_.json) {
       print_json(io_, {{"kind", std::string(control::to_string(e.kind))},
