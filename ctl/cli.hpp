@@ -33,6 +33,7 @@ struct Io {
 struct Globals {
   std::string socket;  // --socket; empty: $PEERNET_SOCKET or the default
   bool json = false;   // --json
+  std::string verb;    // the verb as typed ("trust" for pair's alias), for messages
 };
 
 using Handler = std::function<int(const Globals&, Io&)>;

@@ -279,7 +279,16 @@ if [ "$root" = yes ]; then
   nb() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/bin/peernetctl" "$@"; }
   expect_json 5 nobody_pair nb --socket "$sock_b" pair "$id_a" --json
   [ "$(field error code <"$tmp/nobody_pair.out")" = forbidden ] || fail "nobody pair: $(cat "$tmp/nobody_pair.out")"
+  # Said in the user's terms (pair, not trust.add), with how to become an admin.
+  has nobody_pair.err "peernetctl: pair: refused: only an admin of this peernetd may pair" ||
+    fail "nobody pair: $(cat "$tmp/nobody_pair.err")"
+  has nobody_pair.err "control.admin_group" || fail "nobody pair: no way to admin rights given"
+  ! has nobody_pair.err "trust.add" || fail "nobody pair names the internal method: $(cat "$tmp/nobody_pair.err")"
+  expect 5 nobody_trust nb --socket "$sock_b" trust "$id_a"
+  has nobody_trust.err "peernetctl: trust: refused:" || fail "nobody trust: $(cat "$tmp/nobody_trust.err")"
   expect 5 nobody_untrust nb --socket "$sock_b" untrust ay
+  has nobody_untrust.err "untrust: refused: only an admin of this peernetd may untrust a peer" ||
+    fail "nobody untrust: $(cat "$tmp/nobody_untrust.err")"
   expect_json 0 nobody_list nb --socket "$sock_b" list --json
   start_bg listen_nobody a listen from-nobody --count 1
   wait_for 10 "listen from-nobody" listening listen_nobody
@@ -289,6 +298,10 @@ if [ "$root" = yes ]; then
   # a's socket is 0660 in a 0700 directory: nobody cannot even open it.
   expect 5 nobody_sock_a nb --socket "$sock_a" status
   has nobody_sock_a.err "permission denied: $sock_a" || fail "EACCES: $(cat "$tmp/nobody_sock_a.err")"
+  # Not the system service's socket: the peernet group is not the answer.
+  ! has nobody_sock_a.err "peernet group" && ! has nobody_sock_a.err 'group "peernet"' ||
+    fail "EACCES on a user-mode socket blames the group: $(cat "$tmp/nobody_sock_a.err")"
+  has nobody_sock_a.err "another user's peernetd" || fail "EACCES: $(cat "$tmp/nobody_sock_a.err")"
 fi
 
 # ---------------------------------------------------------------------------
