@@ -94,6 +94,39 @@ Typed prescan(int argc, const char* const* argv) {
   return t;
 }
 
+// peernetctl __complete WHAT: the words a shell completes, one a line.
+//   verbs         every verb and alias
+//   options VERB  VERB's options (--long and -s)
+//   peers         the trusted peers' aliases (ids where there is none),
+//                 from the daemon; nothing when there is no daemon
+//   events        the peer event names
+// Always exit 0: a completion shows nothing rather than an error.
+int complete_words(CLI::App& app, const std::vector<std::string>& what, const Globals& g, Io& io) {
+  if (what[0] == "verbs") {
+    for (const std::string& v : verb_names()) io.out << v << '\n';
+  } else if (what[0] == "options" && what.size() == 2) {
+    CLI::App* sub = nullptr;
+    for (CLI::App* s : app.get_subcommands([](CLI::App*) { return true; }))
+      if (s->check_name(what[1])) sub = s;
+    if (sub == nullptr) return kExitOk;
+    for (const CLI::Option* o : sub->get_options()) {
+      if (o->get_positional()) continue;
+      for (const std::string& n : o->get_lnames()) io.out << "--" << n << '\n';
+      for (const std::string& n : o->get_snames()) io.out << '-' << n << '\n';
+    }
+  } else if (what[0] == "peers") {
+    auto client = open_client(g);
+    if (!client) return kExitOk;
+    auto list = client->request<control::method::TrustList>({});
+    if (!list) return kExitOk;
+    for (const auto& e : *list) io.out << e.name.value_or(peer_id_text(e.id)) << '\n';
+  } else if (what[0] == "events") {
+    for (std::string_view n : kPeerEventNames) io.out << n << '\n';
+  }
+  io.out << std::flush;
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, Io& io) {
@@ -128,6 +161,11 @@ int run_cli(int argc, const char* const* argv, Io& io) {
   CLI::App* version = app.add_subcommand("version", "Show peernetctl's version");
   add_globals(*help);
   add_globals(*version);
+  // For the shell completions (ctl/completions/): not listed in the help.
+  std::vector<std::string> complete_args;
+  CLI::App* complete = app.add_subcommand("__complete", "")->group("");
+  complete->add_option("WHAT", complete_args, "verbs | options VERB | peers | events")->required();
+  add_globals(*complete);
 
   Typed typed = prescan(argc, argv);
   globals.verb = typed.verb;
@@ -139,7 +177,8 @@ int run_cli(int argc, const char* const* argv, Io& io) {
   // An unknown verb: the nearest ones, rather than CLI11's "not expected".
   if (!typed.verb.empty()) {
     auto names = verb_names();
-    if (std::find(names.begin(), names.end(), typed.verb) == names.end())
+    if (typed.verb != "__complete" &&
+        std::find(names.begin(), names.end(), typed.verb) == names.end())
       return usage(unknown_verb(typed.verb));
   }
 
@@ -162,6 +201,7 @@ int run_cli(int argc, const char* const* argv, Io& io) {
       io.out << "peernetctl " PEERNET_VERSION "\n";
     return kExitOk;
   }
+  if (complete->parsed()) return complete_words(app, complete_args, globals, io);
   if (help->parsed()) {
     if (help_verb.empty()) {
       // app.help() would explain the parsed subcommand, `help` itself.

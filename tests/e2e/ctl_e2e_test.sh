@@ -9,7 +9,8 @@
 #   - call from the Python client (examples/python/call_example.py) and
 #     serve from it (echo_service.py), which can expose "echo" only because
 #     the peernetctl that held it went away: a disconnect releases handles;
-#   - chat in both directions;
+#   - chat in both directions; a chat that ends says so, and lines typed
+#     to it afterwards are reported not sent;
 #   - bytes that are not msgpack on one control connection close only that
 #     connection;
 #   - a non-admin user (nobody, via setpriv) cannot pair (exit 5) but can
@@ -245,7 +246,15 @@ pid_chat_a=$!
 wait_for 10 "chat on a" has chat_a.err "chatting with bee"
 printf 'hello from b\n' | b chat ay >"$tmp/chat_b.out" 2>"$tmp/chat_b.err" || fail "chat on b failed"
 wait_for 10 "a to print b's line" has chat_a.out "hello from b"
-[ "$(field from_name <"$tmp/chat_a.out")" = bee ] || fail "chat line: $(cat "$tmp/chat_a.out")"
+[ "$(grep '"kind":"message"' "$tmp/chat_a.out" | field from_name)" = bee ] ||
+  fail "chat line: $(cat "$tmp/chat_a.out")"
+# b's chat ended (end of its input) and said so; a line typed on a after
+# that is not sent, and a says so rather than losing it.
+wait_for 10 "a to see b leave" has chat_a.out '"kind":"left"'
+has chat_a.out '"kind":"joined"' || fail "a did not see b join: $(cat "$tmp/chat_a.out")"
+printf 'still there?\n' >&3
+wait_for 10 "a to report the line not sent" has chat_a.out '"kind":"dropped","reason":"peer_left"'
+has chat_a.out '"text":"still there?"' || fail "the unsent line is not named: $(cat "$tmp/chat_a.out")"
 exec 3>&-  # end of a's input: its chat ends
 exits_with chat_a 0
 json_lines_ok "$tmp/chat_a.out"

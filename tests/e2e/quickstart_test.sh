@@ -39,15 +39,35 @@ mkdir -p "$tmp/clone/build/daemon" "$tmp/clone/build/ctl" "$tmp/tmpdir"
 ln -s "$peernetd" "$tmp/clone/build/daemon/peernetd"
 ln -s "$peernetctl" "$tmp/clone/build/ctl/peernetctl"
 
-# stop_demo RUN: stop the block's daemons (their PIDs in RUN.pids) and
-# remove its directory.
+# Each run's shell starts in a process group of its own (setsid), which
+# the block's background jobs share (no job control without a terminal):
+# whatever the block started is stopped by signalling that group, even
+# when the block failed before the PIDs were written down.
+groups=()
+stop_groups() {
+  local g
+  for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null || true; done
+}
+e2e_before_cleanup() { stop_groups; }
+
+# stop_demo RUN: stop the block's daemons (their PIDs in RUN.pids), then
+# anything else left in the run's process group.
 stop_demo() {
   local p
   for p in $(cat "$tmp/$1.pids" 2>/dev/null); do
     kill -TERM "$p" 2>/dev/null || true
     wait_for 15 "the Quick start daemon $p to exit" eval "! alive $p"
   done
+  stop_groups
 }
+
+# The block's fixed ports must be free, or its daemons cannot start.
+for port in $(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/block.sh" | cut -d: -f2 | sort -u); do
+  if /usr/bin/python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then :; else
+    fail "port $port, which the Quick start block uses, is taken by another process"
+  fi
+done
 
 # check RUN: what the block printed, and the state it left.
 check() {
@@ -77,8 +97,10 @@ trailer='echo "demo dir: $d"; jobs -p >"$QS_PIDS"'
 cp "$tmp/block.sh" "$tmp/script.sh"
 printf '%s\n' "$trailer" >>"$tmp/script.sh"
 rc=0
-(cd "$tmp/clone" && TMPDIR="$tmp/tmpdir" QS_PIDS="$tmp/script.pids" sh -e "$tmp/script.sh") \
-  >"$tmp/script.out" 2>"$tmp/script.err" </dev/null || rc=$?
+(cd "$tmp/clone" && TMPDIR="$tmp/tmpdir" QS_PIDS="$tmp/script.pids" exec setsid sh -e "$tmp/script.sh") \
+  >"$tmp/script.out" 2>"$tmp/script.err" </dev/null &
+groups+=("$!")
+wait "$!" || rc=$?
 [ "$rc" -eq 0 ] || { stop_demo script; fail "the block as a script exited with $rc"; }
 check script
 stop_demo script
@@ -86,8 +108,10 @@ stop_demo script
 # 2. As pasted into an interactive shell: bash -i reading the block from
 # its stdin (no terminal, so no job control messages to compare).
 rc=0
-(cd "$tmp/clone" && TMPDIR="$tmp/tmpdir" QS_PIDS="$tmp/paste.pids" bash --noprofile -i) \
-  <"$tmp/script.sh" >"$tmp/paste.out" 2>"$tmp/paste.err" || rc=$?
+(cd "$tmp/clone" && TMPDIR="$tmp/tmpdir" QS_PIDS="$tmp/paste.pids" exec setsid bash --noprofile -i) \
+  <"$tmp/script.sh" >"$tmp/paste.out" 2>"$tmp/paste.err" &
+groups+=("$!")
+wait "$!" || rc=$?
 [ "$rc" -eq 0 ] || { stop_demo paste; fail "the block pasted into bash -i exited with $rc"; }
 # bash -i without a terminal says so on stderr; that is the harness, not the block.
 sed -i '/cannot set terminal process group\|no job control in this shell/d' "$tmp/paste.err"
