@@ -33,6 +33,7 @@ struct Io {
 struct Globals {
   std::string socket;  // --socket; empty: $PEERNET_SOCKET or the default
   bool json = false;   // --json
+  std::string verb;    // the verb as typed ("trust" for pair's alias), for messages
 };
 
 using Handler = std::function<int(const Globals&, Io&)>;
@@ -64,6 +65,12 @@ void print_json(Io& io, const nlohmann::ordered_json& value);
 
 // Reads all of `fd` (ARGS_JSON "-"), at most `max` bytes.
 Result<std::string> read_all(int fd, size_t max);
+
+// Whether PEER, as the user typed it, names this peer: its alias, or a
+// prefix of its id (case and dashes ignored). For choosing which events to
+// show or wait for; the daemon resolves names for everything else.
+bool peer_named(const std::string& given, const PublicKey& id,
+                const std::optional<std::string>& name);
 
 // A verb's ARGS_JSON: absent -> nil; "-" -> read from stdin; else the text.
 Result<Bytes> args_from_json(const std::string& text, bool given, Io& io);

@@ -2,22 +2,28 @@
 // "chat" handle; lines PEER sends to ours are printed with its alias. Both
 // sides run `peernetctl chat` (or anything that exposes and sends to
 // "chat"). Like every send, a line typed while PEER is offline is dropped,
-// and chat says so. Ctrl-D (end of input) ends it.
+// and chat says so. Ctrl-D (end of input), Ctrl-C or SIGTERM ends it.
+//
+// A chat tells the other side when it starts and when it ends, with a
+// send of {"chat": "joined"} or {"chat": "left"} (a line is always a
+// string). Once PEER has left, or gone offline, the lines typed are not
+// sent, and chat says so for each; they go again once PEER is back.
 //
 // Human output:   laptop: hello            a line from the peer
 //                 * laptop is online       peer.up / peer.down
+//                 * laptop left the chat   joined / left
 // --json, one object per line:
 //   {"kind": "message", "from": "<peer id>", "from_name": "laptop" | null, "text": "hello"}
-//   {"kind": "dropped", "reason": "peer_offline", "message": "…", "text": "<your line>"}
-//   {"kind": "peer.up" | "peer.down", "id": "<peer id>", "name": "laptop" | null}
+//   {"kind": "dropped", "reason": "peer_offline" | "peer_left" | …, "message": "…", "text": "<your line>"}
+//   {"kind": "peer.up" | "peer.down" | "joined" | "left", "id": "<peer id>", "name": "laptop" | null}
 //
 // The handle "chat" is this daemon's: one chat at a time per daemon, and
 // only PEER may send to it.
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <memory>
 
 #include "cli.hpp"
@@ -31,19 +37,25 @@ namespace {
 constexpr std::string_view kChatHandle = "chat";
 constexpr size_t kMaxLine = 64 * 1024;
 
-nlohmann::ordered_json name_json(const std::optional<std::string>& n) {
-  return n ? nlohmann::ordered_json(*n) : nlohmann::ordered_json(nullptr);
+// Set by SIGINT and SIGTERM: say goodbye, then end.
+volatile sig_atomic_t g_stop = 0;
+extern "C" void on_stop_signal(int) { g_stop = 1; }
+
+// The notices a chat sends besides lines: {"chat": "joined" | "left"}.
+Bytes notice(std::string_view what) {
+  return *json_to_msgpack(nlohmann::ordered_json{{"chat", std::string(what)}});
+}
+// "joined" or "left" when `args` is such a notice, else "".
+std::string notice_of(const Bytes& args) {
+  auto j = msgpack_to_json(args);
+  if (!j || !j->is_object() || j->size() != 1 || !j->contains("chat") || !(*j)["chat"].is_string())
+    return "";
+  std::string what = (*j)["chat"].get<std::string>();
+  return what == "joined" || what == "left" ? what : "";
 }
 
-// Whether PEER, as the user typed it, names this peer: its alias, or a
-// prefix of its id (case and dashes ignored). Only for choosing which
-// events to show; the daemon resolves names for everything else.
-bool names(const std::string& given, const PublicKey& id, const std::optional<std::string>& name) {
-  if (name && *name == given) return true;
-  std::string g;
-  for (char c : given)
-    if (c != '-') g += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return !g.empty() && peer_id_compact(id).starts_with(g);
+nlohmann::ordered_json name_json(const std::optional<std::string>& n) {
+  return n ? nlohmann::ordered_json(*n) : nlohmann::ordered_json(nullptr);
 }
 
 class Chat {
@@ -51,7 +63,10 @@ class Chat {
   Chat(std::string peer, const Globals& g, Io& io) : peer_(std::move(peer)), g_(g), io_(io) {}
 
   int run(Client& c) {
+    // Best effort: a peer that is not chatting yet drops it.
+    (void)c.send(peer_, kChatHandle, notice("joined"));
     for (;;) {
+      if (g_stop) return bye(c, 0);
       // Whatever arrived while we sent is in the inbox; poll() would not see it.
       for (;;) {
         auto in = c.next_incoming(Deadline::now());
@@ -60,16 +75,18 @@ class Chat {
         if (auto st = show(c, **in); !st) return report(g_, io_, st.error());
       }
       pollfd p[2] = {{io_.in_fd, POLLIN, 0}, {c.fd(), POLLIN, 0}};
-      if (::poll(p, 2, -1) < 0 && errno != EINTR)
+      if (::poll(p, 2, -1) < 0) {
+        if (errno == EINTR) continue;
         return report(g_, io_, make_error(Errc::io_error, "poll failed"));
+      }
       if (p[0].revents != 0) {
         char buf[4096];
         ssize_t n = ::read(io_.in_fd, buf, sizeof buf);
         if (n < 0 && errno != EINTR && errno != EAGAIN)
           return report(g_, io_, make_error(Errc::io_error, "reading stdin failed"));
         if (n == 0) {  // Ctrl-D: what is left is the last line
-          if (!line_.empty()) return say(c, std::exchange(line_, {})).ok() ? 0 : exit_;
-          return 0;
+          if (!line_.empty() && !say(c, std::exchange(line_, {}))) return exit_;
+          return bye(c, 0);
         }
         if (n > 0) {
           line_.append(buf, static_cast<size_t>(n));
@@ -80,6 +97,12 @@ class Chat {
   }
 
  private:
+  // Tells PEER this chat ends (best effort) and returns `code`.
+  int bye(Client& c, int code) {
+    (void)c.send(peer_, kChatHandle, notice("left"));
+    return code;
+  }
+
   Status send_lines(Client& c) {
     for (size_t nl; (nl = line_.find('\n')) != std::string::npos || line_.size() >= kMaxLine;) {
       size_t end = nl == std::string::npos ? kMaxLine : nl;
@@ -93,21 +116,27 @@ class Chat {
 
   // Sends one line. A drop is reported and chat goes on; an error ends it.
   Status say(Client& c, const std::string& text) {
+    if (left_) {
+      not_sent("peer_left", peer_ + " left the chat", text);
+      return {};
+    }
     auto args = json_to_msgpack(nlohmann::ordered_json(text));
     if (!args) return fail(args.error());
     auto r = c.send(peer_, kChatHandle, std::move(*args));
     if (!r) return fail(r.error());
     if (r->delivered) return {};
-    std::string reason(to_string(r->reason));
-    if (g_.json) {
-      print_json(io_, {{"kind", "dropped"}, {"reason", reason}, {"message", r->message}, {"text", text}});
-    } else {
-      std::string why = r->reason == Errc::peer_offline ? peer_ + " is offline"
-                        : r->reason == Errc::busy        ? "the connection to " + peer_ + " is busy"
-                                                         : "the line is too large";
-      io_.err << "(not delivered: " << why << ")\n" << std::flush;
-    }
+    std::string why = r->reason == Errc::peer_offline ? peer_ + " is offline"
+                      : r->reason == Errc::busy        ? "the connection to " + peer_ + " is busy"
+                                                       : "the line is too large";
+    not_sent(std::string(to_string(r->reason)), g_.json ? r->message : why, text);
     return {};
+  }
+
+  void not_sent(const std::string& reason, const std::string& why, const std::string& text) {
+    if (g_.json)
+      print_json(io_, {{"kind", "dropped"}, {"reason", reason}, {"message", why}, {"text", text}});
+    else
+      io_.err << "(not sent: " << why << ")\n" << std::flush;
   }
 
   Status fail(const Error& e) {
@@ -121,23 +150,31 @@ class Chat {
       return c.answer(call->msgid, reply(Bytes{0xc0}));
     }
     if (const auto* s = std::get_if<control::HandleSend>(&in)) {
+      if (std::string what = notice_of(s->args); !what.empty()) {
+        left_ = what == "left";
+        show_event(what, s->peer, s->peer_name,
+                   what == "left" ? " left the chat; lines typed now are not sent"
+                                  : " joined the chat");
+        return {};
+      }
       show_line(s->peer, s->peer_name, s->args);
       return {};
     }
     const auto& e = std::get<control::PeerEvent>(in);
-    if (!names(peer_, e.id, e.name)) return {};
+    if (!peer_named(peer_, e.id, e.name)) return {};
     if (e.kind != control::PeerEventKind::up && e.kind != control::PeerEventKind::down) return {};
-    if (g_.json) {
-      print_json(io_, {{"kind", std::string(control::to_string(e.kind))},
-                       {"id", peer_id_text(e.id)},
-                       {"name", name_json(e.name)}});
-    } else {
-      std::string who = e.name.value_or(short_peer_id(e.id));
-      io_.out << "* " << who << (e.kind == control::PeerEventKind::up ? " is online" : " went offline")
-              << '\n'
-              << std::flush;
-    }
+    bool up = e.kind == control::PeerEventKind::up;
+    show_event(std::string(control::to_string(e.kind)), e.id, e.name,
+               up ? " is online" : " went offline; lines typed now are not sent");
     return {};
+  }
+
+  void show_event(const std::string& kind, const PublicKey& id, const std::optional<std::string>& name,
+                  const std::string& human) {
+    if (g_.json)
+      print_json(io_, {{"kind", kind}, {"id", peer_id_text(id)}, {"name", name_json(name)}});
+    else
+      io_.out << "* " << name.value_or(short_peer_id(id)) << human << '\n' << std::flush;
   }
 
   void show_line(const PublicKey& from, const std::optional<std::string>& name, const Bytes& args) {
@@ -157,6 +194,7 @@ class Chat {
   const Globals& g_;
   Io& io_;
   std::string line_;
+  bool left_ = false;  // PEER said it left, and has not joined again
   int exit_ = kExitError;
 };
 
@@ -176,8 +214,19 @@ Handler define_chat(CLI::App& sub) {
     // On stderr even with --json: scripts wait for it before they send.
     io.err << "chatting with " << *peer << ": type a line and press Enter to send; Ctrl-D ends\n"
            << std::flush;
+    // Ctrl-C and SIGTERM end the chat after telling the peer; poll() is
+    // interrupted (no SA_RESTART) and the loop sees the flag.
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    struct sigaction old_int, old_term;
+    ::sigaction(SIGINT, &sa, &old_int);
+    ::sigaction(SIGTERM, &sa, &old_term);
+    g_stop = 0;
     Chat chat(*peer, g, io);
-    return chat.run(*client);
+    int code = chat.run(*client);
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGTERM, &old_term, nullptr);
+    return code;
   };
 }
 

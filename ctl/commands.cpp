@@ -16,10 +16,13 @@ Handler define_listen(CLI::App& sub);   // cmd_listen.cpp
 Handler define_chat(CLI::App& sub);     // cmd_chat.cpp
 Handler define_connect(CLI::App& sub);  // cmd_connect.cpp
 Handler define_exec(CLI::App& sub);     // cmd_exec.cpp
+Handler define_wait(CLI::App& sub);     // cmd_wait.cpp
+Handler define_events(CLI::App& sub);   // cmd_events.cpp
 
 namespace {
 
 constexpr Command kCommands[] = {
+    {"wait", "", "Wait until peernetd answers (--online PEER: and PEER is online)", define_wait},
     {"id", "", "Show this daemon's peer id and fingerprint", define_id},
     {"pair", "trust", "Trust a peer by its id, with an alias and addresses (admin)", define_pair},
     {"untrust", "", "Stop trusting a peer (admin)", define_untrust},
@@ -30,6 +33,7 @@ constexpr Command kCommands[] = {
     {"send", "", "Send to a handle on a peer, fire-and-forget", define_send},
     {"listen", "", "Expose a handle; print each message or run a command for it", define_listen},
     {"chat", "", "Chat with a peer, line by line", define_chat},
+    {"events", "", "Print peer events as they happen, one line each", define_events},
     {"connect", "", "Dial HOST:PORT now", define_connect},
     {"exec", "", "Run a command on a peer that granted us admin access", define_exec},
 };

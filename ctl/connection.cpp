@@ -4,12 +4,14 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
+#include "proto/control/socket.hpp"
 #include "proto/link/envelope.hpp"
 
 namespace peernet::ctl {
@@ -56,13 +58,28 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
       case ENOENT:
       case ENOTDIR:
         return make_error(Errc::closed, "peernetd is not running? no socket at " + path);
-      case ECONNREFUSED:
+      case ECONNREFUSED: {
+        struct stat st;
+        if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+          return make_error(Errc::bad_request,
+                            path + " is a directory, not a socket (the socket is a file in it, "
+                                   "such as " + path + "/peernetd.sock)");
         // A socket file nobody listens on: the daemon died without removing it.
         return make_error(Errc::closed, "peernetd is not running? nothing listens on " + path);
+      }
       case EACCES:
       case EPERM:
+        // Only the system service's socket is opened by group membership;
+        // any other belongs to someone's own daemon.
+        if (path == control::kSystemSocketPath)
+          return make_error(Errc::forbidden,
+                            "permission denied: " + path +
+                                " (the system service's socket is for members of the group "
+                                "\"peernet\": sudo usermod -aG peernet $USER, then log in again)");
         return make_error(Errc::forbidden,
-                          "permission denied: " + path + " (are you in the peernet group?)");
+                          "permission denied: " + path +
+                              " (its mode or its directory keeps you out: it belongs to "
+                              "another user's peernetd; run your own with peernetd --user)");
       case EAGAIN:
         return make_error(Errc::timeout, "peernetd accepts no connections on " + path +
                                              " (its queue is full)");

@@ -9,7 +9,8 @@
 #   - call from the Python package (examples/python/call_example.py) and
 #     serve from it (echo_service.py), which can expose "echo" only because
 #     the peernetctl that held it went away: a disconnect releases handles;
-#   - chat in both directions;
+#   - chat in both directions; a chat that ends says so, and lines typed
+#     to it afterwards are reported not sent;
 #   - bytes that are not msgpack on one control connection close only that
 #     connection;
 #   - a non-admin user (nobody, via setpriv) cannot pair (exit 5) but can
@@ -248,7 +249,15 @@ pid_chat_a=$!
 wait_for 10 "chat on a" has chat_a.err "chatting with bee"
 printf 'hello from b\n' | b chat ay >"$tmp/chat_b.out" 2>"$tmp/chat_b.err" || fail "chat on b failed"
 wait_for 10 "a to print b's line" has chat_a.out "hello from b"
-[ "$(field from_name <"$tmp/chat_a.out")" = bee ] || fail "chat line: $(cat "$tmp/chat_a.out")"
+[ "$(grep '"kind":"message"' "$tmp/chat_a.out" | field from_name)" = bee ] ||
+  fail "chat line: $(cat "$tmp/chat_a.out")"
+# b's chat ended (end of its input) and said so; a line typed on a after
+# that is not sent, and a says so rather than losing it.
+wait_for 10 "a to see b leave" has chat_a.out '"kind":"left"'
+has chat_a.out '"kind":"joined"' || fail "a did not see b join: $(cat "$tmp/chat_a.out")"
+printf 'still there?\n' >&3
+wait_for 10 "a to report the line not sent" has chat_a.out '"kind":"dropped","reason":"peer_left"'
+has chat_a.out '"text":"still there?"' || fail "the unsent line is not named: $(cat "$tmp/chat_a.out")"
 exec 3>&-  # end of a's input: its chat ends
 exits_with chat_a 0
 json_lines_ok "$tmp/chat_a.out"
@@ -282,7 +291,16 @@ if [ "$root" = yes ]; then
   nb() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/bin/peernetctl" "$@"; }
   expect_json 5 nobody_pair nb --socket "$sock_b" pair "$id_a" --json
   [ "$(field error code <"$tmp/nobody_pair.out")" = forbidden ] || fail "nobody pair: $(cat "$tmp/nobody_pair.out")"
+  # Said in the user's terms (pair, not trust.add), with how to become an admin.
+  has nobody_pair.err "peernetctl: pair: refused: only an admin of this peernetd may pair" ||
+    fail "nobody pair: $(cat "$tmp/nobody_pair.err")"
+  has nobody_pair.err "control.admin_group" || fail "nobody pair: no way to admin rights given"
+  ! has nobody_pair.err "trust.add" || fail "nobody pair names the internal method: $(cat "$tmp/nobody_pair.err")"
+  expect 5 nobody_trust nb --socket "$sock_b" trust "$id_a"
+  has nobody_trust.err "peernetctl: trust: refused:" || fail "nobody trust: $(cat "$tmp/nobody_trust.err")"
   expect 5 nobody_untrust nb --socket "$sock_b" untrust ay
+  has nobody_untrust.err "untrust: refused: only an admin of this peernetd may untrust a peer" ||
+    fail "nobody untrust: $(cat "$tmp/nobody_untrust.err")"
   expect_json 0 nobody_list nb --socket "$sock_b" list --json
   start_bg listen_nobody a listen from-nobody --count 1
   wait_for 10 "listen from-nobody" listening listen_nobody
@@ -292,6 +310,10 @@ if [ "$root" = yes ]; then
   # a's socket is 0660 in a 0700 directory: nobody cannot even open it.
   expect 5 nobody_sock_a nb --socket "$sock_a" status
   has nobody_sock_a.err "permission denied: $sock_a" || fail "EACCES: $(cat "$tmp/nobody_sock_a.err")"
+  # Not the system service's socket: the peernet group is not the answer.
+  ! has nobody_sock_a.err "peernet group" && ! has nobody_sock_a.err 'group "peernet"' ||
+    fail "EACCES on a user-mode socket blames the group: $(cat "$tmp/nobody_sock_a.err")"
+  has nobody_sock_a.err "another user's peernetd" || fail "EACCES: $(cat "$tmp/nobody_sock_a.err")"
 fi
 
 # ---------------------------------------------------------------------------

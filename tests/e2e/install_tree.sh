@@ -3,7 +3,7 @@
 #
 # The caller sets, before sourcing: MESON (the meson program), BUILD_DIR,
 # and the install directories meson passes as environment: PREFIX,
-# SBINDIR, BINDIR, SYSCONFDIR, MANDIR, UNITDIR, SYSUSERSDIR (absolute, or
+# SBINDIR, BINDIR, SYSCONFDIR, MANDIR, DATADIR, UNITDIR, USERUNITDIR, SYSUSERSDIR (absolute, or
 # relative to PREFIX as meson's options are).
 
 # abs DIR: the directory as an absolute path under the prefix.
@@ -18,9 +18,12 @@ sbindir=$(abs "$SBINDIR")
 bindir=$(abs "$BINDIR")
 sysconfdir=$(abs "$SYSCONFDIR")
 mandir=$(abs "$MANDIR")
+datadir=$(abs "$DATADIR")
 unitdir=$(abs "$UNITDIR")
+userunitdir=$(abs "$USERUNITDIR")
 sysusersdir=$(abs "$SYSUSERSDIR")
 unit_path="$unitdir/peernetd.service"
+user_unit_path="$userunitdir/peernetd.service"
 
 # install_into DEST: `meson install --destdir DEST` of the current build,
 # quietly; its output is shown only when it fails.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The installed unit passes `systemd-analyze verify` without a word, its
-# sandbox scores at most 1.5 in `systemd-analyze security`, and the
+# sandbox scores at most 1.5 in `systemd-analyze security`, the user unit
+# passes `systemd-analyze --user verify` without a word, and the
 # sysusers.d snippet creates the user and group "peernet".
 #
 #   systemd_unit_test.sh MESON BUILD_DIR   (environment: see install_tree.sh)
@@ -38,6 +39,19 @@ rc=0
 out=$(MANPATH="$dest$mandir" systemd-analyze verify --man=yes "$tmp/verify/peernetd.service" 2>&1) || rc=$?
 # verify exits 0 after warnings such as an unknown key: any output fails.
 [ "$rc" -eq 0 ] && [ -z "$out" ] || fail "systemd-analyze verify (exit $rc):
+$out"
+
+# 1b. The user unit, the same way, as a user manager would load it (which
+# needs a runtime directory of its own).
+mkdir "$tmp/verify-user" "$tmp/xdg"
+chmod 700 "$tmp/xdg"
+sed "s|^ExecStart=$sbindir/|ExecStart=$dest$sbindir/|" "$dest$user_unit_path" >"$tmp/verify-user/peernetd.service"
+grep -q "^ExecStart=$dest$sbindir/peernetd --user$" "$tmp/verify-user/peernetd.service" ||
+  fail "could not point the user unit's ExecStart= into the installed tree"
+rc=0
+out=$(XDG_RUNTIME_DIR="$tmp/xdg" MANPATH="$dest$mandir" systemd-analyze --user verify --man=yes \
+  "$tmp/verify-user/peernetd.service" 2>&1) || rc=$?
+[ "$rc" -eq 0 ] && [ -z "$out" ] || fail "systemd-analyze --user verify (exit $rc):
 $out"
 
 # 2. The exposure score of the installed unit, as systemd-analyze prints

@@ -13,6 +13,7 @@
 #include "cli.hpp"
 #include "ctl/socket_path.hpp"
 #include "exit_code.hpp"
+#include "proto/control/socket.hpp"
 
 namespace peernet::ctl {
 namespace {
@@ -158,6 +159,88 @@ TEST(CliArgs, PeernetSocketIsUsedWithoutSocketFlag) {
   ::unsetenv("PEERNET_SOCKET");
   EXPECT_EQ(r.code, kExitNoDaemon);
   EXPECT_NE(r.err.find("/tmp/peernet-ctl-test-env/x.sock"), std::string::npos) << r.err;
+}
+
+TEST(CliArgs, UnknownVerbsGetTheNearestOnes) {
+  Outcome r = run({"peer"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err, "peernetctl: unknown command \"peer\"; did you mean \"peers\"? (bad_request)\n");
+  r = run({"--socket", kNoSocket, "lisen", "echo"});
+  EXPECT_NE(r.err.find("did you mean \"listen\"?"), std::string::npos) << r.err;
+  r = run({"xyzzy", "--json"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err, "peernetctl: unknown command \"xyzzy\" (peernetctl help lists them) (bad_request)\n");
+  auto j = nlohmann::ordered_json::parse(r.out);
+  EXPECT_EQ(j["error"]["code"], "bad_request");
+}
+
+TEST(CliArgs, EveryUsageErrorIsPrefixedAndJsonWhenAsked) {
+  for (auto args : {std::vector<const char*>{"call", "laptop", "--json"},
+                    std::vector<const char*>{"--json", "peers", "--bogus"},
+                    std::vector<const char*>{"--json"},
+                    std::vector<const char*>{"call", "laptop", "echo", "--timeout", "soon", "--json"}}) {
+    std::vector<const char*> argv{"peernetctl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::ostringstream out, err;
+    Io io{out, err, -1};
+    int code = run_cli(static_cast<int>(argv.size()), argv.data(), io);
+    EXPECT_EQ(code, kExitUsage) << args[0];
+    EXPECT_EQ(err.str().rfind("peernetctl: ", 0), 0u) << err.str();
+    auto j = nlohmann::ordered_json::parse(out.str());
+    EXPECT_EQ(j["error"]["code"], "bad_request") << out.str();
+    EXPECT_FALSE(j["error"]["message"].get<std::string>().empty());
+  }
+  Outcome r = run({"call", "laptop"});
+  EXPECT_EQ(r.err, "peernetctl: call: HANDLE is required (see peernetctl help call) (bad_request)\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(CliArgs, HelpAndVersionVerbs) {
+  Outcome r = run({"help"});
+  EXPECT_EQ(r.code, 0);
+  for (const Command& c : commands()) EXPECT_NE(r.out.find(std::string(c.help)), std::string::npos);
+  r = run({"help", "trust"});  // an alias names its verb
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Usage: peernetctl pair"), std::string::npos) << r.out;
+  r = run({"help", "evnets"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_NE(r.err.find("did you mean \"events\"?"), std::string::npos) << r.err;
+  r = run({"version"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "peernetctl " + run({"--version"}).out.substr(11));
+  r = run({"version", "--json"});
+  EXPECT_TRUE(nlohmann::ordered_json::parse(r.out).contains("version"));
+}
+
+TEST(CliArgs, ADirectoryAsSocketSaysSo) {
+  Outcome r = run({"status", "--socket", "/tmp"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_EQ(r.err.rfind("peernetctl: /tmp is a directory, not a socket", 0), 0u) << r.err;
+}
+
+TEST(CliArgs, WaitGivesUpWithTimeoutNamingTheSocket) {
+  Outcome r = run({"wait", "--timeout", "0.2", "--socket", kNoSocket});
+  EXPECT_EQ(r.code, kExitTimeout);
+  EXPECT_NE(r.err.find(std::string("did not answer on ") + kNoSocket + " within 0.2 s"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(run({"wait", "--timeout", "-1"}).code, kExitUsage);
+  EXPECT_EQ(run({"events", "--event", "peer.sideways", "--socket", kNoSocket}).code, kExitUsage);
+}
+
+TEST(CliArgs, NoDefaultSocketNamesEveryPathTriedAndHowToStart) {
+  // A system daemon running here would be found and answer.
+  if (::access(control::kSystemSocketPath, F_OK) == 0) GTEST_SKIP() << "a system peernetd runs here";
+  std::string dir = "/tmp/peernet-ctl-test-runtime-" + std::to_string(::getpid());
+  ::unsetenv("PEERNET_SOCKET");
+  ::setenv("XDG_RUNTIME_DIR", dir.c_str(), 1);
+  Outcome r = run({"status"});
+  ::unsetenv("XDG_RUNTIME_DIR");
+  EXPECT_EQ(r.code, kExitNoDaemon);
+  EXPECT_NE(r.err.find(dir + "/peernet/peernetd.sock"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(control::kSystemSocketPath), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("systemctl start peernetd"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("peernetd --user"), std::string::npos) << r.err;
 }
 
 TEST(SocketPath, FlagThenEnvironmentThenDefault) {
