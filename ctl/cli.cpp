@@ -10,6 +10,7 @@
 #include <cctype>
 
 #include "ctl/socket_path.hpp"
+#include "peernet/client.hpp"
 #include "exit_code.hpp"
 #include "json/json_msgpack.hpp"
 #include "proto/control/methods.hpp"
@@ -272,10 +273,15 @@ std::optional<std::string> no_daemon_hint(const Globals& g, const Error& e) {
 
 }  // namespace
 
+std::string socket_path(const Globals& g) {
+  // --socket, else $PEERNET_SOCKET, else the default: decided by the
+  // installed libpeernet-client, so peernetctl and the applications that
+  // link it agree on which daemon "the default" is.
+  return ::peernet::resolve_socket_path(g.socket);
+}
+
 Result<Client> open_client(const Globals& g) {
-  std::optional<std::string> flag;
-  if (!g.socket.empty()) flag = g.socket;
-  PEERNET_TRY(Client client, Client::connect(resolve_socket_path(flag)));
+  PEERNET_TRY(Client client, Client::connect(socket_path(g)));
   PEERNET_TRY_VOID(client.hello("peernetctl " PEERNET_VERSION));
   return client;
 }

@@ -53,6 +53,9 @@ int run_cli(int argc, const char* const* argv, Io& io);
 
 // ---- Helpers for the verbs ----
 
+// The socket a verb connects to: --socket, else $PEERNET_SOCKET, else the
+// default (libpeernet-client decides, for peernetctl and applications alike).
+std::string socket_path(const Globals& g);
 // Connects to the daemon named by the globals and says hello.
 Result<Client> open_client(const Globals& g);
 

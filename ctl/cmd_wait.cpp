@@ -57,9 +57,7 @@ class Waiter {
       : o_(o), g_(g), io_(io), end_(Deadline::after(o.timeout)) {}
 
   int run() {
-    std::optional<std::string> flag;
-    if (!g_.socket.empty()) flag = g_.socket;
-    std::string path = resolve_socket_path(flag);
+    std::string path = socket_path(g_);
     for (;;) {
       auto r = attempt(path);
       if (r) return *r;
