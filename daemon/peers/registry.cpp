@@ -11,7 +11,7 @@
 namespace peernet {
 
 Registry::Registry(uv_loop_t* loop, Logger& log, Rng& rng, const KeyPair& identity)
-    : loop_(loop), log_(log), rng_(rng), identity_(identity) {}
+    : loop_(loop), log_(log), rng_(rng), identity_(identity), stop_timer_(loop) {}
 
 // Sessions close their sockets silently; pending calls are dropped without
 // running (the daemon is going away: the completion contract's exception).
@@ -94,8 +94,13 @@ Status Registry::adopt_pairing(uv::TcpStream stream, std::string nameplate, Hand
   return adopt_session(std::move(stream), true, std::nullopt, std::move(nameplate), std::move(done));
 }
 
+Status Registry::adopt_inbound(uv::TcpStream stream, uint64_t handshake_timeout_ms, HandshakeDone done) {
+  return adopt_session(std::move(stream), false, std::nullopt, std::nullopt, std::move(done), handshake_timeout_ms);
+}
+
 Status Registry::adopt_session(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected,
-                               std::optional<std::string> pairing, HandshakeDone done) {
+                               std::optional<std::string> pairing, HandshakeDone done,
+                               uint64_t handshake_timeout_ms) {
   // On an early return the stream closes as it goes out of scope.
   if (stopping_) return make_error(Errc::closed, "daemon is stopping");
   Session::Params params;
@@ -108,6 +113,7 @@ Status Registry::adopt_session(uv::TcpStream stream, bool initiator, std::option
   // its open window, so that a joiner can tell it reached the right box.
   params.hello.pair = initiator ? pairing : (pairing_.open_nameplate ? pairing_.open_nameplate() : std::nullopt);
   params.settings = settings_;
+  if (handshake_timeout_ms != 0) params.settings.timers.handshake_timeout_ms = handshake_timeout_ms;
   auto s = Session::create(loop_, std::move(stream), std::move(params), *this, rng_, log_);
   if (!s) return log_.fail(std::move(s).error(), "start session", LogLevel::warning);
   Session& session = **s;
@@ -393,10 +399,13 @@ void Registry::on_session_closed(Session& s, const Error& why) {
       refused->last_error = s.remote_close_reason();
       refused->refused_us = why.code == Errc::untrusted_peer;
       log_.info(refused->tag() + " refused " + s.describe() + ": " + s.remote_close_reason());
-    } else {
+    } else if (why.code == Errc::untrusted_peer) {
       // Untrusted keys were logged by the check, at info, with their fingerprint.
-      LogLevel level = why.code == Errc::untrusted_peer || !s.initiator() ? LogLevel::debug : LogLevel::info;
-      log_.log(level, "handshake of " + s.describe() + " failed: " + why.describe());
+      log_.debug("handshake of " + s.describe() + " failed: " + why.describe());
+    } else if (s.initiator()) {
+      log_.info("handshake of " + s.describe() + " failed: " + why.describe());
+    } else {
+      log_preauth_failure(s, why);
     }
   } else if (Peer* p = peer_of(s)) {
     std::erase(p->sessions, &s);
@@ -417,6 +426,28 @@ void Registry::on_session_closed(Session& s, const Error& why) {
     done();
   }
   // `node` destroys the session here, inside on_session_closed (session.hpp).
+}
+
+// Bad frames, keys that fail the handshake, decryption failures, deadlines:
+// what strangers cause is worth seeing, but not one line per attempt.
+void Registry::log_preauth_failure(const Session& s, const Error& why) {
+  uint64_t now = uv_now(loop_);
+  std::string host = s.remote_address().host();
+  if (preauth_logged_.size() >= kMaxPreauthLogSources) {
+    std::erase_if(preauth_logged_,
+                  [&](const auto& kv) { return now - kv.second.at_ms >= kPreauthLogIntervalMs; });
+    if (preauth_logged_.size() >= kMaxPreauthLogSources) return;  // counted in handshakes_failed
+  }
+  auto [it, fresh] = preauth_logged_.try_emplace(host, PreauthLog{now, 0});
+  if (!fresh && now - it->second.at_ms < kPreauthLogIntervalMs) {
+    ++it->second.suppressed;
+    return;
+  }
+  uint64_t more = it->second.suppressed;
+  it->second = PreauthLog{now, 0};
+  log_.info("handshake from " + s.remote_address().to_string() + " failed: " + why.describe() +
+            (more > 0 ? " (" + std::to_string(more) + " more from " + host + " since its last such line)" : "") +
+            "; logged at most once per " + std::to_string(kPreauthLogIntervalMs / 1000) + " s per address");
 }
 
 // ---- Traffic ----
@@ -519,6 +550,15 @@ void Registry::shutdown(std::function<void()> done) {
     if (done) done();
   } else {
     stop_done_ = std::move(done);
+    (void)stop_timer_.start(kStopGraceMs, 0, [this] {
+      std::vector<Session*> left;
+      for (auto& [id, e] : sessions_) left.push_back(e.session.get());
+      if (!left.empty())
+        log_.info("stopping: cutting " + std::to_string(left.size()) + " session(s) whose peer did not take the close within " +
+                  std::to_string(kStopGraceMs) + " ms");
+      // abort() only schedules the host's callbacks: no session goes away here.
+      for (Session* s : left) s->abort(make_error(Errc::cancelled, "daemon is stopping"));
+    });
   }
   for (auto& cb : failed) cb(make_error(Errc::cancelled, "daemon is stopping"));
 }
