@@ -172,10 +172,10 @@ const KeySpec kSchema[] = {
      [](const toml::node& n, Config& c) { return get_group(n, c.control.admin_group); }},
     {"control", "max_clients",
      [](const toml::node& n, Config& c) { return get_integer(n, c.control.max_clients, 1, 1 << 20); }},
-    {"control", "max_clients_per_uid",
-     [](const toml::node& n, Config& c) { return get_integer(n, c.control.max_clients_per_uid, 1, 1 << 20); }},
     {"control", "admin_reserve",
      [](const toml::node& n, Config& c) { return get_integer(n, c.control.admin_reserve, 0, 1 << 20); }},
+    {"control", "max_clients_per_uid",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.control.max_clients_per_uid, 1, 1 << 20); }},
     {"control", "pause_reading_above",
      [](const toml::node& n, Config& c) {
        return get_size(n, c.control.pause_reading_above, 1 << 10, uint64_t{1} << 30);

@@ -416,6 +416,14 @@ void Registry::on_session_closed(Session& s, const Error& why) {
     if (p != nullptr && !p->has_live_session() && p->calls.size() > 0) {
       failed = p->calls.take_all();
       failed_why = "session to " + peer_tag(p->key) + " closed: " + s.close_reason();
+    } else if (p != nullptr && !(s.close_reason() == kReasonDuplicate && s.remote_done())) {
+      // Another session lives on, but this one did not end in an orderly
+      // hand-over (a tie-break the remote read to its end, protocol.md §7):
+      // the calls that left on it may never have arrived, and their answers
+      // will not come. They fail now, not at their timeout.
+      failed = p->calls.take_sent_on(s.id());
+      failed_why = "the session the call left on (" + s.describe() + ") closed before its answer: " +
+                   s.close_reason() + "; the call may not have run and may be retried";
     }
   }
   if (e.done) e.done(why);
@@ -467,7 +475,7 @@ Status Registry::call(const PublicKey& key, std::string handle, Bytes args, uint
   std::string timeout_message = "no answer from " + peer_tag(key) + " to the call of " + quote(handle) +
                                 " within " + std::to_string(timeout_ms) + " ms";
   PEERNET_TRY_VOID(p->active->send(Call{id, std::move(handle), std::move(args)}, Session::Priority::work));
-  p->calls.add(id, timeout_ms, std::move(timeout_message), std::move(cb));
+  p->calls.add(id, timeout_ms, std::move(timeout_message), std::move(cb), p->active->id());
   return {};
 }
 
