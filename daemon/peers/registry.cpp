@@ -109,6 +109,8 @@ Status Registry::adopt_session(uv::TcpStream stream, bool initiator, std::option
   params.expected = expected;
   params.local = &identity_;
   params.hello.port = hello_port_;
+  // What we accept, so that the peer refuses larger envelopes itself.
+  params.hello.max_envelope = settings_.max_envelope;
   // A joiner names the nameplate it was given; a responder names the one of
   // its open window, so that a joiner can tell it reached the right box.
   params.hello.pair = initiator ? pairing : (pairing_.open_nameplate ? pairing_.open_nameplate() : std::nullopt);
