@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "handles/command_handles.hpp"
 #include "peers/dialer.hpp"
@@ -124,6 +126,12 @@ struct Daemon::Impl {
   bool stopped = false;
   std::vector<DoneCallback> stop_waiters;
   uint64_t calls_in = 0, calls_out = 0, sends_in = 0, sends_out = 0, sends_dropped = 0;
+  // The request ids of each peer's calls that are not answered yet: a call
+  // reusing one is refused (protocol.md §5.1). Shared with the Responders,
+  // which may outlive the daemon.
+  using CallsInFlight = std::unordered_map<PublicKey, std::unordered_set<uint64_t>>;
+  std::shared_ptr<CallsInFlight> calls_in_flight = std::make_shared<CallsInFlight>();
+  uint64_t calls_in_duplicate = 0;
 };
 
 void Daemon::Impl::apply_settings() {
@@ -132,13 +140,31 @@ void Daemon::Impl::apply_settings() {
                       seconds_to_ms(config.session.reconnect_min),
                       seconds_to_ms(config.session.reconnect_max));
   dialer->configure(tcp_options(config), seconds_to_ms(config.network.handshake_timeout));
-  listener->set_max_pending(config.network.max_pending_handshakes);
+  ListenerLimits limits;
+  limits.max_pending = config.network.max_pending_handshakes;
+  limits.max_pending_per_source = config.network.max_pending_per_address;
+  limits.rate = config.network.handshake_rate;
+  limits.burst = config.network.handshake_burst;
+  limits.early_drop_start = config.network.early_drop_start;
+  limits.early_drop_rate = config.network.early_drop_rate;
+  limits.handshake_timeout_ms = seconds_to_ms(config.network.handshake_timeout);
+  limits.handshake_timeout_min_ms = seconds_to_ms(config.network.handshake_timeout_min);
+  listener->set_limits(limits);
 }
 
 void Daemon::Impl::on_call(Peer& p, Call&& c) {
   ++calls_in;
   PublicKey key = p.key;
   uint64_t id = c.req_id;
+  if (auto ids = calls_in_flight->find(key); ids != calls_in_flight->end() && ids->second.count(id) != 0) {
+    // Never run: the first call with this id goes on and is answered.
+    ++calls_in_duplicate;
+    log.info("call of " + quote(c.handle) + " from " + p.tag() + " reuses the request id of a call in flight; "
+             "answered bad_request, not run");
+    registry->answer(key, ErrorReply{id, std::string(to_string(Errc::bad_request)),
+                                     "request id " + std::to_string(id) + " is that of a call still in flight"});
+    return;
+  }
   auto handler = handles.route(c.handle, key);
   if (!handler) {
     if (log.enabled(LogLevel::debug))
@@ -146,8 +172,16 @@ void Daemon::Impl::on_call(Peer& p, Call&& c) {
     registry->answer(key, ErrorReply{id, std::string(to_string(handler.error().code)), handler.error().message});
     return;
   }
+  (*calls_in_flight)[key].insert(id);
   std::weak_ptr<Registry> weak = registry;
-  Responder responder([weak, key, id](Envelope answer) {
+  std::weak_ptr<CallsInFlight> in_flight = calls_in_flight;
+  Responder responder([weak, in_flight, key, id](Envelope answer) {
+    if (auto all = in_flight.lock()) {
+      if (auto ids = all->find(key); ids != all->end()) {
+        ids->second.erase(id);
+        if (ids->second.empty()) all->erase(ids);
+      }
+    }
     auto reg = weak.lock();
     if (!reg) return;  // the daemon is gone
     if (auto* r = std::get_if<Reply>(&answer)) r->req_id = id;
@@ -206,7 +240,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, L
   PEERNET_TRY(impl->identity, load_or_create_identity(dir + "/identity.key", impl->rng, &created));
   log.notice((created ? "created identity " : "loaded identity ") + peer_tag(impl->identity.pub) +
              ", fingerprint " + fingerprint(impl->identity.pub));
-  PEERNET_TRY(impl->trust, TrustStore::load(impl->trust_path()));
+  PEERNET_TRY(impl->trust, TrustStore::load(impl->trust_path(), &impl->identity.pub));
   log.info("trust list: " + std::to_string(impl->trust.size()) + " peer(s)");
 
   Impl* self = impl.get();
@@ -214,10 +248,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, L
   impl->registry = std::make_shared<Registry>(loop, log, impl->rng, impl->identity);
   impl->dialer = std::make_unique<Dialer>(loop, log, impl->rng, *impl->registry);
   impl->listener = std::make_unique<Listener>(
-      loop, log,
-      [self](uv::TcpStream s) {
-        if (auto st = self->registry->adopt(std::move(s), false, std::nullopt); !st)
+      loop, log, impl->rng,
+      [self](uv::TcpStream s, Listener::Admission admission) {
+        std::string source = admission.source;
+        // The listener's count of the source's handshakes ends with the
+        // handshake, whichever way.
+        auto ended = [self, source](const Result<PublicKey>&) {
+          if (self->listener) self->listener->handshake_ended(source);
+        };
+        if (auto st = self->registry->adopt_inbound(std::move(s), admission.handshake_timeout_ms, ended); !st) {
+          self->listener->handshake_ended(source);
           self->log.debug("inbound connection dropped: " + st.error().describe());
+        }
       },
       [self] { return self->registry->inbound_handshaking(); });
   impl->discovery = std::make_unique<DiscoveryHub>(loop, log, impl->rng, *impl->registry, *impl->dialer,
@@ -280,7 +322,7 @@ void Daemon::stop(DoneCallback done) {
 Status Daemon::reload(Config config) {
   Impl& d = *impl_;
   if (d.stopping) return make_error(Errc::closed, "the daemon is stopping");
-  auto fresh = TrustStore::load(d.trust_path());
+  auto fresh = TrustStore::load(d.trust_path(), &d.identity.pub);
   if (!fresh) return d.log.fail(std::move(fresh).error(), "reload: keeping the current trust list");
 
   // Values that only apply at startup.
@@ -566,6 +608,13 @@ DaemonStatus Daemon::status() const {
   st.pairing_attempts_failed = d.pairing->counters().attempts_failed;
   st.pairing_joins_failed = d.pairing->counters().joins_failed;
   st.listening = d.listener->addresses();
+  const ListenerCounters& lc = d.listener->counters();
+  st.handshakes_refused_full = lc.refused_full;
+  st.handshakes_refused_per_address = lc.refused_per_source;
+  st.handshakes_refused_rate = lc.refused_rate;
+  st.handshakes_dropped_early = lc.dropped_early;
+  st.accept_failed = lc.accept_failed;
+  st.calls_in_duplicate = d.calls_in_duplicate;
   return st;
 }
 

@@ -65,6 +65,13 @@ struct DaemonStatus {
   uint64_t pairing_joins_failed = 0;
   size_t handles = 0;                    // exposed local handles
   std::vector<Endpoint> listening;       // bound listener addresses (real ports)
+  // Connections refused before authentication (peers/listener.hpp).
+  uint64_t handshakes_refused_full = 0;
+  uint64_t handshakes_refused_per_address = 0;
+  uint64_t handshakes_refused_rate = 0;
+  uint64_t handshakes_dropped_early = 0;
+  uint64_t accept_failed = 0;
+  uint64_t calls_in_duplicate = 0;  // calls refused for reusing a request id in flight
 };
 
 class Daemon {

@@ -99,6 +99,20 @@ const KeySpec kSchema[] = {
      }},
     {"network", "max_pending_handshakes",
      [](const toml::node& n, Config& c) { return get_integer(n, c.network.max_pending_handshakes, 1, 4096); }},
+    {"network", "max_pending_per_address",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.network.max_pending_per_address, 1, 4096); }},
+    {"network", "handshake_rate",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.network.handshake_rate, 1, 100000); }},
+    {"network", "handshake_burst",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.network.handshake_burst, 1, 100000); }},
+    {"network", "early_drop_start",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.network.early_drop_start, 1, 4096); }},
+    {"network", "early_drop_rate",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.network.early_drop_rate, 0, 100); }},
+    {"network", "handshake_timeout_min",
+     [](const toml::node& n, Config& c) {
+       return get_duration(n, c.network.handshake_timeout_min, 0.1, 10 * kMinute);
+     }},
     {"network", "tcp_user_timeout",
      [](const toml::node& n, Config& c) {
        return get_duration(n, c.network.tcp_user_timeout, 1, kHour, /*zero_allowed=*/true);
@@ -156,6 +170,20 @@ const KeySpec kSchema[] = {
      [](const toml::node& n, Config& c) { return get_group(n, c.control.socket_group); }},
     {"control", "admin_group",
      [](const toml::node& n, Config& c) { return get_group(n, c.control.admin_group); }},
+    {"control", "max_clients",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.control.max_clients, 1, 1 << 20); }},
+    {"control", "admin_reserve",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.control.admin_reserve, 0, 1 << 20); }},
+    {"control", "max_clients_per_uid",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.control.max_clients_per_uid, 1, 1 << 20); }},
+    {"control", "pause_reading_above",
+     [](const toml::node& n, Config& c) {
+       return get_size(n, c.control.pause_reading_above, 1 << 10, uint64_t{1} << 30);
+     }},
+    {"control", "write_budget",
+     [](const toml::node& n, Config& c) {
+       return get_size(n, c.control.write_budget, 1 << 20, uint64_t{1} << 40);
+     }},
 
     {"pairing", "window",
      [](const toml::node& n, Config& c) { return get_duration(n, c.pairing.window, 1, 3600); }},
@@ -237,6 +265,12 @@ const CrossRule kCrossRules[] = {
                   ? std::string()
                   : "must be at least session.max_envelope (" + format_size(c.session.max_envelope) +
                         ")";
+     }},
+    {"control.admin_reserve", "control.max_clients",
+     [](const Config& c) {
+       return c.control.admin_reserve < c.control.max_clients
+                  ? std::string()
+                  : "must be less than control.max_clients (" + std::to_string(c.control.max_clients) + ")";
      }},
 };
 

@@ -56,7 +56,16 @@ struct Config {
   struct Network {
     std::vector<Endpoint> listen{Endpoint{"::", kDefaultPort}};  // empty: accept nothing
     double handshake_timeout = 10;
-    uint32_t max_pending_handshakes = 64;
+    uint32_t max_pending_handshakes = 64;  // "full" of the early drop below
+    // Pre-auth limits (peers/listener.hpp): per source address (IPv4, IPv6 /64).
+    uint32_t max_pending_per_address = 8;   // connections in their handshake
+    uint32_t handshake_rate = 20;           // new connections per second (token bucket)
+    uint32_t handshake_burst = 5;           // the bucket's size
+    // Random early drop as the global cap nears (OpenSSH MaxStartups
+    // start:rate:full, full = max_pending_handshakes).
+    uint32_t early_drop_start = 32;
+    uint32_t early_drop_rate = 30;          // percent, at early_drop_start
+    double handshake_timeout_min = 2;       // the deadline shrinks to this at the cap
     double tcp_user_timeout = 20;  // 0: the kernel's default
     std::string monitor = "netlink";  // or "poll" (netmon.hpp)
     double poll_interval = 2;         // the polling monitor's period
@@ -92,6 +101,12 @@ struct Config {
     mode_t socket_mode = 0660;
     std::string socket_group;  // empty: the daemon's primary group
     std::string admin_group;   // empty: none (root and the daemon's uid are always admin)
+    // Limits (guides/control-api.md, "Limits"; control/server.hpp).
+    uint32_t max_clients = 1024;           // connections, all users
+    uint32_t max_clients_per_uid = 128;    // connections of one non-admin uid
+    uint32_t admin_reserve = 16;           // of max_clients, kept for admins
+    uint64_t pause_reading_above = 256 << 10;  // per client: answers queued before its requests wait
+    uint64_t write_budget = 64 << 20;      // all clients: answers queued before every client waits
     friend bool operator==(const Control&, const Control&) = default;
   } control;
 

@@ -1,5 +1,6 @@
 #include "control/connection.hpp"
 
+#include <algorithm>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -62,6 +63,7 @@ ControlClient::~ControlClient() {
   // The server is being destroyed with this client still connected: let
   // go of everything held in the Daemon, answering nobody on the socket.
   if (state_ == State::open) release();
+  ctx_.queued_total -= std::min(ctx_.queued_total, accounted_);
 }
 
 std::string ControlClient::tag() const {
@@ -81,11 +83,31 @@ Status ControlClient::start() {
 
 void ControlClient::on_data(ByteView data) {
   auto self = shared_from_this();
-  if (auto st = decoder_.feed(data); !st)
+  // A copy, so that decoding can stop mid-chunk (backpressure) and go on
+  // later; the decoder keeps a view of it until next() says it needs more.
+  inbox_.assign(data.begin(), data.end());
+  if (auto st = decoder_.feed(inbox_); !st)
     return close("sent unreadable input: " + st.error().describe() + "; closing", LogLevel::notice);
-  // The decoder keeps a view of `data`, so it is drained before returning;
-  // a connection that stops being open mid-chunk reads nothing more anyway.
+  process_input();
+}
+
+bool ControlClient::over_budget() const {
+  size_t queued = queued_bytes();
+  return queued > ctx_.pause_reading_above || (queued > 0 && ctx_.queued_total > ctx_.write_budget);
+}
+
+void ControlClient::process_input() {
   while (state_ == State::open) {
+    if (over_budget()) {
+      // Its answers pile up: read no more of its requests until they drain
+      // (maybe_resume_reading, on each completed write).
+      if (!reading_paused_) {
+        reading_paused_ = true;
+        ++ctx_.counters.reads_paused;
+        stream_.read_stop();
+      }
+      return;
+    }
     auto m = decoder_.next();
     if (!m) {
       if (decoder_.failed())
@@ -103,6 +125,27 @@ void ControlClient::on_data(ByteView data) {
     if (!*m) break;
     dispatch(std::move(**m));
   }
+  if (state_ == State::open && reading_paused_) {
+    // The chunk is used up and the answers drained: read again.
+    reading_paused_ = false;
+    if (auto st = start(); !st) close("disconnected: " + st.error().describe(), LogLevel::debug);
+  }
+}
+
+void ControlClient::maybe_resume_reading() {
+  if (!reading_paused_ || state_ != State::open) return;
+  size_t queued = queued_bytes();
+  // Hysteresis: down to half its own bound, and the daemon's total down to
+  // three quarters of the budget (or nothing left of its own).
+  if (queued > ctx_.pause_reading_above / 2) return;
+  if (queued > 0 && ctx_.queued_total > ctx_.write_budget / 4 * 3) return;
+  process_input();
+}
+
+void ControlClient::account() {
+  size_t now = state_ == State::closed ? 0 : queued_bytes();
+  ctx_.queued_total = ctx_.queued_total + now - accounted_;
+  accounted_ = now;
 }
 
 void ControlClient::on_eof() {
@@ -132,6 +175,13 @@ void ControlClient::on_request(RpcRequest req) {
                               std::string(info->name) + ": uid " + std::to_string(cred_.uid) +
                                   " is not an admin (root, the daemon's uid, or a member of "
                                   "control.admin_group)"));
+  if (outstanding_msgids_.count(req.msgid) != 0) {
+    // Never run: the request in flight with this msgid goes on.
+    ++ctx_.counters.duplicate_msgids;
+    return respond(req.msgid, make_error(Errc::bad_request,
+                                         "msgid " + std::to_string(req.msgid) +
+                                             " is that of a request still awaiting its response"));
+  }
   const ControlRoute* route = find_route(info->name);
   if (route == nullptr)
     return respond(req.msgid, make_error(Errc::unsupported, "no method " + quote(req.method)));
@@ -196,6 +246,7 @@ bool ControlClient::write(const RpcMessage& message, Kind kind) {
       flush();
     });
   }
+  account();
   return true;
 }
 
@@ -210,9 +261,12 @@ void ControlClient::flush() {
   auto st = stream_.write(std::move(buffers), [this](Status done) {
     auto self = shared_from_this();
     if (!done) return close("disconnected: " + done.error().describe(), LogLevel::debug);
+    account();
     if (!drained_waiters_.empty() && queued_bytes() <= ctx_.write_queue_cap / 4) resume_senders();
+    maybe_resume_reading();
   });
   if (!st) close("disconnected: " + st.error().describe(), LogLevel::debug);
+  account();
 }
 
 void ControlClient::respond(uint32_t msgid, Result<Bytes> result) {
@@ -237,6 +291,7 @@ void ControlClient::finish_async(uint64_t token, Result<Bytes> result) {
   if (it == outstanding_.end()) return;  // answered `cancelled` already
   uint32_t msgid = it->second;
   outstanding_.erase(it);
+  if (auto m = outstanding_msgids_.find(msgid); m != outstanding_msgids_.end()) outstanding_msgids_.erase(m);
   respond(msgid, std::move(result));
   maybe_finish_drain();
 }
@@ -256,6 +311,7 @@ void ControlClient::begin_drain(bool cancel_outstanding) {
   if (cancel_outstanding) {
     auto pending = std::move(outstanding_);
     outstanding_.clear();
+    outstanding_msgids_.clear();
     for (const auto& [token, msgid] : pending)
       respond(msgid, make_error(Errc::cancelled, "the daemon is shutting down"));
   }
@@ -291,6 +347,8 @@ void ControlClient::close(std::string_view why, LogLevel level) {
   flush_timer_.close();
   out_.clear();
   outstanding_.clear();
+  outstanding_msgids_.clear();
+  account();
   if (was_open) release();
   log_.debug(tag() + " disconnected");
   if (ctx_.on_closed) ctx_.on_closed(id_);

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,6 +57,10 @@ struct ControlCounters {
   uint64_t clients_cut_off = 0;         // closed for not reading their responses
   uint64_t notifications_dropped = 0;   // to clients whose write queue was full
   uint64_t bad_requests = 0;            // answered bad_request, unsupported or forbidden
+  uint64_t clients_refused_reserve = 0; // non-admins refused: the rest is kept for admins
+  uint64_t clients_refused_per_uid = 0; // over control.max_clients_per_uid
+  uint64_t reads_paused = 0;            // times a client's requests waited for its answers to drain
+  uint64_t duplicate_msgids = 0;        // requests reusing the msgid of one in flight
 };
 
 // What every client of one server shares. Owned by the ControlServer.
@@ -67,6 +72,12 @@ struct ControlContext {
   size_t max_message = 0;        // control::max_message(session.max_envelope)
   size_t write_queue_cap = 0;    // per connection; see ControlClient::write
   uint64_t drain_timeout_ms = 0; // bound on flushing a closing connection
+  // Backpressure (control-api.md, "Limits"): a client's requests are not
+  // read while more than pause_reading_above bytes of answers wait for it,
+  // nor while all clients together have more than write_budget queued.
+  size_t pause_reading_above = 256 << 10;
+  size_t write_budget = 64 << 20;
+  size_t queued_total = 0;       // bytes queued to all clients
   ControlCounters counters;
   // Runs once when a client reaches `closed` (the server forgets it).
   std::function<void(uint64_t client_id)> on_closed;
@@ -139,6 +150,13 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
 
   // ---- connection (control_client.cpp) ----
   void on_data(ByteView data);
+  // Decodes and runs what was read, until the input is used up or the
+  // client's answers are over the backpressure bounds (then reading stops).
+  void process_input();
+  bool over_budget() const;
+  void maybe_resume_reading();
+  // Keeps ctx_.queued_total up to date with this client's queue.
+  void account();
   void on_eof();
   void dispatch(RpcMessage message);
   void on_request(RpcRequest request);
@@ -156,7 +174,10 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   // Requests answered later: a token per request, so that a Daemon callback
   // arriving after the request was answered `cancelled` finds nothing.
   uint64_t next_token() { return ++last_token_; }
-  void begin_async(uint64_t token, uint32_t msgid) { outstanding_.emplace(token, msgid); }
+  void begin_async(uint64_t token, uint32_t msgid) {
+    outstanding_.emplace(token, msgid);
+    outstanding_msgids_.insert(msgid);
+  }
   void finish_async(uint64_t token, Result<Bytes> result);
   // A callback for the Daemon that answers request `token` of this client.
   std::function<void(Result<Bytes>)> async_answer(uint64_t token);
@@ -192,12 +213,16 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   State state_ = State::open;
   uv::PipeStream stream_;
   RpcDecoder decoder_;
+  Bytes inbox_;                  // the chunk being decoded (the decoder keeps a view of it)
+  bool reading_paused_ = false;  // over the backpressure bounds: inbox_ may hold unread requests
+  size_t accounted_ = 0;         // this client's part of ctx_.queued_total
   uv::Timer drain_timer_;
   Bytes out_;             // encoded messages not yet handed to the stream
   uv::Timer flush_timer_;  // writes out_ in the loop's next iteration
 
   uint64_t last_token_ = 0;
   std::map<uint64_t, uint32_t> outstanding_;  // token -> the request's msgid
+  std::multiset<uint32_t> outstanding_msgids_;  // the msgids of outstanding_
 
   uint32_t last_outbound_msgid_ = 0;
   std::unordered_map<uint32_t, OutboundCall> outbound_;

@@ -133,6 +133,11 @@ ControlServerOptions ControlServerOptions::from(const Config& config) {
   o.group = config.control.socket_group;
   o.admin_group = config.control.admin_group;
   o.write_queue_cap = config.session.write_queue_limit + control::max_message(config.session.max_envelope);
+  o.max_clients = config.control.max_clients;
+  o.max_clients_per_uid = config.control.max_clients_per_uid;
+  o.admin_reserve = config.control.admin_reserve;
+  o.pause_reading_above = config.control.pause_reading_above;
+  o.write_budget = config.control.write_budget;
   return o;
 }
 
@@ -148,6 +153,8 @@ ControlServer::ControlServer(uv_loop_t* loop, Daemon& daemon, Logger& log, Contr
                              ? options_.write_queue_cap
                              : ControlServerOptions::from(config).write_queue_cap;
   ctx_.drain_timeout_ms = options_.drain_timeout_ms;
+  ctx_.pause_reading_above = options_.pause_reading_above;
+  ctx_.write_budget = options_.write_budget;
   ctx_.on_closed = [this](uint64_t id) { on_client_closed(id); };
 }
 
@@ -194,33 +201,67 @@ ControlServer::~ControlServer() {
   clients_.clear();
 }
 
+void ControlServer::refuse(uid_t uid, uint64_t& counter, const std::string& why) {
+  ++counter;
+  uint64_t now = uv_now(loop_);
+  if (refusal_logged_at_.size() >= 1024)
+    std::erase_if(refusal_logged_at_, [&](const auto& kv) { return now - kv.second >= 60'000; });
+  auto [it, fresh] = refusal_logged_at_.try_emplace(uid, now);
+  if (!fresh && now - it->second < 60'000) return;
+  it->second = now;
+  log_.info("control socket: refusing connections of uid " + std::to_string(uid) + ": " + why +
+            " (logged once a minute per uid; see `status` for counts)");
+}
+
 void ControlServer::on_accept(Result<uv::PipeStream> stream) {
   if (!stream) return (void)log_.fail(std::move(stream).error(), "control socket", LogLevel::warning);
   if (stopping_) return;
+  // On every early return the stream closes as it goes out of scope.
   if (clients_.size() >= options_.max_clients) {
     ++ctx_.counters.clients_refused;
     if (!warned_full_)
       log_.warning("control socket: " + std::to_string(clients_.size()) +
                    " clients connected already; closing new connections");
     warned_full_ = true;
-    return;  // the stream closes as it goes out of scope
+    return;
   }
   warned_full_ = false;
   auto cred = stream->peer_cred();
   if (!cred) return (void)log_.fail(std::move(cred).error(), "control socket: closing a connection", LogLevel::warning);
   bool admin = options_.is_admin(*cred);
+  if (!admin) {
+    if (clients_.size() + options_.admin_reserve >= options_.max_clients)
+      return refuse(cred->uid, ctx_.counters.clients_refused_reserve,
+                    std::to_string(clients_.size()) + " clients are connected; the last " +
+                        std::to_string(options_.admin_reserve) + " places are kept for admins");
+    if (auto it = clients_per_uid_.find(cred->uid);
+        it != clients_per_uid_.end() && it->second >= options_.max_clients_per_uid)
+      return refuse(cred->uid, ctx_.counters.clients_refused_per_uid,
+                    "it has " + std::to_string(it->second) + " connections, control.max_clients_per_uid");
+  }
   uint64_t id = ++last_client_id_;
   auto client = std::make_shared<ControlClient>(ctx_, id, std::move(*stream), *cred, admin);
   if (auto st = client->start(); !st)
     return (void)log_.fail(std::move(st).error(), client->tag(), LogLevel::warning);
   ++ctx_.counters.clients_accepted;
   ++ctx_.counters.clients_open;
+  ++clients_per_uid_[cred->uid];
   log_.debug(client->tag() + " connected" + (admin ? " (admin)" : ""));
   clients_.emplace(id, std::move(client));
 }
 
 void ControlServer::on_client_closed(uint64_t id) {
-  if (clients_.erase(id) != 0) --ctx_.counters.clients_open;
+  auto it = clients_.find(id);
+  if (it != clients_.end()) {
+    uid_t uid = it->second->cred().uid;
+    if (auto n = clients_per_uid_.find(uid); n != clients_per_uid_.end() && --n->second == 0)
+      clients_per_uid_.erase(n);
+    // The client may be running the callback that closed it: keep it alive
+    // until the end of this function.
+    auto keep = std::move(it->second);
+    clients_.erase(it);
+    --ctx_.counters.clients_open;
+  }
   maybe_stopped();
 }
 

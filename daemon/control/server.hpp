@@ -13,6 +13,12 @@
 // The socket gets control.socket_mode and control.socket_group before it
 // accepts anyone, and is removed when the server closes.
 //
+// Connection limits (control-api.md §4): at most max_clients connections;
+// the last admin_reserve of them only for admins, and at most
+// max_clients_per_uid for one non-admin uid, so that no local user can
+// lock the others (or root) out. A refused connection is closed at once,
+// counted, and logged at info once per uid per minute.
+//
 // Authorization (control-api.md §3): a connection's credentials are read
 // once, at accept (SO_PEERCRED). It is an admin when its uid is 0, the
 // daemon's effective uid, or a member of control.admin_group per the user
@@ -48,8 +54,14 @@ struct ControlServerOptions {
   bool own_dir = false;      // the socket's directory is the daemon's runtime directory
   std::string daemon_name = "peernetd";  // what hello reports
   size_t write_queue_cap = 0;            // per connection; 0: see from()
-  size_t max_clients = 1024;             // more connections are closed at once
-  uint64_t drain_timeout_ms = 2000;      // a stopping server's wait for a client to read
+  size_t max_clients = 1024;             // control.max_clients: more connections are closed at once
+  size_t max_clients_per_uid = 128;      // control.max_clients_per_uid (admins are exempt)
+  size_t admin_reserve = 16;             // control.admin_reserve: of max_clients, only admins get these
+  size_t pause_reading_above = 256 << 10;  // control.pause_reading_above (connection.hpp)
+  size_t write_budget = 64 << 20;          // control.write_budget (connection.hpp)
+  // A stopping server's wait for a client to read: short, so that a stop
+  // (SIGTERM) ends within 2 s whatever clients and peers do.
+  uint64_t drain_timeout_ms = 1000;
   // Decides whether a connection is an admin (tests use it to play a
   // non-admin while running as root). Empty: the rule above.
   std::function<bool(const uv::PeerCred&)> is_admin;
@@ -98,6 +110,9 @@ class ControlServer {
   ControlContext ctx_;
   uv::PipeListener listener_;
   std::unordered_map<uint64_t, std::shared_ptr<ControlClient>> clients_;
+  std::unordered_map<uid_t, size_t> clients_per_uid_;
+  std::unordered_map<uid_t, uint64_t> refusal_logged_at_;  // uid -> uv_now of its last log line
+  void refuse(uid_t uid, uint64_t& counter, const std::string& why);
   uint64_t last_client_id_ = 0;
   bool stopping_ = false;
   bool warned_full_ = false;

@@ -46,7 +46,7 @@ Result<RunSpec> ExecHandle::prepare(const PublicKey& peer, const Bytes& args) {
   // Handles::route checked the allow-list already; a handle that runs
   // programs checks again rather than trust every path to it.
   if (!std::binary_search(allow_.begin(), allow_.end(), peer))
-    return make_error(Errc::forbidden, "handle " + quote(config_.name) + " is not exposed to this peer");
+    return no_such_handle(config_.name);
   if (runs_.active() >= config_.max_concurrent)
     return make_error(Errc::busy, "handle " + quote(config_.name) + " is running " +
                                       std::to_string(config_.max_concurrent) + " commands already");

@@ -83,11 +83,9 @@ Result<std::shared_ptr<Handler>> Handles::route(std::string_view name, const Pub
   auto it = entries_.find(std::string(name));
   if (it == entries_.end()) return no_such_handle(name);
   const auto& allow = it->second.allow;
-  if (!allow.empty() && !std::binary_search(allow.begin(), allow.end(), from)) {
-    if (it->second.exclusion == Exclusion::conceal) return no_such_handle(name);
-    return make_error(Errc::forbidden,
-                      "handle \"" + std::string(name) + "\" is not exposed to this peer");
-  }
+  // Excluded by the allow-list: the same answer as for a name not exposed
+  // at all, so that a peer cannot learn which names others may call.
+  if (!allow.empty() && !std::binary_search(allow.begin(), allow.end(), from)) return no_such_handle(name);
   return it->second.handler;
 }
 

@@ -92,10 +92,12 @@ class Handler {
   virtual void when_drained(std::function<void()> resume) { resume(); }
 };
 
-// What route() tells a peer that the allow-list excludes. `forbidden`
-// admits that the handle exists. `conceal` answers exactly as for a name
-// that is not exposed at all, code and message alike, so that probing
-// reveals nothing (the admin handle, command_handles.hpp).
+// A peer that a handle's allow-list excludes is always answered exactly as
+// for a name that is not exposed at all, code and message alike
+// (no_such_handle), so that probing reveals nothing; its sends are dropped
+// like sends to a missing name. `conceal` also insists on an allow-list
+// (the admin handle, command_handles.hpp); `forbidden` is the ordinary
+// handle, which may have none (every trusted peer).
 enum class Exclusion { forbidden, conceal };
 
 // What a peer gets for a handle that does not exist for it: the same
@@ -122,9 +124,8 @@ class Handles {
   // Removes every handle of `owner`; returns how many.
   size_t release_owner(OwnerId owner);
 
-  // The handler `from` may reach under `name`: Errc::no_such_handle, or
-  // Errc::forbidden when the allow-list excludes `from` (no_such_handle
-  // when the handle is concealed). The pointer is
+  // The handler `from` may reach under `name`: Errc::no_such_handle when
+  // there is none or the allow-list excludes `from`. The pointer is
   // valid until the handle is removed; callers hold the shared_ptr across
   // the dispatch, since a handler may unexpose itself while running.
   Result<std::shared_ptr<Handler>> route(std::string_view name, const PublicKey& from) const;

@@ -258,7 +258,7 @@ void Pairing::on_established(Session& s) {
     auto it = std::find_if(joins_.begin(), joins_.end(), [&](const auto& kv) {
       return hello && hello->pair == kv.second->code.nameplate && kv.second->current;
     });
-    if (it == joins_.end()) return s.close(kReasonPairingFailed, "nobody is joining any more");
+    if (it == joins_.end()) return s.close(kReasonCancelled, "the local client gave up joining");
     c.join_id = it->first;
     params.side = pairing::Side::joiner;
     params.code = it->second->code.text();

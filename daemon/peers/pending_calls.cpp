@@ -18,9 +18,24 @@ uint64_t PendingCalls::new_id(Rng& rng) const {
   }
 }
 
-void PendingCalls::add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb) {
+void PendingCalls::add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb,
+                       uint64_t session) {
   uint64_t token = deadlines_.add(id, deadlines_.deadline_in(timeout_ms));
-  calls_.emplace(id, Entry{token, std::move(timeout_message), std::move(cb)});
+  calls_.emplace(id, Entry{token, std::move(timeout_message), std::move(cb), session});
+}
+
+std::vector<PendingCalls::Callback> PendingCalls::take_sent_on(uint64_t session) {
+  std::vector<Callback> out;
+  for (auto it = calls_.begin(); it != calls_.end();) {
+    if (it->second.session != session) {
+      ++it;
+      continue;
+    }
+    out.push_back(std::move(it->second.cb));
+    it = calls_.erase(it);
+  }
+  for (size_t i = 0; i < out.size(); ++i) deadlines_.forget();
+  return out;
 }
 
 PendingCalls::Callback PendingCalls::take(uint64_t id) {

@@ -35,12 +35,15 @@ class PendingCalls {
   uint64_t new_id(Rng& rng) const;
   // `timeout_message` is the Errc::timeout message the callback gets if no
   // answer comes within `timeout_ms`.
-  void add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb);
+  // `session`: the id of the session the call left on.
+  void add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb, uint64_t session = 0);
   // Removes the call and returns its callback; empty for an unknown id (a
   // late or forged answer).
   Callback take(uint64_t id);
   // Removes every call, returning the callbacks for the caller to run.
   std::vector<Callback> take_all();
+  // Removes the calls that left on `session`, returning their callbacks.
+  std::vector<Callback> take_sent_on(uint64_t session);
   size_t size() const { return calls_.size(); }
 
  private:
@@ -48,6 +51,7 @@ class PendingCalls {
     uint64_t token;  // Deadlines::add's
     std::string timeout_message;
     Callback cb;
+    uint64_t session = 0;
   };
   void expire(std::vector<uint64_t> ids);
 

@@ -11,7 +11,7 @@
 namespace peernet {
 
 Registry::Registry(uv_loop_t* loop, Logger& log, Rng& rng, const KeyPair& identity)
-    : loop_(loop), log_(log), rng_(rng), identity_(identity) {}
+    : loop_(loop), log_(log), rng_(rng), identity_(identity), stop_timer_(loop) {}
 
 // Sessions close their sockets silently; pending calls are dropped without
 // running (the daemon is going away: the completion contract's exception).
@@ -94,8 +94,13 @@ Status Registry::adopt_pairing(uv::TcpStream stream, std::string nameplate, Hand
   return adopt_session(std::move(stream), true, std::nullopt, std::move(nameplate), std::move(done));
 }
 
+Status Registry::adopt_inbound(uv::TcpStream stream, uint64_t handshake_timeout_ms, HandshakeDone done) {
+  return adopt_session(std::move(stream), false, std::nullopt, std::nullopt, std::move(done), handshake_timeout_ms);
+}
+
 Status Registry::adopt_session(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected,
-                               std::optional<std::string> pairing, HandshakeDone done) {
+                               std::optional<std::string> pairing, HandshakeDone done,
+                               uint64_t handshake_timeout_ms) {
   // On an early return the stream closes as it goes out of scope.
   if (stopping_) return make_error(Errc::closed, "daemon is stopping");
   Session::Params params;
@@ -104,10 +109,13 @@ Status Registry::adopt_session(uv::TcpStream stream, bool initiator, std::option
   params.expected = expected;
   params.local = &identity_;
   params.hello.port = hello_port_;
+  // What we accept, so that the peer refuses larger envelopes itself.
+  params.hello.max_envelope = settings_.max_envelope;
   // A joiner names the nameplate it was given; a responder names the one of
   // its open window, so that a joiner can tell it reached the right box.
   params.hello.pair = initiator ? pairing : (pairing_.open_nameplate ? pairing_.open_nameplate() : std::nullopt);
   params.settings = settings_;
+  if (handshake_timeout_ms != 0) params.settings.timers.handshake_timeout_ms = handshake_timeout_ms;
   auto s = Session::create(loop_, std::move(stream), std::move(params), *this, rng_, log_);
   if (!s) return log_.fail(std::move(s).error(), "start session", LogLevel::warning);
   Session& session = **s;
@@ -393,10 +401,13 @@ void Registry::on_session_closed(Session& s, const Error& why) {
       refused->last_error = s.remote_close_reason();
       refused->refused_us = why.code == Errc::untrusted_peer;
       log_.info(refused->tag() + " refused " + s.describe() + ": " + s.remote_close_reason());
-    } else {
+    } else if (why.code == Errc::untrusted_peer) {
       // Untrusted keys were logged by the check, at info, with their fingerprint.
-      LogLevel level = why.code == Errc::untrusted_peer || !s.initiator() ? LogLevel::debug : LogLevel::info;
-      log_.log(level, "handshake of " + s.describe() + " failed: " + why.describe());
+      log_.debug("handshake of " + s.describe() + " failed: " + why.describe());
+    } else if (s.initiator()) {
+      log_.info("handshake of " + s.describe() + " failed: " + why.describe());
+    } else {
+      log_preauth_failure(s, why);
     }
   } else if (Peer* p = peer_of(s)) {
     std::erase(p->sessions, &s);
@@ -407,6 +418,14 @@ void Registry::on_session_closed(Session& s, const Error& why) {
     if (p != nullptr && !p->has_live_session() && p->calls.size() > 0) {
       failed = p->calls.take_all();
       failed_why = "session to " + peer_tag(p->key) + " closed: " + s.close_reason();
+    } else if (p != nullptr && !(s.close_reason() == kReasonDuplicate && s.remote_done())) {
+      // Another session lives on, but this one did not end in an orderly
+      // hand-over (a tie-break the remote read to its end, protocol.md §7):
+      // the calls that left on it may never have arrived, and their answers
+      // will not come. They fail now, not at their timeout.
+      failed = p->calls.take_sent_on(s.id());
+      failed_why = "the session the call left on (" + s.describe() + ") closed before its answer: " +
+                   s.close_reason() + "; the call may not have run and may be retried";
     }
   }
   if (e.done) e.done(why);
@@ -417,6 +436,28 @@ void Registry::on_session_closed(Session& s, const Error& why) {
     done();
   }
   // `node` destroys the session here, inside on_session_closed (session.hpp).
+}
+
+// Bad frames, keys that fail the handshake, decryption failures, deadlines:
+// what strangers cause is worth seeing, but not one line per attempt.
+void Registry::log_preauth_failure(const Session& s, const Error& why) {
+  uint64_t now = uv_now(loop_);
+  std::string host = s.remote_address().host();
+  if (preauth_logged_.size() >= kMaxPreauthLogSources) {
+    std::erase_if(preauth_logged_,
+                  [&](const auto& kv) { return now - kv.second.at_ms >= kPreauthLogIntervalMs; });
+    if (preauth_logged_.size() >= kMaxPreauthLogSources) return;  // counted in handshakes_failed
+  }
+  auto [it, fresh] = preauth_logged_.try_emplace(host, PreauthLog{now, 0});
+  if (!fresh && now - it->second.at_ms < kPreauthLogIntervalMs) {
+    ++it->second.suppressed;
+    return;
+  }
+  uint64_t more = it->second.suppressed;
+  it->second = PreauthLog{now, 0};
+  log_.info("handshake from " + s.remote_address().to_string() + " failed: " + why.describe() +
+            (more > 0 ? " (" + std::to_string(more) + " more from " + host + " since its last such line)" : "") +
+            "; logged at most once per " + std::to_string(kPreauthLogIntervalMs / 1000) + " s per address");
 }
 
 // ---- Traffic ----
@@ -436,7 +477,7 @@ Status Registry::call(const PublicKey& key, std::string handle, Bytes args, uint
   std::string timeout_message = "no answer from " + peer_tag(key) + " to the call of " + quote(handle) +
                                 " within " + std::to_string(timeout_ms) + " ms";
   PEERNET_TRY_VOID(p->active->send(Call{id, std::move(handle), std::move(args)}, Session::Priority::work));
-  p->calls.add(id, timeout_ms, std::move(timeout_message), std::move(cb));
+  p->calls.add(id, timeout_ms, std::move(timeout_message), std::move(cb), p->active->id());
   return {};
 }
 
@@ -519,6 +560,15 @@ void Registry::shutdown(std::function<void()> done) {
     if (done) done();
   } else {
     stop_done_ = std::move(done);
+    (void)stop_timer_.start(kStopGraceMs, 0, [this] {
+      std::vector<Session*> left;
+      for (auto& [id, e] : sessions_) left.push_back(e.session.get());
+      if (!left.empty())
+        log_.info("stopping: cutting " + std::to_string(left.size()) + " session(s) whose peer did not take the close within " +
+                  std::to_string(kStopGraceMs) + " ms");
+      // abort() only schedules the host's callbacks: no session goes away here.
+      for (Session* s : left) s->abort(make_error(Errc::cancelled, "daemon is stopping"));
+    });
   }
   for (auto& cb : failed) cb(make_error(Errc::cancelled, "daemon is stopping"));
 }

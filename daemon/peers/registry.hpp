@@ -39,6 +39,7 @@
 #include "peers/session.hpp"
 #include "store/trust_store.hpp"
 #include "uv/tcp.hpp"
+#include "uv/timer.hpp"
 
 namespace peernet {
 
@@ -78,6 +79,8 @@ struct PairRequest {
   uint64_t attempts = 0;
 };
 inline constexpr size_t kMaxPairRequests = 64;
+// How long shutdown() lets sessions deliver their `close` before cutting them.
+inline constexpr uint64_t kStopGraceMs = 1000;
 inline constexpr int64_t kPairRequestTtlMs = 10 * 60'000;
 
 struct RegistryCounters {
@@ -132,6 +135,9 @@ class Registry final : public SessionHost {
   // connection goes to the pairing hooks, never to a peer. `done` as for
   // adopt(), with the responder's key once it accepted us.
   Status adopt_pairing(uv::TcpStream stream, std::string nameplate, HandshakeDone done);
+  // An accepted connection, with the handshake deadline the listener chose
+  // (peers/listener.hpp); `done` as for adopt().
+  Status adopt_inbound(uv::TcpStream stream, uint64_t handshake_timeout_ms, HandshakeDone done);
   size_t session_count() const { return sessions_.size(); }
   size_t handshaking() const;
   // Inbound sessions still in their handshake (the listener's cap).
@@ -166,7 +172,9 @@ class Registry final : public SessionHost {
 
   // Closes every session (`shutdown`), fails pending calls with
   // Errc::cancelled and refuses new sessions. `done` runs once every
-  // session has closed, synchronously when none is open.
+  // session has closed, synchronously when none is open. A session whose
+  // peer does not take its close (it stopped reading, or never ends its
+  // side) is cut after kStopGraceMs, so that stopping never waits on a peer.
   void shutdown(std::function<void()> done);
 
   // SessionHost
@@ -187,7 +195,7 @@ class Registry final : public SessionHost {
   };
   Entry* entry_of(const Session& s);
   Status adopt_session(uv::TcpStream stream, bool initiator, std::optional<PublicKey> expected,
-                       std::optional<std::string> pairing, HandshakeDone done);
+                       std::optional<std::string> pairing, HandshakeDone done, uint64_t handshake_timeout_ms = 0);
 
   Peer* peer_of(Session& s);
   bool new_session_wins(const Session& fresh, const Session& old) const;
@@ -218,6 +226,16 @@ class Registry final : public SessionHost {
   RegistryCounters counters_;
   bool stopping_ = false;
   std::function<void()> stop_done_;
+  uv::Timer stop_timer_;  // cuts the sessions still closing kStopGraceMs into shutdown()
+  // Failed inbound handshakes are logged at info once per interval per address.
+  struct PreauthLog {
+    uint64_t at_ms = 0;
+    uint64_t suppressed = 0;
+  };
+  static constexpr uint64_t kPreauthLogIntervalMs = 60'000;
+  static constexpr size_t kMaxPreauthLogSources = 1024;
+  std::unordered_map<std::string, PreauthLog> preauth_logged_;
+  void log_preauth_failure(const Session& s, const Error& why);
 };
 
 }  // namespace peernet

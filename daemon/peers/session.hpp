@@ -154,6 +154,9 @@ class Session final : private SessionTimerEvents {
   bool initiator() const { return params_.initiator; }
   // Whether the remote sent `close` (it sends nothing more).
   bool remote_closed() const { return remote_closed_; }
+  // Whether the remote's close or end of stream arrived: it read what we
+  // sent before our own close.
+  bool remote_done() const { return remote_done_; }
   const std::string& remote_close_reason() const { return remote_close_reason_; }
   // Whether envelopes that arrive while closing still reach the host.
   bool draining() const { return draining_; }

@@ -110,7 +110,7 @@ bool is_valid_alias(std::string_view name) {
   });
 }
 
-Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view source_name) {
+Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view source_name, const PublicKey* own) {
   toml::table root;
   try {
     root = toml::parse(text, source_name);
@@ -133,6 +133,9 @@ Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view sou
       if (!table) return entry_error(source_name, item.source(), "peer", "expected a table");
       TrustedPeer peer;
       PEERNET_TRY_VOID(parse_peer(source_name, *table, peer));
+      if (own != nullptr && peer.key == *own)
+        return entry_error(source_name, (*table)["id"].node()->source(), "peer.id",
+                           "is this daemon's own key " + peer_tag(peer.key) + "; a daemon does not trust itself");
       // Errors point at the later entry; the earlier one is named.
       if (by_key.contains(peer.key))
         return entry_error(source_name, (*table)["id"].node()->source(), "peer.id",
@@ -149,14 +152,14 @@ Result<TrustStore> TrustStore::parse(std::string_view text, std::string_view sou
   return store;
 }
 
-Result<TrustStore> TrustStore::load(const std::string& path) {
+Result<TrustStore> TrustStore::load(const std::string& path, const PublicKey* own) {
   bool missing = false;
   auto bytes = read_secret_file(path, &missing, kMaxTrustFileSize);
   if (!bytes) {
     if (missing) return TrustStore{};
     return std::move(bytes).error();
   }
-  return parse(as_chars(*bytes), path);
+  return parse(as_chars(*bytes), path, own);
 }
 
 std::string TrustStore::serialize() const {

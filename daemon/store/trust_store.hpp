@@ -39,11 +39,14 @@ bool is_valid_alias(std::string_view name);
 class TrustStore {
  public:
   // Errc::config_error "SOURCE:LINE:COL: <what is wrong>" for bad TOML, an
-  // unknown key, a bad id, alias or address, or a duplicate id or alias.
-  static Result<TrustStore> parse(std::string_view text, std::string_view source_name);
+  // unknown key, a bad id, alias or address, a duplicate id or alias, or
+  // the daemon's own key.
+  // With `own` (the daemon's key), an entry holding it is an error too.
+  static Result<TrustStore> parse(std::string_view text, std::string_view source_name,
+                                  const PublicKey* own = nullptr);
   // A missing file is an empty list. Refuses a file others can read or
   // write (Errc::insecure_file), like every state file.
-  static Result<TrustStore> load(const std::string& path);
+  static Result<TrustStore> load(const std::string& path, const PublicKey* own = nullptr);
 
   // The file contents, header comment included; parse(serialize()) round-trips.
   std::string serialize() const;

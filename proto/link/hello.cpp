@@ -14,7 +14,7 @@ Error bad(std::string message) {
 Bytes encode_hello(const Hello& hello) {
   Bytes out;
   MsgpackWriter w(out);
-  w.map(hello.pair ? 4 : 3);
+  w.map(3 + (hello.max_envelope ? 1 : 0) + (hello.pair ? 1 : 0));
   w.str("v");
   w.uint(kProtocolVersion);
   w.str("port");
@@ -22,6 +22,10 @@ Bytes encode_hello(const Hello& hello) {
   w.str("caps");
   w.array(static_cast<uint32_t>(hello.caps.size()));
   for (const auto& cap : hello.caps) w.str(cap);
+  if (hello.max_envelope) {
+    w.str("max_envelope");
+    w.uint(*hello.max_envelope);
+  }
   if (hello.pair) {
     w.str("pair");
     w.str(*hello.pair);
@@ -37,13 +41,14 @@ Result<Hello> decode_hello(ByteView payload, const MsgpackLimits& limits) {
 
   // First collect the known values, so that the version is judged before
   // anything else whatever the key order.
-  std::optional<ByteView> version, port, caps, pair;
+  std::optional<ByteView> version, port, caps, max_envelope, pair;
   for (uint32_t i = 0; i < entries; ++i) {
     PEERNET_TRY(std::string_view key, r.str("hello key"));
     std::optional<ByteView>* slot = key == "v"      ? &version
                                     : key == "port" ? &port
                                     : key == "caps" ? &caps
                                     : key == "pair" ? &pair
+                                    : key == "max_envelope" ? &max_envelope
                                                     : nullptr;
     PEERNET_TRY(ByteView value,
                 r.object(slot ? "hello \"" + std::string(key) + "\"" : "hello value", limits));
@@ -75,6 +80,14 @@ Result<Hello> decode_hello(ByteView payload, const MsgpackLimits& limits) {
     if (cap.empty() || cap.size() > kMaxCapLength)
       return bad("a cap of " + std::to_string(cap.size()) + " bytes is not 1..64");
     hello.caps.emplace_back(cap);
+  }
+
+  if (max_envelope) {
+    PEERNET_TRY(uint64_t m, MsgpackReader(*max_envelope).uint("hello \"max_envelope\""));
+    if (m < kMinAnnouncedEnvelope || m > kMaxAnnouncedEnvelope)
+      return bad("\"max_envelope\" " + std::to_string(m) + " is not within " +
+                 std::to_string(kMinAnnouncedEnvelope) + ".." + std::to_string(kMaxAnnouncedEnvelope));
+    hello.max_envelope = m;
   }
 
   if (pair) {

@@ -252,17 +252,28 @@ Status Link::queue(const Envelope& e) {
     return make_error(Errc::invalid_state, "the link is not established");
   if (closing_ || remote_closed_) return make_error(Errc::closed, "the link is closing");
   Bytes encoded = encode(e);
-  if (encoded.size() > max_envelope_)
-    return make_error(Errc::payload_too_large, "envelope of " + std::to_string(encoded.size()) +
-                                                   " bytes exceeds the maximum of " +
-                                                   std::to_string(max_envelope_));
+  PEERNET_TRY_VOID(check_send_size(encoded.size()));
   return writer_.push(std::move(encoded));
+}
+
+// Our own maximum, and the one the peer announced in its hello: an
+// envelope above either is refused here, for that envelope only.
+Status Link::check_send_size(size_t size) const {
+  if (size > max_envelope_)
+    return make_error(Errc::payload_too_large, "envelope of " + std::to_string(size) +
+                                                   " bytes exceeds the maximum of " + std::to_string(max_envelope_));
+  if (remote_hello_ && remote_hello_->max_envelope && size > *remote_hello_->max_envelope)
+    return make_error(Errc::payload_too_large, "envelope of " + std::to_string(size) +
+                                                   " bytes exceeds the peer's maximum of " +
+                                                   std::to_string(*remote_hello_->max_envelope));
+  return {};
 }
 
 Status Link::queue_encoded(Bytes envelope) {
   if (state_ != State::established)
     return make_error(Errc::invalid_state, "the link is not established");
   if (closing_ || remote_closed_) return make_error(Errc::closed, "the link is closing");
+  PEERNET_TRY_VOID(check_send_size(envelope.size()));
   return writer_.push(std::move(envelope));
 }
 

@@ -48,6 +48,9 @@ inline constexpr std::string_view kReasonBusy = "busy";
 inline constexpr std::string_view kReasonNetworkChanged = "network_changed";
 inline constexpr std::string_view kReasonClosed = "closed";
 inline constexpr std::string_view kReasonProtocolError = "protocol_error";
+// The local program the connection served (a pairing join or window) ended
+// it or went away.
+inline constexpr std::string_view kReasonCancelled = "cancelled";
 // Ends a pairing connection (§10): the exchange succeeded, or it failed.
 inline constexpr std::string_view kReasonPaired = "paired";
 inline constexpr std::string_view kReasonPairingFailed = "pairing_failed";

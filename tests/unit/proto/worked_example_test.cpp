@@ -139,7 +139,7 @@ TEST_F(WorkedExample, Keys) {
 
 TEST_F(WorkedExample, Hello) {
   const Json& h = example()["hello"];
-  Hello hello{h["value"]["port"].get<uint16_t>(), {}, std::nullopt};
+  Hello hello{h["value"]["port"].get<uint16_t>(), {}, std::nullopt, std::nullopt};
   ASSERT_EQ(h["value"]["v"], 1);
   ASSERT_TRUE(h["value"]["caps"].empty());
   EXPECT_EQ(to_hex(encode_hello(hello)), h["msgpack"].get<std::string>());

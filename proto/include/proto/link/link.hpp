@@ -97,7 +97,8 @@ class Link {
 
   // Queues an envelope for the next flush. Errc::invalid_state before the
   // handshake completed or after failure; Errc::closed once a close was
-  // queued or received; Errc::payload_too_large above max_envelope.
+  // queued or received; Errc::payload_too_large above max_envelope or
+  // above the maximum the peer announced in its hello (the link goes on).
   Status queue(const Envelope& e);
   Status queue_encoded(Bytes envelope);
 
@@ -139,6 +140,7 @@ class Link {
   Bytes handshake_hash() const;
 
  private:
+  Status check_send_size(size_t size) const;
   Link(LinkConfig config, noise::HandshakeState hs);
 
   Status on_frame(ByteView body, const RemoteCheck& check, Received& out);

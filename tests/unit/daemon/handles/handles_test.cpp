@@ -92,7 +92,12 @@ TEST(Handles, AllowListAdmitsOnlyItsPeers) {
   ASSERT_TRUE(h.expose("private", 1, handler, {key(2), key(3)}).ok());
   EXPECT_TRUE(h.route("private", key(2)).ok());
   EXPECT_TRUE(h.route("private", key(3)).ok());
-  EXPECT_EQ(h.route("private", key(4)).error().code, Errc::forbidden);
+  // An excluded peer cannot tell the handle from a missing one.
+  EXPECT_EQ(h.route("private", key(4)).error().code, Errc::no_such_handle);
+  ASSERT_TRUE(h.expose("private2", 1, handler, {key(2)}).ok());
+  std::string excluded = h.route("private2", key(4)).error().message;
+  ASSERT_TRUE(h.unexpose("private2", 1).ok());
+  EXPECT_EQ(h.route("private2", key(4)).error().message, excluded);
 }
 
 TEST(Handles, ConcealedHandleLooksMissingToExcludedPeers) {

@@ -144,5 +144,89 @@ TEST_F(ListenerTest, ConnectionsBeyondTheHandshakeCapAreClosedAtOnce) {
   EXPECT_EQ(lines, 1u);
 }
 
+TEST_F(ListenerTest, OneSourceHoldsAtMostItsShareOfHandshakes) {
+  Node& a = add_node([](Config& c) {
+    c.network.max_pending_per_address = 2;
+    c.network.handshake_timeout = 30;  // the stalled ones stay until stop
+  });
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 5; ++i) clients.push_back(dial_raw(a));
+  auto count_closed = [&] {
+    return std::count_if(clients.begin(), clients.end(), [](const auto& c) { return c->closed; });
+  };
+  ASSERT_TRUE(run_until([&] { return count_closed() == 3; }));
+  EXPECT_EQ(a->status().handshakes_pending, 2u);
+  EXPECT_EQ(a->status().handshakes_refused_per_address, 3u);
+  EXPECT_EQ(a->status().handshakes_refused_full, 0u);
+  // One log line for the source, not one per connection.
+  size_t lines = 0;
+  for (const auto& l : a.sink.lines()) lines += l.message.find("refusing connections from 127.0.0.1") != std::string::npos;
+  EXPECT_EQ(lines, 1u);
+}
+
+TEST_F(ListenerTest, ConnectionsBeyondTheSourceRateAreClosedAtOnce) {
+  Node& a = add_node([](Config& c) {
+    c.network.handshake_rate = 1;
+    c.network.handshake_burst = 2;
+    c.network.handshake_timeout = 30;
+  });
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(dial_raw(a));
+  auto count_closed = [&] {
+    return std::count_if(clients.begin(), clients.end(), [](const auto& c) { return c->closed; });
+  };
+  // The burst is admitted; within the same second (1/s), the rest is not.
+  ASSERT_TRUE(run_until([&] { return count_closed() >= 1; }));
+  EXPECT_GE(a->status().handshakes_refused_rate, 1u);
+  EXPECT_LE(a->status().handshakes_pending, 3u);
+}
+
+TEST_F(ListenerTest, EarlyDropAtFullRateDropsFromTheStart) {
+  Node& a = add_node([](Config& c) {
+    c.network.max_pending_handshakes = 10;
+    c.network.early_drop_start = 2;
+    c.network.early_drop_rate = 100;
+    c.network.handshake_timeout = 30;
+  });
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(dial_raw(a));
+  auto count_closed = [&] {
+    return std::count_if(clients.begin(), clients.end(), [](const auto& c) { return c->closed; });
+  };
+  ASSERT_TRUE(run_until([&] { return count_closed() == 2; }));
+  EXPECT_EQ(a->status().handshakes_pending, 2u);
+  EXPECT_EQ(a->status().handshakes_dropped_early, 2u);
+}
+
+TEST(ListenerLimitsTest, MaxStartupsProbabilityAndShrinkingDeadline) {
+  ListenerLimits l;
+  l.max_pending = 100;
+  l.early_drop_start = 10;
+  l.early_drop_rate = 30;
+  l.handshake_timeout_ms = 10'000;
+  l.handshake_timeout_min_ms = 2'000;
+  EXPECT_EQ(Listener::drop_probability(l, 0), 0);
+  EXPECT_EQ(Listener::drop_probability(l, 9), 0);
+  EXPECT_DOUBLE_EQ(Listener::drop_probability(l, 10), 0.3);
+  EXPECT_DOUBLE_EQ(Listener::drop_probability(l, 55), 0.3 + 0.7 * 45 / 90);
+  EXPECT_EQ(Listener::drop_probability(l, 100), 1);
+  EXPECT_EQ(Listener::handshake_deadline_ms(l, 0), 10'000u);
+  EXPECT_EQ(Listener::handshake_deadline_ms(l, 10), 10'000u);
+  EXPECT_EQ(Listener::handshake_deadline_ms(l, 55), 6'000u);
+  EXPECT_EQ(Listener::handshake_deadline_ms(l, 100), 2'000u);
+  // A start above the cap is the cap; a minimum above the timeout is the timeout.
+  l.early_drop_start = 500;
+  l.handshake_timeout_min_ms = 20'000;
+  EXPECT_EQ(Listener::drop_probability(l, 99), 0);
+  EXPECT_EQ(Listener::handshake_deadline_ms(l, 99), 10'000u);
+}
+
+TEST(ListenerLimitsTest, SourcesAreIPv4AddressesAndIPv6Slash64s) {
+  EXPECT_EQ(Listener::source_of(*SockAddr::from_ip("198.18.0.7", 4242)), "198.18.0.7");
+  EXPECT_EQ(Listener::source_of(*SockAddr::from_ip("::ffff:198.18.0.7", 4242)), "198.18.0.7");
+  EXPECT_EQ(Listener::source_of(*SockAddr::from_ip("2001:db8:1:2:3:4:5:6", 4242)), "2001:db8:1:2::/64");
+  EXPECT_EQ(Listener::source_of(*SockAddr::from_ip("2001:db8:1:2:ffff::1", 1)), "2001:db8:1:2::/64");
+}
+
 }  // namespace
 }  // namespace peernet::testing

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "../daemon_fixture.hpp"
 #include "base/random.hpp"
 #include "../raw_peer.hpp"
@@ -160,6 +162,28 @@ TEST_F(RemoteDuplicateTest, GivesUpWhenNoReplacementComes) {
   ASSERT_TRUE(first->send(Close{"duplicate", ""}));
   ASSERT_TRUE(run_until([&] { return a_->count(PeerEvent::Kind::down, keys_.pub) == 1; }));
   EXPECT_EQ(a_->events.back().reason, "timeout");
+}
+
+// A call that left on a session whose remote vanished (it reads nothing
+// more and never closes) fails as soon as a new session replaces that one,
+// with a code the caller may retry on, instead of waiting for its timeout.
+TEST_F(RemoteDuplicateTest, ACallOnAVanishedSessionFailsWhenTheSessionIsReplaced) {
+  auto first = dial_raw();
+  ASSERT_TRUE(run_until([&] { return a_->state_of(keys_.pub) == PeerState::online; }));
+  std::optional<Result<Bytes>> got;
+  ASSERT_TRUE((*a_)->call(keys_.pub, "h", {}, 600, [&](Result<Bytes> r) { got = std::move(r); }).ok());
+  ASSERT_TRUE(run_until([&] {
+    return std::any_of(first->received.begin(), first->received.end(),
+                       [](const Envelope& e) { return std::holds_alternative<Call>(e); });
+  }));
+  first->stop_reading();
+  auto second = dial_raw();  // the same key again: the newer session wins (rule 1)
+  ASSERT_TRUE(run_until([&] { return got.has_value(); }));
+  ASSERT_FALSE(got->ok());
+  EXPECT_EQ(got->error().code, Errc::peer_offline) << got->error().describe();
+  EXPECT_EQ(a_->state_of(keys_.pub), PeerState::online);
+  EXPECT_EQ(a_->count(PeerEvent::Kind::down, keys_.pub), 0u);
+  EXPECT_TRUE(call_reaches(*second));
 }
 
 }  // namespace

@@ -238,3 +238,29 @@ TEST_F(TrustFileTest, GarbageFileNamesItsPath) {
 
 }  // namespace
 }  // namespace peernet
+
+namespace peernet {
+namespace {
+
+// A trust list holding the daemon's own key is refused at load, at the line
+// of that entry's id.
+TEST_F(TrustFileTest, OwnKeyIsRefusedWithItsLine) {
+  TrustStore s = sample();
+  ASSERT_TRUE(s.save(path_).ok());
+  std::string text = s.serialize();
+  size_t at = text.find(peer_id_text(key_of(2)));
+  ASSERT_NE(at, std::string::npos);
+  long line = std::count(text.begin(), text.begin() + static_cast<long>(at), '\n') + 1;
+  PublicKey own = key_of(2);
+  auto refused = TrustStore::load(path_, &own);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::config_error);
+  EXPECT_EQ(refused.error().message.rfind(path_ + ":" + std::to_string(line) + ":", 0), 0u)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("own key"), std::string::npos) << refused.error().message;
+  // Without the daemon's key to compare with, the same file loads.
+  EXPECT_TRUE(TrustStore::load(path_).ok());
+}
+
+}  // namespace
+}  // namespace peernet

@@ -38,7 +38,7 @@ Errc error_of(ByteView payload) {
 
 TEST(Hello, RoundTrip) {
   for (const Hello& h :
-       {Hello{}, Hello{4242, {"exec", "compress.zstd"}, std::nullopt}, Hello{65535, {std::string(64, 'c')}, std::nullopt}}) {
+       {Hello{}, Hello{4242, {"exec", "compress.zstd"}, std::nullopt, std::nullopt}, Hello{65535, {std::string(64, 'c')}, std::nullopt, std::nullopt}}) {
     auto back = decode_hello(encode_hello(h));
     ASSERT_TRUE(back.ok()) << back.error().describe();
     EXPECT_EQ(*back, h);
@@ -46,7 +46,26 @@ TEST(Hello, RoundTrip) {
 }
 
 TEST(Hello, ExactEncoding) {
-  EXPECT_EQ(to_hex(encode_hello(Hello{80, {"a"}, std::nullopt})), "83a17601a4706f727450a46361707391a161");
+  EXPECT_EQ(to_hex(encode_hello(Hello{80, {"a"}, std::nullopt, std::nullopt})), "83a17601a4706f727450a46361707391a161");
+}
+
+// The maximum envelope a peer accepts: optional (older peers send none),
+// written after caps and before pair, and bounded.
+TEST(Hello, MaxEnvelope) {
+  Hello h{7469, {}, std::string("417"), 65536};
+  auto back = decode_hello(encode_hello(h));
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  EXPECT_EQ(*back, h);
+  EXPECT_EQ(to_hex(encode_hello(Hello{80, {"a"}, std::nullopt, 1024})),
+            "84a17601a4706f727450a46361707391a161ac6d61785f656e76656c6f7065cd0400");
+  EXPECT_FALSE(decode_hello(encode_hello(Hello{80, {}, std::nullopt, std::nullopt})).value().max_envelope);
+  auto with = [](Bytes max) {
+    return map_of({{"v", uint_of(1)}, {"port", uint_of(1)}, {"caps", caps_of({})}, {"max_envelope", std::move(max)}});
+  };
+  EXPECT_EQ(error_of(with(uint_of(1023))), Errc::protocol_error);
+  EXPECT_EQ(error_of(with(uint_of((uint64_t{1} << 32) + 1))), Errc::protocol_error);
+  EXPECT_EQ(error_of(with(hex("a131"))), Errc::protocol_error);
+  EXPECT_EQ(decode_hello(with(uint_of(1024))).value().max_envelope, 1024u);
 }
 
 TEST(Hello, KeyOrderDoesNotMatterAndUnknownKeysAreIgnored) {
@@ -92,7 +111,7 @@ TEST(Hello, FieldErrors) {
 }
 
 TEST(Hello, StructureErrors) {
-  Bytes good = encode_hello(Hello{1, {"a"}, std::nullopt});
+  Bytes good = encode_hello(Hello{1, {"a"}, std::nullopt, std::nullopt});
   EXPECT_EQ(error_of({}), Errc::protocol_error);  // message 1's empty payload is not a Hello
   EXPECT_EQ(error_of(hex("93010203")), Errc::protocol_error);
   // Trailing bytes.
@@ -136,7 +155,7 @@ namespace {
 
 // A pairing handshake's hello carries the nameplate last (protocol.md §10.2).
 TEST(Hello, PairingNameplate) {
-  Hello h{7469, {}, std::string("417")};
+  Hello h{7469, {}, std::string("417"), std::nullopt};
   Bytes b = encode_hello(h);
   EXPECT_EQ(to_hex(b), "84a17601a4706f7274cd1d2da46361707390a470616972a3343137");
   auto back = decode_hello(b);
@@ -145,7 +164,7 @@ TEST(Hello, PairingNameplate) {
   EXPECT_EQ(error_of(map_of({{"v", uint_of(1)}, {"port", uint_of(1)}, {"caps", caps_of({})},
                              {"pair", uint_of(417)}})),
             Errc::protocol_error);
-  Hello bad{1, {}, std::string("41x")};
+  Hello bad{1, {}, std::string("41x"), std::nullopt};
   EXPECT_EQ(error_of(encode_hello(bad)), Errc::protocol_error);
 }
 

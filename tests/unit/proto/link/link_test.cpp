@@ -96,6 +96,7 @@ struct Pair {
     LinkConfig d = config_of(initiator, key, initiator ? 1111 : 2222);
     d.max_envelope = c.max_envelope;
     d.rekey_after_messages = c.rekey_after_messages;
+    d.hello.max_envelope = c.hello.max_envelope;
     return Link::create(std::move(d), rng).value();
   }
 
@@ -148,7 +149,7 @@ TEST(Link, HandshakeSucceeds) {
   EXPECT_EQ(p.res.link.state(), Link::State::wrote_message2);
   auto m2 = p.deliver(p.res, p.ini);
   ASSERT_EQ(m2.size(), 1u);
-  const size_t hello = encode_hello(Hello{2222, {}, std::nullopt}).size();
+  const size_t hello = encode_hello(Hello{2222, {}, std::nullopt, std::nullopt}).size();
   EXPECT_EQ(m2[0].size(), 4u + 32 + 48 + hello + 16);
   EXPECT_EQ(p.ini.link.state(), Link::State::established);
   auto m3 = p.deliver(p.ini, p.res);
@@ -346,6 +347,31 @@ TEST(Link, QueueRefusesAnOversizedEnvelope) {
   p.deliver(p.ini, p.res);
   ASSERT_EQ(p.res.got.size(), 1u);
   EXPECT_EQ(encode(p.res.got[0]).size(), 1000u);
+}
+
+// The responder announces a smaller maximum than the initiator's own: the
+// initiator refuses what the responder would refuse, that envelope only, and
+// the link goes on. A peer that announces nothing gets the sender's own.
+TEST(Link, QueueRefusesWhatThePeerAnnouncedItRefuses) {
+  LinkConfig ini, small;
+  small.max_envelope = 2000;
+  small.hello.max_envelope = 2000;
+  Pair p(12, ini, small);
+  p.handshake();
+  ASSERT_TRUE(p.ini.link.remote_hello() && p.ini.link.remote_hello()->max_envelope);
+  EXPECT_EQ(*p.ini.link.remote_hello()->max_envelope, 2000u);
+  Status st = p.ini.link.queue(send_sized(2001));
+  EXPECT_EQ(code_of(st), Errc::payload_too_large);
+  EXPECT_NE(st.error().message.find("peer's maximum"), std::string::npos) << st.error().message;
+  EXPECT_EQ(code_of(p.ini.link.queue_encoded(Bytes(2001, 0xc0))), Errc::payload_too_large);
+  EXPECT_TRUE(p.ini.link.established());
+  ASSERT_TRUE(p.ini.link.queue(send_sized(2000)).ok());
+  p.deliver(p.ini, p.res);
+  ASSERT_EQ(p.res.got.size(), 1u);
+  EXPECT_FALSE(p.res.error);
+  // The other way: the initiator announced nothing, so its default applies.
+  EXPECT_FALSE(p.res.link.remote_hello()->max_envelope);
+  EXPECT_TRUE(p.res.link.queue(send_sized(1500)).ok());
 }
 
 TEST(Link, QueueBeforeTheHandshake) {
