@@ -109,6 +109,8 @@ has refused.out "refused nosuch no_such_handle" || fail "refusal: $(cat "$tmp/re
 wait_for 10 "a to log the refusal of secret" has a.err 'did not deliver a send to "secret": "no_such_handle"'
 has a.err 'did not deliver a send to "nosuch": "no_such_handle"' || fail "a did not log the refusal of nosuch"
 has secret.out psst && fail "the allow-listed handle got a's send"
+[ "$(ctl a status --json | field counters sends_refused)" = 2 ] || fail "a's status: $(ctl a status --json)"
+[ "$(ctl b status --json | field counters sends_refusals_sent)" = 2 ] || fail "b's status: $(ctl b status --json)"
 
 # ---- ping ----
 expect 0 ping ctl a ping b -c 3 -i 0.2
