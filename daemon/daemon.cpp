@@ -535,6 +535,7 @@ SessionInfo session_info(const Session& s, uint64_t now) {
   si.initiator = s.initiator();
   si.remote = dialable_remote(s).to_string();
   si.local = s.local_address().to_endpoint().normalized().to_string();
+  si.remote_socket = s.remote_address().to_endpoint().normalized().to_string();
   si.age_s = static_cast<double>(now - std::min(now, s.established_at_ms())) / 1000.0;
   si.bytes_in = s.counters().bytes_in;
   si.bytes_out = s.counters().bytes_out;
