@@ -4,9 +4,13 @@
 //       Prints the handler's result as one line of JSON, with or without
 //       --json. The remote handler's error is reported like any other.
 //   send PEER HANDLE [ARGS_JSON]
-//       Fire-and-forget. "delivered" means handed to the peer's live
-//       session. A send that cannot leave now is dropped, not queued: exit
-//       code 3 when the peer is offline, 7 when busy or too large.
+//       Fire-and-forget. Prints "sent": handed to the peer's live session,
+//       not yet delivered to a program there ("delivered" in --json keeps
+//       its old name and that meaning). A send that cannot leave now is
+//       dropped, not queued: exit code 3 when the peer is offline, 7 when
+//       busy or too large. A peer that has no such handle for us reports
+//       it later (guides/protocol.md §5.1): counted in `show`, logged, and
+//       a `send.refused` notification to a connection still open.
 //       --json  {"delivered": true}
 //               {"delivered": false, "reason": "peer_offline", "message": "…"}
 //
@@ -82,12 +86,12 @@ Handler define_send(CLI::App& sub) {
       if (g.json)
         print_json(io, {{"delivered", true}});
       else
-        io.out << "delivered\n";
+        io.out << "sent\n";
       return 0;
     }
     std::string reason(to_string(r->reason));
     if (g.json) print_json(io, {{"delivered", false}, {"reason", reason}, {"message", r->message}});
-    io.err << "peernetctl: dropped, not delivered: " << r->message << " (" << reason << ")\n";
+    io.err << "peernetctl: dropped, not sent: " << r->message << " (" << reason << ")\n";
     return exit_code(r->reason);
   };
 }

@@ -10,6 +10,9 @@ Handler define_untrust(CLI::App& sub);  // cmd_trust.cpp
 Handler define_list(CLI::App& sub);     // cmd_trust.cpp
 Handler define_peers(CLI::App& sub);    // cmd_peers.cpp
 Handler define_status(CLI::App& sub);   // cmd_status.cpp
+Handler define_show(CLI::App& sub);     // cmd_show.cpp
+Handler define_ping(CLI::App& sub);     // cmd_show.cpp
+Handler define_metrics(CLI::App& sub);  // cmd_show.cpp
 Handler define_call(CLI::App& sub);     // cmd_call.cpp
 Handler define_send(CLI::App& sub);     // cmd_call.cpp
 Handler define_listen(CLI::App& sub);   // cmd_listen.cpp
@@ -29,6 +32,9 @@ constexpr Command kCommands[] = {
     {"list", "", "List the trusted peers", define_list},
     {"peers", "", "Show peers and their connection state", define_peers},
     {"status", "", "Show the daemon's uptime, counts and counters", define_status},
+    {"show", "", "Show everything about one peer: addresses, session, counters", define_show},
+    {"ping", "", "Time round trips to a peer over its session", define_ping},
+    {"metrics", "", "Print Prometheus metrics (daemon-wide and per peer)", define_metrics},
     {"call", "", "Call a handle on a peer and print its result as JSON", define_call},
     {"send", "", "Send to a handle on a peer, fire-and-forget", define_send},
     {"listen", "", "Expose a handle; print each message or run a command for it", define_listen},

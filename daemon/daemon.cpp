@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
+#include <map>
 
 #include "handles/command_handles.hpp"
 #include "peers/dialer.hpp"
@@ -132,6 +133,11 @@ struct Daemon::Impl {
   using CallsInFlight = std::unordered_map<PublicKey, std::unordered_set<uint64_t>>;
   std::shared_ptr<CallsInFlight> calls_in_flight = std::make_shared<CallsInFlight>();
   uint64_t calls_in_duplicate = 0;
+  uint64_t sends_refused = 0, sends_refusals_sent = 0;
+  std::map<SubscriptionId, RefusedObserver> refused_observers;
+  SubscriptionId next_refused_id = 1;
+  void on_send_refused(Peer& p, std::string handle, std::string code);
+  control::PeerShowResult show(const Peer& p) const;
 };
 
 void Daemon::Impl::apply_settings() {
@@ -154,6 +160,7 @@ void Daemon::Impl::apply_settings() {
 
 void Daemon::Impl::on_call(Peer& p, Call&& c) {
   ++calls_in;
+  ++p.counters.calls_in;
   PublicKey key = p.key;
   uint64_t id = c.req_id;
   if (auto ids = calls_in_flight->find(key); ids != calls_in_flight->end() && ids->second.count(id) != 0) {
@@ -195,11 +202,17 @@ void Daemon::Impl::on_call(Peer& p, Call&& c) {
 
 void Daemon::Impl::on_send(Peer& p, Session& from, Send&& m) {
   ++sends_in;
+  ++p.counters.sends_in;
   auto handler = handles.route(m.handle, p.key);
   if (!handler) {
-    // A send promises only delivery to the connection (protocol.md §5.1).
+    // Tell the sender, naming the handle (protocol.md §5.1): always
+    // no_such_handle, so that a handle exposed to other peers only looks
+    // exactly like one that does not exist. Best effort: dropped when the
+    // session's queue is full; a peer that predates the report ignores it.
     if (log.enabled(LogLevel::debug))
       log.debug("send to " + quote(m.handle) + " from " + p.tag() + " dropped: " + handler.error().describe());
+    ErrorReply report{0, std::string(to_string(Errc::no_such_handle)), std::move(m.handle)};
+    if (registry->send(p.key, report, Session::Priority::work)) ++sends_refusals_sent;
     return;
   }
   std::shared_ptr<Handler> h = std::move(*handler);
@@ -210,6 +223,21 @@ void Daemon::Impl::on_send(Peer& p, Session& from, Send&& m) {
   // further sends as dropped (`busy`).
   if (h->congested()) {
     if (auto resume = from.pause_reading()) h->when_drained(std::move(resume));
+  }
+}
+
+void Daemon::Impl::on_send_refused(Peer& p, std::string handle, std::string code) {
+  ++sends_refused;
+  log.info(p.tag() + " did not deliver a send to " + quote(handle) + ": " + quote(code));
+  PublicKey key = p.key;
+  // Observers may unsubscribe while we iterate: walk a snapshot of the ids.
+  std::vector<SubscriptionId> ids;
+  for (const auto& [id, o] : refused_observers) ids.push_back(id);
+  for (SubscriptionId id : ids) {
+    auto it = refused_observers.find(id);
+    if (it == refused_observers.end()) continue;
+    RefusedObserver o = it->second;
+    o(key, handle, code);
   }
 }
 
@@ -281,6 +309,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(uv_loop_t* loop, Config config, L
   hooks.on_call = [self](Peer& p, Call&& c) { self->on_call(p, std::move(c)); };
   hooks.on_send = [self](Peer& p, Session& from, Send&& m) { self->on_send(p, from, std::move(m)); };
   hooks.on_peer_up = [self](Peer& p) { self->dialer->peer_online(p.key); };
+  hooks.on_send_refused = [self](Peer& p, std::string handle, std::string code) {
+    self->on_send_refused(p, std::move(handle), std::move(code));
+  };
   hooks.on_peer_down = [self](Peer& p) {
     if (!self->stopping) self->dialer->schedule(p.key, false);
   };
@@ -331,6 +362,7 @@ Status Daemon::reload(Config config) {
   if (config.daemon.state_dir != d.config.daemon.state_dir)
     d.log.notice("reload: daemon.state_dir needs a restart, ignoring");
   if (config.control != d.config.control) d.log.notice("reload: control.* needs a restart, ignoring");
+  if (config.metrics != d.config.metrics) d.log.notice("reload: metrics.* needs a restart, ignoring");
   // The listeners' sockets took it at bind time.
   if (config.network.tcp_user_timeout != d.config.network.tcp_user_timeout)
     d.log.notice("reload: network.tcp_user_timeout needs a restart, ignoring");
@@ -338,6 +370,7 @@ Status Daemon::reload(Config config) {
   config.network.listen = d.config.network.listen;
   config.daemon.state_dir = d.config.daemon.state_dir;
   config.control = d.config.control;
+  config.metrics = d.config.metrics;
   d.config = std::move(config);
   d.log.set_level(d.config.daemon.log_level);
   if (d.started) d.apply_settings();
@@ -375,8 +408,23 @@ Status Daemon::call(const PublicKey& peer, std::string handle, Bytes args, doubl
   if (!cb) return make_error(Errc::bad_request, "call without a callback");
   PEERNET_TRY_VOID(check_outgoing(handle, args));
   uint64_t timeout_ms = seconds_to_ms(timeout_s > 0 ? timeout_s : d.config.session.call_timeout);
-  PEERNET_TRY_VOID(d.registry->call(peer, std::move(handle), std::move(args), timeout_ms, std::move(cb)));
+  // Per-peer counters: the peer is looked up again when the call ends, as
+  // it may be gone by then.
+  std::weak_ptr<Registry> weak = d.registry;
+  auto counted = [weak, peer, cb = std::move(cb)](Result<Bytes> r) {
+    if (!r)
+      if (auto reg = weak.lock())
+        if (Peer* p = reg->find(peer)) ++p->counters.call_errors;
+    cb(std::move(r));
+  };
+  Status st = d.registry->call(peer, std::move(handle), std::move(args), timeout_ms, std::move(counted));
+  Peer* p = d.registry->find(peer);
+  if (!st) {
+    if (p != nullptr) ++p->counters.call_errors;
+    return st;
+  }
   ++d.calls_out;
+  if (p != nullptr) ++p->counters.calls_out;
   return {};
 }
 
@@ -388,7 +436,23 @@ Status Daemon::send(const PublicKey& peer, std::string handle, Bytes args) {
   else if (st = check_outgoing(handle, args); st)
     st = d.registry->send(peer, Send{std::move(handle), std::move(args)}, Session::Priority::work);
   ++(st ? d.sends_out : d.sends_dropped);
+  if (Peer* p = d.started ? d.registry->find(peer) : nullptr) ++(st ? p->counters.sends_out : p->counters.sends_dropped);
   return st;
+}
+
+Daemon::SubscriptionId Daemon::subscribe_refused(RefusedObserver observer) {
+  SubscriptionId id = impl_->next_refused_id++;
+  impl_->refused_observers.emplace(id, std::move(observer));
+  return id;
+}
+
+void Daemon::unsubscribe_refused(SubscriptionId id) { impl_->refused_observers.erase(id); }
+
+Status Daemon::ping(const PublicKey& peer, double timeout_s, PingCallback cb) {
+  Impl& d = *impl_;
+  if (!d.started || d.stopping) return make_error(Errc::closed, "the daemon is not running");
+  if (!cb) return make_error(Errc::bad_request, "ping without a callback");
+  return d.registry->ping(peer, seconds_to_ms(timeout_s), std::move(cb));
 }
 
 Status Daemon::expose(std::string name, OwnerId owner, std::shared_ptr<Handler> handler,
@@ -462,7 +526,7 @@ Status Daemon::trust_add(TrustedPeer peer) {
              fingerprint(peer.key) + ")");
   if (d.started && !d.stopping) {
     Peer& p = d.registry->add_trusted(*d.trust.find(peer.key));
-    for (const Endpoint& ep : d.discovery->adopt(peer.key)) p.learn_address(ep);
+    for (const Endpoint& ep : d.discovery->adopt(peer.key)) p.learn_address(ep, true);
     d.dialer->redial_now(peer.key);
     d.commands->apply(d.config);  // an alias may now name this key
   }
@@ -499,9 +563,32 @@ std::optional<double> unix_seconds(std::optional<int64_t> ms) {
 }
 
 // Each address once, as text, in the order given.
+// Where the other end of a session can be dialled, in one form: for a
+// connection it made to us, its source address with the port its hello
+// announced, never its ephemeral source port (protocol.md §3.1).
+Endpoint dialable_remote(const Session& s) {
+  Endpoint ep = s.remote_address().to_endpoint().normalized();
+  if (!s.initiator() && s.hello() && s.hello()->port != 0) ep.port = s.hello()->port;
+  return ep;
+}
+
+SessionInfo session_info(const Session& s, uint64_t now) {
+  SessionInfo si;
+  si.initiator = s.initiator();
+  si.remote = dialable_remote(s).to_string();
+  si.local = s.local_address().to_endpoint().normalized().to_string();
+  si.remote_socket = s.remote_address().to_endpoint().normalized().to_string();
+  si.age_s = static_cast<double>(now - std::min(now, s.established_at_ms())) / 1000.0;
+  si.bytes_in = s.counters().bytes_in;
+  si.bytes_out = s.counters().bytes_out;
+  si.envelopes_in = s.counters().envelopes_in;
+  si.envelopes_out = s.counters().envelopes_out;
+  return si;
+}
+
 void add_texts(std::vector<std::string>& out, const std::vector<Endpoint>& addrs) {
-  for (const Endpoint& ep : addrs) {
-    std::string text = ep.to_string();
+  for (const Endpoint& raw : addrs) {
+    std::string text = raw.normalized().to_string();
     if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
   }
 }
@@ -530,16 +617,7 @@ std::vector<PeerInfo> Daemon::peers() const {
       uint64_t silent = now > s->last_received_ms() ? now - s->last_received_ms() : 0;
       last_seen_ms = wall - static_cast<int64_t>(silent);
       if (s->rtt_ms()) info.rtt_ms = s->rtt_ms();
-      SessionInfo si;
-      si.initiator = s->initiator();
-      si.remote = s->remote_address().to_string();
-      si.local = s->local_address().to_string();
-      si.age_s = static_cast<double>(now - std::min(now, s->established_at_ms())) / 1000.0;
-      si.bytes_in = s->counters().bytes_in;
-      si.bytes_out = s->counters().bytes_out;
-      si.envelopes_in = s->counters().envelopes_in;
-      si.envelopes_out = s->counters().envelopes_out;
-      info.session = si;
+      info.session = session_info(*s, now);
     }
     info.last_seen = unix_seconds(last_seen_ms);
     out.push_back(std::move(info));
@@ -578,6 +656,69 @@ std::vector<PeerInfo> Daemon::peers() const {
   return out;
 }
 
+control::PeerShowResult Daemon::Impl::show(const Peer& p) const {
+  uint64_t now = uv_now(loop);
+  int64_t wall = wall_now_ms();
+  control::PeerShowResult r;
+  r.id = p.key;
+  r.fingerprint = fingerprint(p.key);
+  if (!p.name.empty()) r.name = p.name;
+  if (!p.host.empty()) r.host = p.host;
+  r.state = registry->state(p);
+  r.since = unix_seconds(p.since_unix_ms);
+  // Each address once, in the list of its first origin: static, then
+  // learned, then discovered.
+  std::vector<std::string> seen;
+  auto add = [&seen](std::vector<std::string>& list, const Endpoint& raw) {
+    if (raw.port == 0) return;
+    std::string text = raw.normalized().to_string();
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) return;
+    seen.push_back(text);
+    list.push_back(std::move(text));
+  };
+  for (const Endpoint& ep : p.static_addrs) add(r.addrs.static_addrs, ep);
+  for (const Endpoint& ep : p.learned_addrs)
+    add(p.was_discovered(ep) ? r.addrs.discovered : r.addrs.learned, ep);
+  r.rtt_ms = p.rtt_ms;
+  std::optional<int64_t> last_seen_ms = p.last_seen_unix_ms;
+  if (const Session* s = p.active) {
+    uint64_t silent = now > s->last_received_ms() ? now - s->last_received_ms() : 0;
+    last_seen_ms = wall - static_cast<int64_t>(silent);
+    if (s->rtt_ms() && !p.rtt_ms) r.rtt_ms = s->rtt_ms();
+    r.session = session_info(*s, now);
+  }
+  r.last_seen = unix_seconds(last_seen_ms);
+  r.last_handshake = unix_seconds(p.last_handshake_unix_ms);
+  r.last_close_reason = p.last_close_reason;
+  r.last_close = unix_seconds(p.last_close_unix_ms);
+  PeerTraffic t = registry->traffic(p);
+  const PeerCounters& c = p.counters;
+  r.counters = {
+      {"messages_in", t.messages_in},       {"messages_out", t.messages_out},
+      {"bytes_in", t.bytes_in},             {"bytes_out", t.bytes_out},
+      {"calls_in", c.calls_in},             {"calls_out", c.calls_out},
+      {"call_errors", c.call_errors},       {"sends_in", c.sends_in},
+      {"sends_out", c.sends_out},           {"sends_dropped", c.sends_dropped},
+      {"sends_refused", c.sends_refused},   {"handshakes_ok", c.handshakes_ok},
+      {"handshakes_failed", c.handshakes_failed}, {"pings", c.pings},
+  };
+  return r;
+}
+
+Result<control::PeerShowResult> Daemon::show(const PublicKey& peer) const {
+  const Peer* p = impl_->registry->find(peer);
+  if (p == nullptr || !p->trusted) return make_error(Errc::no_such_peer, peer_tag(peer) + " is not a trusted peer");
+  return impl_->show(*p);
+}
+
+std::vector<control::PeerShowResult> Daemon::show_all() const {
+  std::vector<control::PeerShowResult> out;
+  for (const auto& [key, p] : impl_->registry->peers())
+    if (p->trusted) out.push_back(impl_->show(*p));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
 Discovery& Daemon::discovery() { return *impl_->discovery; }
 void Daemon::network_changed() { impl_->discovery->network_changed(); }
 std::string Daemon::mdns_instance() const { return impl_->discovery->mdns_instance(); }
@@ -600,6 +741,8 @@ DaemonStatus Daemon::status() const {
   st.sends_in = d.sends_in;
   st.sends_out = d.sends_out;
   st.sends_dropped = d.sends_dropped;
+  st.sends_refused = d.sends_refused;
+  st.sends_refusals_sent = d.sends_refusals_sent;
   st.bytes_in = d.registry->bytes_in();
   st.bytes_out = d.registry->bytes_out();
   st.handles = d.handles.size();

@@ -32,6 +32,7 @@
 #include "base/peer_event.hpp"
 #include "proto/bytes.hpp"
 #include "proto/control/daemon_methods.hpp"
+#include "proto/control/operator_methods.hpp"
 #include "proto/keys.hpp"
 #include "proto/control/pair_methods.hpp"
 #include "proto/result.hpp"
@@ -58,6 +59,8 @@ struct DaemonStatus {
   uint64_t calls_in = 0, calls_out = 0;
   uint64_t sends_in = 0, sends_out = 0;
   uint64_t sends_dropped = 0;  // send() refused: offline, busy, too large
+  uint64_t sends_refused = 0;  // reported by the peer: no such handle (protocol.md §5.1)
+  uint64_t sends_refusals_sent = 0;  // sends of peers to handles we do not expose to them, reported back
   uint64_t bytes_in = 0, bytes_out = 0;  // TCP payload bytes, all sessions
   uint64_t pairing_windows = 0;          // pairing windows opened
   uint64_t pairing_paired = 0;           // peers paired by code, either side
@@ -134,6 +137,23 @@ class Daemon {
   // an error says why it was dropped: Errc::peer_offline, Errc::busy,
   // Errc::payload_too_large, Errc::bad_request, Errc::closed.
   Status send(const PublicKey& peer, std::string handle, Bytes args);
+  // A peer reported a send of ours as not delivered (no such handle, or
+  // one it does not expose to us: it does not say which). Observers run
+  // once per report; ids as for subscribe().
+  using RefusedObserver = std::function<void(const PublicKey& peer, const std::string& handle, const std::string& code)>;
+  SubscriptionId subscribe_refused(RefusedObserver observer);
+  void unsubscribe_refused(SubscriptionId id);
+
+  // One timed round trip over the peer's active session (Registry::ping):
+  // Errc::peer_offline, Errc::busy, Errc::closed, or `cb` later with the
+  // round trip in ms, Errc::timeout or Errc::peer_offline.
+  using PingCallback = std::function<void(Result<double>)>;
+  Status ping(const PublicKey& peer, double timeout_s, PingCallback cb);
+
+  // Everything about one trusted peer (Errc::no_such_peer otherwise), and
+  // the same for every trusted peer, sorted by key.
+  Result<control::PeerShowResult> show(const PublicKey& peer) const;
+  std::vector<control::PeerShowResult> show_all() const;
 
   // Local handles (handles.hpp for the errors). release_owner() is what the
   // control server calls when a client disconnects.

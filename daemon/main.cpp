@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "control/metrics_http.hpp"
 #include "control/server.hpp"
 #include "daemon.hpp"
 #include "base/log.hpp"
@@ -88,6 +89,13 @@ Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Con
   PEERNET_TRY(auto control, ControlServer::start(loop, *daemon, log, std::move(control_options)));
   std::printf("control socket: %s\n", control->path().c_str());
   std::fflush(stdout);
+  std::unique_ptr<MetricsHttp> metrics_http;  // [metrics] listen, off by default
+  if (!daemon->config().metrics.listen.empty()) {
+    PEERNET_TRY(metrics_http,
+                MetricsHttp::start(loop, *daemon, log, control->counters(), daemon->config().metrics));
+    std::printf("metrics: %s\n", metrics_http->url().c_str());
+    std::fflush(stdout);
+  }
 
   std::vector<uv::Signal> signals;
   auto on_stop = [&](const char* name) {
@@ -96,6 +104,7 @@ Status serve(uv_loop_t* loop, const Options& opt, const DefaultPaths& paths, Con
     // Closing the signal handles once every session is closed lets uv_run
     // return; the control server's connections close on their own.
     control->stop();
+    metrics_http.reset();
     daemon->stop([&signals] { signals.clear(); });
   };
   auto on_hup = [&] {
@@ -180,7 +189,9 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  StderrSink sink;
+  // The journal timestamps lines itself and reads the "<N>" priority;
+  // anywhere else each line carries its own time (UTC) and level.
+  StderrSink sink(2, is_journal_stream(2) ? LogFormat::journal : LogFormat::timestamped);
   Logger log(sink);
   if (auto st = run(opt, log); !st.ok()) {
     log.error(st.error().describe());

@@ -121,4 +121,16 @@ bool Endpoint::is_numeric() const {
   return is_ipv4_literal(host);
 }
 
+Endpoint Endpoint::normalized() const {
+  constexpr std::string_view kMapped = "::ffff:";
+  if (host.size() > kMapped.size()) {
+    bool mapped = true;
+    for (size_t i = 0; i < kMapped.size(); ++i)
+      if (static_cast<char>(host[i] | 0x20) != (kMapped[i] | 0x20)) mapped = false;
+    std::string v4 = host.substr(kMapped.size());
+    if (mapped && is_ipv4_literal(v4)) return Endpoint{std::move(v4), port};
+  }
+  return *this;
+}
+
 }  // namespace peernet

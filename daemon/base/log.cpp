@@ -1,9 +1,16 @@
 #include "base/log.hpp"
 
 #include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/wall_clock.hpp"
 
 namespace peernet {
 namespace {
@@ -26,8 +33,41 @@ Result<LogLevel> parse_log_level(std::string_view name) {
                                            " (expected error, warning, notice, info or debug)");
 }
 
+bool is_journal_stream(int fd) {
+  const char* env = std::getenv("JOURNAL_STREAM");
+  if (env == nullptr) return false;
+  unsigned long long dev = 0, ino = 0;
+  if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev && static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+std::string iso8601_utc_ms(int64_t unix_ms) {
+  time_t secs = static_cast<time_t>(unix_ms / 1000);
+  int ms = static_cast<int>(unix_ms % 1000);
+  if (ms < 0) {
+    ms += 1000;
+    --secs;
+  }
+  struct tm tm {};
+  ::gmtime_r(&secs, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return buf;
+}
+
 void StderrSink::write(LogLevel level, std::string_view message) {
-  std::string line = "<" + std::to_string(static_cast<int>(level)) + ">";
+  std::string line;
+  if (format_ == LogFormat::journal) {
+    line = "<" + std::to_string(static_cast<int>(level)) + ">";
+  } else {
+    line = iso8601_utc_ms(wall_now_ms());
+    line += ' ';
+    line += to_string(level);
+    line += ": ";
+  }
   line.reserve(line.size() + message.size() + 1);
   append_escaped(line, message, false);
   line += '\n';

@@ -7,6 +7,7 @@
 // proto/peer_id.hpp. Skip building expensive messages with enabled().
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,16 +34,36 @@ class LogSink {
   virtual void write(LogLevel level, std::string_view message) = 0;
 };
 
-// Writes "<N>message\n" with a single write(2), so lines from concurrent
-// writers (or processes sharing the fd) never interleave. Embedded newlines
-// and other control characters are escaped.
+// How a StderrSink prefixes a line.
+enum class LogFormat {
+  // "<N>message": the priority prefix the systemd journal reads; the
+  // journal adds its own timestamps.
+  journal,
+  // "2026-12-06T07:30:01.123Z notice: message": an ISO 8601 timestamp in
+  // UTC with milliseconds, then the level name.
+  timestamped,
+};
+
+// Whether `fd` is the journal's stream: systemd sets $JOURNAL_STREAM to
+// "DEV:INO" of the stream it connects to stdout/stderr, and the fd's
+// fstat() must match it (a redirected stderr inherits the variable but not
+// the stream).
+bool is_journal_stream(int fd);
+
+// Formats `unix_ms` as "2026-12-06T07:30:01.123Z" (UTC).
+std::string iso8601_utc_ms(int64_t unix_ms);
+
+// Writes one line per message with a single write(2), so lines from
+// concurrent writers (or processes sharing the fd) never interleave.
+// Embedded newlines and other control characters are escaped.
 class StderrSink final : public LogSink {
  public:
-  explicit StderrSink(int fd = 2) : fd_(fd) {}
+  explicit StderrSink(int fd = 2, LogFormat format = LogFormat::journal) : fd_(fd), format_(format) {}
   void write(LogLevel level, std::string_view message) override;
 
  private:
   int fd_;
+  LogFormat format_;
 };
 
 // Keeps every line, for tests.

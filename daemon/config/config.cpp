@@ -68,6 +68,29 @@ std::string get_socket(const toml::node& n, Config& c) {
   return "";
 }
 
+// metrics.listen: off (""), an absolute Unix socket path, or a loopback
+// IP address and port: the endpoint has no authentication, so it never
+// listens where another host could reach it.
+std::string get_metrics_listen(const toml::node& n, Config& c) {
+  auto s = n.as_string();
+  if (!s) return expected("a string", n);
+  const std::string& text = s->get();
+  if (text.empty() || text[0] == '/') {
+    if (text.size() > kMaxSocketPath)
+      return "longer than " + std::to_string(kMaxSocketPath) + " bytes, the limit for Unix socket paths";
+    c.metrics.listen = text;
+    return "";
+  }
+  auto ep = Endpoint::parse(text, EndpointUse::listen);
+  if (!ep) return ep.error().message;
+  bool loopback = ep->host == "::1" || (ep->is_numeric() && ep->host.rfind("127.", 0) == 0);
+  if (!loopback)
+    return quote(text) + " is not a loopback address: the metrics endpoint has no authentication, so it "
+           "listens on 127.0.0.0/8, [::1] or an absolute Unix socket path only";
+  c.metrics.listen = text;
+  return "";
+}
+
 std::string get_socket_mode(const toml::node& n, Config& c) {
   auto s = n.as_string();
   if (!s) return expected("an octal string such as \"0660\"", n);
@@ -191,6 +214,16 @@ const KeySpec kSchema[] = {
      [](const toml::node& n, Config& c) { return get_integer(n, c.pairing.attempts, 1, 100); }},
     {"pairing", "find_timeout",
      [](const toml::node& n, Config& c) { return get_duration(n, c.pairing.find_timeout, 0.5, 60); }},
+
+    {"metrics", "listen", get_metrics_listen},
+    {"metrics", "max_peers",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.metrics.max_peers, 1, 100000); }},
+    {"metrics", "max_connections",
+     [](const toml::node& n, Config& c) { return get_integer(n, c.metrics.max_connections, 1, 1024); }},
+    {"metrics", "max_request",
+     [](const toml::node& n, Config& c) { return get_size(n, c.metrics.max_request, 256, 1 << 20); }},
+    {"metrics", "request_timeout",
+     [](const toml::node& n, Config& c) { return get_duration(n, c.metrics.request_timeout, 0.1, 3600); }},
 
     // Entries are checked one by one in apply_table, like network.listen.
     {"admin", "allow",
@@ -445,7 +478,7 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
                              [&](const KeySpec& s) { return s.table == key.str(); });
     if (!known)
       return key_error(toml_position(source_name, key.source()), key.str(),
-                       "unknown table (expected daemon, network, session, discovery, control, pairing, admin or [[handle]])");
+                       "unknown table (expected daemon, network, session, discovery, control, pairing, metrics, admin or [[handle]])");
     auto table = node.as_table();
     if (table == nullptr)
       return key_error(toml_position(source_name, node.source()), key.str(), expected("a table", node));

@@ -132,6 +132,15 @@ struct Config {
     friend bool operator==(const Pairing&, const Pairing&) = default;
   } pairing;
 
+  // The optional HTTP endpoint for a Prometheus scrape (control/metrics_http.hpp).
+  struct Metrics {
+    std::string listen;            // empty: off; "127.0.0.1:9464" (loopback only) or an absolute socket path
+    uint32_t max_peers = 256;      // peers with per-peer series, in key order
+    uint32_t max_connections = 8;  // concurrent HTTP connections
+    uint64_t max_request = 8 << 10;  // bytes of one request's head
+    double request_timeout = 10;     // seconds for a connection to send its request
+    friend bool operator==(const Metrics&, const Metrics&) = default;
+  } metrics;
   std::vector<CommandHandleConfig> handles;  // in file order, names unique
 
   friend bool operator==(const Config&, const Config&) = default;

@@ -189,7 +189,7 @@ void ControlClient::on_request(RpcRequest req) {
 }
 
 const ControlRoute* find_route(std::string_view method) {
-  for (auto routes : {peer_routes(), handle_routes()})
+  for (auto routes : {peer_routes(), handle_routes(), operator_routes()})
     for (const ControlRoute& r : routes)
       if (r.method == method) return &r;
   return nullptr;
@@ -360,6 +360,8 @@ void ControlClient::release() {
   if (n > 0) log_.debug(tag() + ": released " + std::to_string(n) + " handle(s)");
   if (subscription_) daemon_.unsubscribe(*subscription_);
   subscription_.reset();
+  if (refused_subscription_) daemon_.unsubscribe_refused(*refused_subscription_);
+  refused_subscription_.reset();
   events_.reset();
   // Sessions paused for this client read again: their sends now find no
   // handle and are dropped as for any missing one.

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include <bitset>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -61,6 +62,10 @@ struct ControlCounters {
   uint64_t clients_refused_per_uid = 0; // over control.max_clients_per_uid
   uint64_t reads_paused = 0;            // times a client's requests waited for its answers to drain
   uint64_t duplicate_msgids = 0;        // requests reusing the msgid of one in flight
+  // The metrics HTTP endpoint (control/metrics_http.hpp).
+  uint64_t metrics_requests = 0;        // GET /metrics answered 200
+  uint64_t metrics_bad_requests = 0;    // answered 400, 404, 405 or 431
+  uint64_t metrics_refused = 0;         // connections over metrics.max_connections
 };
 
 // What every client of one server shares. Owned by the ControlServer.
@@ -107,10 +112,11 @@ struct ControlRoute {
 template <class M>
 constexpr ControlRoute route();
 
-// The route tables of control/methods_peers.cpp and methods_handles.cpp,
-// and the lookup over both; nullptr for a method without a route.
+// The route tables of control/methods_peers.cpp, methods_handles.cpp and
+// methods_operator.cpp, and the lookup over them; nullptr for a method without a route.
 std::span<const ControlRoute> peer_routes();
 std::span<const ControlRoute> handle_routes();
+std::span<const ControlRoute> operator_routes();
 const ControlRoute* find_route(std::string_view method);
 
 class ControlClient : public std::enable_shared_from_this<ControlClient> {
@@ -191,6 +197,10 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void when_drained(std::function<void()> resume);
   void resume_senders();
   void on_peer_event(const PeerEvent& event);
+  // Sends of this connection that a peer may report as not delivered: the
+  // last kMaxRefusalWatch (peer, handle) targets (events.hpp, send.refused).
+  void watch_send(const PublicKey& peer, const std::string& handle);
+  void on_send_refused(const PublicKey& peer, const std::string& handle, const std::string& code);
   uint32_t next_outbound_msgid();
   std::optional<std::string> alias_of(const PublicKey& key) const;
 
@@ -230,6 +240,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
 
   std::optional<Daemon::SubscriptionId> subscription_;
   std::bitset<control::kPeerEventKinds> events_;  // indexed by PeerEventKind
+  std::optional<Daemon::SubscriptionId> refused_subscription_;
+  std::deque<std::pair<PublicKey, std::string>> sent_to_;  // newest last
   bool warned_dropping_ = false;
   // Sessions paused while this client was congested (deliver_send).
   std::vector<std::function<void()>> drained_waiters_;

@@ -1,6 +1,7 @@
 // The control methods about handles: expose and unexpose (this connection's
 // handles: a handle belongs to the local connection that exposed it and
 // goes away with it), call and send (to handles on peers). guides/control-api.md §6.
+#include <algorithm>
 #include <array>
 #include <utility>
 #include <vector>
@@ -63,10 +64,32 @@ template <>
 void serve<control::method::Send>(ControlClient& c, uint32_t msgid, control::SendParams p) {
   auto key = c.resolve(p.peer, true);
   if (!key) return c.respond(msgid, std::move(key).error());
+  std::string handle = p.handle;
   Status st = c.daemon_.send(*key, std::move(p.handle), std::move(p.args));
+  if (st) c.watch_send(*key, handle);
   // Walkie-talkie: a drop is an answer ("dropped, and why"), not an error.
   if (!st && !control::is_drop_reason(st.error().code)) return c.respond(msgid, std::move(st).error());
   c.respond(msgid, control::encode_result(control::SendResult::from(st)));
+}
+
+void ControlClient::watch_send(const PublicKey& peer, const std::string& handle) {
+  if (!refused_subscription_)
+    refused_subscription_ = daemon_.subscribe_refused(
+        [weak = weak_from_this()](const PublicKey& p, const std::string& h, const std::string& code) {
+          if (auto self = weak.lock()) self->on_send_refused(p, h, code);
+        });
+  auto it = std::find(sent_to_.begin(), sent_to_.end(), std::pair{peer, handle});
+  if (it != sent_to_.end()) sent_to_.erase(it);
+  sent_to_.emplace_back(peer, handle);
+  if (sent_to_.size() > control::kMaxRefusalWatch) sent_to_.pop_front();
+}
+
+void ControlClient::on_send_refused(const PublicKey& peer, const std::string& handle, const std::string& code) {
+  if (state_ != State::open) return;
+  if (std::find(sent_to_.begin(), sent_to_.end(), std::pair{peer, handle}) == sent_to_.end()) return;
+  control::SendRefused n{peer, alias_of(peer), handle, code};
+  auto self = shared_from_this();
+  write(control::make_notification(n), Kind::notification);
 }
 
 namespace {

@@ -89,6 +89,8 @@ void serve<control::method::Status>(ControlClient& c, uint32_t msgid, control::S
       {"sends_in", st.sends_in},
       {"sends_out", st.sends_out},
       {"sends_dropped", st.sends_dropped},
+      {"sends_refused", st.sends_refused},
+      {"sends_refusals_sent", st.sends_refusals_sent},
       {"bytes_in", st.bytes_in},
       {"bytes_out", st.bytes_out},
       {"handshakes_ok", st.handshakes_ok},

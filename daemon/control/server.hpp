@@ -96,6 +96,8 @@ class ControlServer {
   const std::string& path() const { return path_; }
   size_t clients() const { return clients_.size(); }
   const ControlCounters& counters() const { return ctx_.counters; }
+  // The metrics endpoint counts into the same counters (metrics_http.hpp).
+  ControlCounters& counters() { return ctx_.counters; }
 
  private:
   ControlServer(uv_loop_t* loop, Daemon& daemon, Logger& log, ControlServerOptions options);

@@ -124,9 +124,10 @@ void DiscoveryHub::peer_found(const DiscoveredPeer& found) {
       bool known = std::find(p->learned_addrs.begin(), p->learned_addrs.end(), *a) != p->learned_addrs.end() ||
                    std::find(p->static_addrs.begin(), p->static_addrs.end(), *a) != p->static_addrs.end();
       fresh |= !known;
-      p->learn_address(*a);
+      p->learn_address(*a, true);
     }
     ev.name = p->name;
+    if (!found.name.empty()) p->host = found.name;
     bool offline = p->active == nullptr;
     if (fresh) log_.info("discovered " + p->tag() + " at " + joined(found.addrs) + " (" + found.source + ")");
     // A peer that refused us is dialled again for a new address only, not

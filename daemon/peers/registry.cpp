@@ -61,6 +61,7 @@ void Registry::remove(const PublicKey& key) {
     if (!e.established && e.session->expected() == key)
       e.session->abort(make_error(Errc::untrusted_peer, peer_tag(key) + " is no longer trusted"));
   auto failed = p->calls.take_all();
+  for (auto& cb : p->pings.take_all()) failed.push_back(std::move(cb));
   std::string why = "session to " + peer_tag(key) + " closed: untrusted_peer";
   if (was_online) {
     log_.info(p->tag() + " down: no longer trusted");
@@ -263,6 +264,8 @@ void Registry::on_session_established(Session& s) {
     return;
   }
   p->sessions.push_back(&s);
+  ++p->counters.handshakes_ok;
+  p->last_handshake_unix_ms = wall_now_ms();
   if (!s.initiator() && s.hello() && s.hello()->port != 0)
     p->learn_address(Endpoint{s.remote_address().host(), s.hello()->port});
   else if (s.initiator() && !s.expected())
@@ -301,9 +304,12 @@ void Registry::deactivate(Peer& p, std::string_view reason) {
   p.last_seen_unix_ms = wall_now_ms();
   p.since_unix_ms = p.last_seen_unix_ms;
   p.last_error = std::string(reason);
+  p.last_close_reason = std::string(reason);
+  p.last_close_unix_ms = p.last_seen_unix_ms;
   log_.info(p.tag() + " down: " + std::string(reason));
   std::vector<CallCallback> failed;
   if (!p.has_live_session()) failed = p.calls.take_all();
+  for (auto& cb : p.pings.take_all()) failed.push_back(std::move(cb));
   PeerEvent ev{PeerEvent::Kind::down, p.key, p.name, {}, std::string(reason), {}};
   std::string why = "session to " + peer_tag(p.key) + " closed: " + std::string(reason);
   if (hooks_.on_peer_down) hooks_.on_peer_down(p);
@@ -318,6 +324,8 @@ void Registry::on_session_envelope(Session& s, Envelope&& e) {
       if (pairing_.on_pair) pairing_.on_pair(s, std::move(*pair));
     } else if (auto* c = std::get_if<Close>(&e)) {
       s.close(c->reason, "closed by the peer");
+    } else if (std::holds_alternative<Pong>(e)) {
+      // A late keepalive pong: matches nothing, dropped (§5.1).
     } else {
       s.close(kReasonProtocolError, "a pairing connection carries pair envelopes only");
     }
@@ -340,9 +348,25 @@ void Registry::on_session_envelope(Session& s, Envelope&& e) {
                  [&](Reply& r) { complete_call(*p, r.req_id, std::move(r.result)); },
                  // A known code stays itself; a handler's own becomes handler_failed
                  // naming it, which is what Daemon::call promises its caller.
-                 [&](ErrorReply& r) { complete_call(*p, r.req_id, error_from_remote(r.code, r.message)); },
+                 [&](ErrorReply& r) {
+                   // Request id 0 answers no call: it reports a send of ours
+                   // as not delivered, naming its handle (§5.1).
+                   if (r.req_id == 0) {
+                     ++p->counters.sends_refused;
+                     if (hooks_.on_send_refused) hooks_.on_send_refused(*p, std::move(r.message), std::move(r.code));
+                     return;
+                   }
+                   complete_call(*p, r.req_id, error_from_remote(r.code, r.message));
+                 },
+                 [&](Pong& pong) {
+                   // A pong the session's keepalive did not claim: peer.ping's.
+                   CallCallback cb = p->pings.take(pong.nonce);
+                   if (!cb) return;
+                   ++p->counters.pings;
+                   cb(Bytes{});
+                 },
                  [&](Close& c) { on_remote_close(*p, s, c); },
-                 [](auto&) {},  // pings and pongs stay in the session
+                 [](auto&) {},  // pings stay in the session
              },
              e);
 }
@@ -395,6 +419,8 @@ void Registry::on_session_closed(Session& s, const Error& why) {
   std::string failed_why;
   if (!e.established) {
     ++counters_.handshakes_failed;
+    if (Peer* hp = s.remote() ? find(*s.remote()) : (s.expected() ? find(*s.expected()) : nullptr))
+      ++hp->counters.handshakes_failed;
     Peer* refused = s.initiator() && s.remote_closed() && s.remote() ? find(*s.remote()) : nullptr;
     if (refused != nullptr) {
       // It does not accept us (protocol.md §3): to us it never came up.
@@ -410,6 +436,10 @@ void Registry::on_session_closed(Session& s, const Error& why) {
       log_preauth_failure(s, why);
     }
   } else if (Peer* p = peer_of(s)) {
+    p->counters.bytes_in_closed += s.counters().bytes_in;
+    p->counters.bytes_out_closed += s.counters().bytes_out;
+    p->counters.messages_in_closed += s.counters().envelopes_in;
+    p->counters.messages_out_closed += s.counters().envelopes_out;
     std::erase(p->sessions, &s);
     if (p->active == &s) {
       deactivate(*p, s.close_reason());  // runs user code: look the peer up again
@@ -493,6 +523,38 @@ void Registry::answer(const PublicKey& key, Envelope answer) {
     log_.debug("answer to " + peer_tag(key) + " dropped: " + st.error().describe());
 }
 
+Status Registry::ping(const PublicKey& key, uint64_t timeout_ms, PingCallback cb) {
+  Peer* p = find(key);
+  if (p == nullptr || p->active == nullptr || !p->active->open())
+    return make_error(Errc::peer_offline, "no session to " + peer_tag(key));
+  if (p->pings.size() >= kMaxPendingPings)
+    return make_error(Errc::busy, std::to_string(kMaxPendingPings) + " pings to " + peer_tag(key) + " wait already");
+  uint64_t nonce = p->pings.new_id(rng_);
+  PEERNET_TRY_VOID(p->active->send(Ping{nonce}, Session::Priority::work));
+  uint64_t sent_ns = uv_hrtime();
+  p->pings.add(nonce, timeout_ms,
+               "no pong from " + peer_tag(key) + " within " + std::to_string(timeout_ms) + " ms",
+               [this, key, sent_ns, cb = std::move(cb)](Result<Bytes> r) {
+                 if (!r) return cb(std::move(r).error());
+                 double ms = static_cast<double>(uv_hrtime() - sent_ns) / 1e6;
+                 if (Peer* p = find(key)) p->rtt_ms = ms;  // the latest measurement, for peers and show
+                 cb(ms);
+               });
+  return {};
+}
+
+PeerTraffic Registry::traffic(const Peer& p) const {
+  PeerTraffic t{p.counters.messages_in_closed, p.counters.messages_out_closed, p.counters.bytes_in_closed,
+                p.counters.bytes_out_closed};
+  for (const Session* s : p.sessions) {
+    t.messages_in += s->counters().envelopes_in;
+    t.messages_out += s->counters().envelopes_out;
+    t.bytes_in += s->counters().bytes_in;
+    t.bytes_out += s->counters().bytes_out;
+  }
+  return t;
+}
+
 size_t Registry::close_sessions_not_on(const std::vector<std::string>& local_addresses) {
   std::vector<uint64_t> doomed;
   for (auto& [id, e] : sessions_) {
@@ -549,6 +611,7 @@ void Registry::shutdown(std::function<void()> done) {
   for (auto& [key, p] : peers_) {
     auto cbs = p->calls.take_all();
     for (auto& cb : cbs) failed.push_back(std::move(cb));
+    for (auto& cb : p->pings.take_all()) failed.push_back(std::move(cb));
   }
   for (auto& [id, e] : sessions_) {
     if (e.session->state() == Session::State::handshaking)

@@ -52,7 +52,19 @@ struct RegistryHooks {
   // call back into the registry's peer or session management.
   std::function<void(Peer&)> on_peer_up;
   std::function<void(Peer&)> on_peer_down;
+  // The peer reported a send of ours as not delivered: `[3, 0, code,
+  // handle]` (protocol.md §5.1). Runs user code.
+  std::function<void(Peer&, std::string handle, std::string code)> on_send_refused;
 };
+
+// A peer's traffic since the daemon started: closed sessions plus the open ones.
+struct PeerTraffic {
+  uint64_t messages_in = 0, messages_out = 0;
+  uint64_t bytes_in = 0, bytes_out = 0;
+};
+
+// At most this many peer.ping round trips wait for their pong per peer.
+inline constexpr size_t kMaxPendingPings = 64;
 
 // Pairing connections (guides/protocol.md §10) run between keys that do not
 // trust each other yet; the registry keeps them apart from peers and hands
@@ -156,6 +168,13 @@ class Registry final : public SessionHost {
   // (debug log) when the peer is gone. A reply too large for the peer
   // becomes a payload_too_large error.
   void answer(const PublicKey& key, Envelope answer);
+  // One timed round trip: a ping with a fresh nonce on the active session,
+  // completed by its pong (the round trip in ms), Errc::timeout after
+  // `timeout_ms`, or Errc::peer_offline when the session closes first.
+  // Errors as for send(); Errc::busy beyond kMaxPendingPings.
+  using PingCallback = std::function<void(Result<double>)>;
+  Status ping(const PublicKey& key, uint64_t timeout_ms, PingCallback cb);
+  PeerTraffic traffic(const Peer& p) const;
 
   // After a network change: closes every session (handshaking ones
   // aborted) whose local address is not in `local_addresses` with

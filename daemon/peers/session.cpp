@@ -170,11 +170,14 @@ void Session::dispatch(Envelope&& e) {
                  [this](Ping& p) {
                    if (state_ == State::open) (void)send(Pong{p.nonce}, Priority::answer);
                  },
-                 [this](Pong& p) {
+                 [this, &e](Pong& p) {
                    if (ping_nonce_ && *ping_nonce_ == p.nonce) {
                      rtt_ms_ = static_cast<double>(uv_hrtime() - ping_sent_ns_) / 1e6;
                      ping_nonce_.reset();
+                     return;
                    }
+                   // Not the keepalive's: the host's (a timed round trip).
+                   if (state_ == State::open) host_.on_session_envelope(*this, std::move(e));
                  },
                  [this, &e](Close& c) {
                    // The remote sends nothing after its close: our end of

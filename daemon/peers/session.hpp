@@ -75,8 +75,9 @@ class SessionHost {
   // The handshake completed and both sides accepted the session (see
   // "confirmed" above); the session is open.
   virtual void on_session_established(Session& s) = 0;
-  // A call, reply, error, send or close envelope arrived (pings and pongs
-  // are the session's own business).
+  // A call, reply, error, send or close envelope arrived, or a pong that
+  // answers no keepalive ping of the session's own (pings and the
+  // keepalive's pongs are the session's business).
   virtual void on_session_envelope(Session& s, Envelope&& e) = 0;
   // An established session stopped being open (it closes, for any reason,
   // host-initiated included); runs at most once, before on_session_closed.

@@ -21,11 +21,17 @@ RpcNotification make_notification(const PeerEvent& e) {
   return RpcNotification{std::string(to_string(e.kind)), encode_params(e)};
 }
 
+RpcNotification make_notification(const SendRefused& r) {
+  return RpcNotification{std::string(SendRefused::Method::kName), encode_params(r)};
+}
+
 Result<Notification> decode_notification(const RpcNotification& n) {
   if (n.method == HandleSend::Method::kName) {
     PEERNET_TRY(HandleSend s, decode_params<HandleSend>(n.params));
     return Notification(std::move(s));
   }
+  if (n.method == SendRefused::Method::kName)
+    return make_error(Errc::unsupported, "send.refused is not collected by this client");
   PEERNET_TRY(PeerEvent e, decode_peer_event_params(n.method, n.params));
   return Notification(std::move(e));
 }

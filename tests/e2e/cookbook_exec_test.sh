@@ -84,9 +84,9 @@ expect 0 no_shell phone exec pi -- echo '*.log' '$HOME'
 expect 127 missing phone exec pi -- no-such-program-here
 expect 137 killed phone exec pi -- sh -c 'kill -KILL $$'
 # Every use is logged at notice, with the command line.
-grep -F "<5>admin exec by $tag_phone (fingerprint " "$tmp/pi.err" |
+grep -F "notice: admin exec by $tag_phone (fingerprint " "$tmp/pi.err" |
   grep -qF ': "sh" "-c" "echo out; echo err >&2; exit 3"' || fail "the pi did not log the exec at notice"
-grep -F "<5>admin exec by $tag_phone (fingerprint " "$tmp/pi.err" |
+grep -F "notice: admin exec by $tag_phone (fingerprint " "$tmp/pi.err" |
   grep -qF ') ended: exit 3' || fail "the pi did not log the end of the exec"
 
 # One-way: the pi cannot run anything on the phone, and cannot tell a

@@ -212,7 +212,7 @@ expect 6 call_no_peer a call nobody-here echo
 start_bg listen_inbox b listen inbox --count 2
 wait_for 10 "listen inbox" listening listen_inbox
 expect 0 send_inbox a send bee inbox '{"n": 1}'
-[ "$(cat "$tmp/send_inbox.out")" = delivered ] || fail "send: $(cat "$tmp/send_inbox.out")"
+[ "$(cat "$tmp/send_inbox.out")" = sent ] || fail "send: $(cat "$tmp/send_inbox.out")"
 expect 0 call_inbox a call bee inbox '"ping"'
 [ "$(cat "$tmp/call_inbox.out")" = null ] || fail "listen's answer: $(cat "$tmp/call_inbox.out")"
 exits_with listen_inbox 0
@@ -330,7 +330,7 @@ expect_json 3 send_offline a send bee inbox '"anyone?"' --json
 [ "$(field delivered <"$tmp/send_offline.out")" = false ] || fail "dropped send: $(cat "$tmp/send_offline.out")"
 [ "$(field reason <"$tmp/send_offline.out")" = peer_offline ] || fail "drop reason"
 expect 3 send_offline_human a send bee inbox '"anyone?"'
-has send_offline_human.err "dropped, not delivered" || fail "drop message: $(cat "$tmp/send_offline_human.err")"
+has send_offline_human.err "dropped, not sent" || fail "drop message: $(cat "$tmp/send_offline_human.err")"
 expect 3 call_offline a call bee echo
 printf 'anyone there?\n' | a chat bee --json >"$tmp/chat_offline.out" 2>"$tmp/chat_offline.err" ||
   fail "chat with an offline peer failed"

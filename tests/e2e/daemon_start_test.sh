@@ -64,7 +64,12 @@ id1=$(wait_for_id first)
 grep -q '^fingerprint: ' "$tmp/first.out" || fail "no fingerprint line"
 [ "$(stat -c %a "$state/identity.key")" = 600 ] || fail "identity.key is not 0600"
 [ "$(stat -c %a "$state")" = 700 ] || fail "state dir is not 0700"
-grep -q '^<5>created identity peer(' "$tmp/first.err" || fail "no 'created identity' log line"
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z notice: created identity peer\(' "$tmp/first.err" || fail "no 'created identity' log line"
+# Not the journal: every line starts with its timestamp and level, none
+# with a "<N>" priority prefix.
+grep -vqE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z (error|warning|notice|info|debug): ' "$tmp/first.err" &&
+  fail "a log line without a timestamp: $(grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z ' "$tmp/first.err" | head -1)"
+grep -q '^<[0-9]>' "$tmp/first.err" && fail "a <N> prefix off the journal"
 stop
 grep -q 'received SIGTERM' "$tmp/first.err" || fail "SIGTERM not logged"
 
@@ -72,8 +77,20 @@ grep -q 'received SIGTERM' "$tmp/first.err" || fail "SIGTERM not logged"
 start second
 id2=$(wait_for_id second)
 [ "$id1" = "$id2" ] || fail "peer id changed across restart: $id1 -> $id2"
-grep -q '^<5>loaded identity peer(' "$tmp/second.err" || fail "no 'loaded identity' log line"
+grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z notice: loaded identity peer\(' "$tmp/second.err" || fail "no 'loaded identity' log line"
 grep -q 'trust list: 0 peer' "$tmp/second.err" || fail "trust list size not reported"
+stop
+
+# 2b. Under the journal ($JOURNAL_STREAM names stderr's device and inode):
+# the "<N>" priority prefix and no timestamp, the journal adds its own.
+: >"$tmp/journal.err"
+export JOURNAL_STREAM
+JOURNAL_STREAM=$(stat -L -c '%d:%i' "$tmp/journal.err")
+start journal
+wait_for_id journal >/dev/null
+unset JOURNAL_STREAM
+grep -q '^<5>loaded identity peer(' "$tmp/journal.err" || fail "no '<5>loaded identity' line on the journal"
+grep -qE '^[0-9]{4}-' "$tmp/journal.err" && fail "a timestamp on the journal: $(head -1 "$tmp/journal.err")"
 stop
 
 # 3. A bad config exits non-zero with FILE:LINE:COL.

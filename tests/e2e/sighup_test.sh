@@ -14,8 +14,8 @@
 #       but never granted, was told while b's grant was on.
 #
 # "Untouched" means: neither side logged the other going down or coming up
-# again, and the session's remote address on each side (the dialler's
-# ephemeral port, on the accepting side) is the same.
+# again, the session's remote address on each side is the same, and a's
+# count of completed handshakes with the peer (`show`) did not grow.
 #
 #   sighup_test.sh PATH/TO/peernetd PATH/TO/peernetctl
 set -euo pipefail
@@ -58,11 +58,13 @@ reload_a() {
   ctl a status >/dev/null
 }
 
-# The session with PEER as it is now: its remote address on both sides, and
-# how many times each side has logged the other coming up and going down.
+# The session with PEER as it is now: its remote address on both sides, how
+# many times each side has logged the other coming up and going down, and
+# a's count of handshakes with it.
 snapshot() {  # snapshot PEER TAG
-  printf 'a: %s up %s down %s | %s: %s up %s down %s' \
+  printf 'a: %s up %s down %s handshakes %s | %s: %s up %s down %s' \
     "$(peer_field a "$1" session)" "$(count a.err "$2 up:")" "$(count a.err "$2 down:")" \
+    "$(ctl a show "$1" --json | field counters handshakes_ok)" \
     "$1" "$(peer_field "$1" a session)" "$(count "$1.err" "$tag_a up:")" "$(count "$1.err" "$tag_a down:")"
 }
 untouched() {  # untouched PEER TAG SNAPSHOT: online, and nothing changed

@@ -522,6 +522,7 @@ class Peer:
         self.sock = self.session = self.remote_key = self.remote_hello = None
         self.handlers, self._rbuf, self._outbox = {}, bytearray(), []
         self._waiting, self._answers, self._pings, self._pongs = set(), {}, set(), set()
+        self.send_reports = []           # (handle, code) of our sends the peer reported (§5.1)
         self._unanswered = set()     # ids of calls we received and never answer (NO_REPLY)
 
     # Frames (§2). Bytes stay in _rbuf across a timeout, so a timed-out call
@@ -650,9 +651,11 @@ class Peer:
             handle, args = env[-2], env[-1]
             self.log({"event": "call" if kind == CALL else "send", "handle": handle, "args": args})
             fn = self.handlers.get(handle)
-            if kind == SEND:                 # §5.1: no answer; unknown handles dropped
+            if kind == SEND:                 # §5.1: no reply; unknown handles reported
+                if fn is None:
+                    return self._queue([ERROR, 0, "no_such_handle", handle])
                 try:
-                    fn and fn(args)
+                    fn(args)
                 except Exception:
                     pass
                 return
@@ -675,6 +678,8 @@ class Peer:
                 self._queue([ERROR, env[1], "payload_too_large", str(e)])
             except Exception as e:      # a failing handler, or a result we cannot encode
                 self._queue([ERROR, env[1], "handler_failed", clip(repr(e))])
+        elif kind == ERROR and env[1] == 0:  # §5.1: a send report names the handle
+            self.send_reports.append((env[3], env[2]))
         elif kind in (REPLY, ERROR):
             if env[1] in self._waiting:      # a late answer to an abandoned call is dropped
                 self._answers[env[1]] = env

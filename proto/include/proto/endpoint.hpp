@@ -27,6 +27,11 @@ struct Endpoint {
   // True for an IPv4 or IPv6 literal (an IPv6 scope is not checked against
   // the interfaces of this machine); false for a DNS name.
   bool is_numeric() const;
+  // The one form an address is shown and compared in: an IPv4-mapped IPv6
+  // host ("::ffff:198.18.0.2", as a dual-stack socket reports an IPv4
+  // peer) becomes the IPv4 address ("198.18.0.2"); anything else is
+  // returned unchanged.
+  Endpoint normalized() const;
 
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };

@@ -204,13 +204,63 @@ TEST_F(CallTest, AllowListForbidsOtherPeers) {
   // Answered as for a missing name: the caller learns nothing of "private".
   EXPECT_EQ(denied.result->error().code, Errc::no_such_handle);
   ASSERT_TRUE(allowed.result->ok());
-  // A send to a handle not exposed to the sender is dropped silently by the
-  // receiver, as for a missing name.
+  // A send to a forbidden handle is dropped by the receiver (and reported:
+  // SendsToUnexposedHandlesAreReported).
   ASSERT_TRUE(a()->send(b().key(), "private", {}).ok());
   ASSERT_TRUE(a()->send(b().key(), "shared", mp_str("after")).ok());
   ASSERT_TRUE(run_until([&] { return !handler_->sends.empty(); }));
   ASSERT_EQ(handler_->sends.size(), 1u);
   EXPECT_EQ(handler_->sends[0].args, mp_str("after"));
+}
+
+// A send to a handle the receiver does not expose to the sender is reported
+// back (protocol.md §5.1), the same way for a handle allow-listed for
+// other peers as for one that does not exist; the sender counts it.
+TEST_F(CallTest, SendsToUnexposedHandlesAreReported) {
+  OsRng rng;
+  ASSERT_TRUE(b()->expose("private", 1, handler_, {generate_keypair(rng).pub}).ok());
+  using Report = std::pair<std::string, std::string>;
+  std::vector<Report> reports;
+  a()->subscribe_refused([&](const PublicKey& peer, const std::string& handle, const std::string& code) {
+    EXPECT_EQ(peer, b().key());
+    reports.emplace_back(handle, code);
+  });
+  ASSERT_TRUE(a()->send(b().key(), "private", {}).ok());
+  ASSERT_TRUE(a()->send(b().key(), "nothing.here", {}).ok());
+  ASSERT_TRUE(a()->send(b().key(), "echo", mp_str("x")).ok());
+  ASSERT_TRUE(run_until([&] { return reports.size() == 2 && handler_->sends.size() == 1; }));
+  EXPECT_EQ(reports[0], (Report{"private", "no_such_handle"}));
+  EXPECT_EQ(reports[1], (Report{"nothing.here", "no_such_handle"}));
+  EXPECT_EQ(a()->status().sends_refused, 2u);
+  EXPECT_EQ(b()->status().sends_refusals_sent, 2u);
+  auto shown = a()->show(b().key());
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->counters.at("sends_refused"), 2u);
+  EXPECT_EQ(shown->counters.at("sends_out"), 3u);
+  auto other = b()->show(a().key());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->counters.at("sends_in"), 3u);
+}
+
+// peer.ping: round trips timed by ping and pong, counted per peer.
+TEST_F(CallTest, PingTimesRoundTrips) {
+  std::vector<Result<double>> got;
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(a()->ping(b().key(), 5, [&](Result<double> r) { got.push_back(std::move(r)); }).ok());
+  ASSERT_TRUE(run_until([&] { return got.size() == 3; }));
+  for (const auto& r : got) {
+    ASSERT_TRUE(r.ok()) << r.error().describe();
+    EXPECT_GT(*r, 0.0);
+  }
+  auto shown = a()->show(b().key());
+  ASSERT_TRUE(shown.ok());
+  EXPECT_EQ(shown->counters.at("pings"), 3u);
+  EXPECT_TRUE(shown->rtt_ms.has_value());
+  EXPECT_EQ(shown->counters.at("handshakes_ok"), 1u);
+  OsRng rng;
+  Status offline = a()->ping(generate_keypair(rng).pub, 5, [](Result<double>) { ADD_FAILURE() << "called back"; });
+  ASSERT_FALSE(offline.ok());
+  EXPECT_EQ(offline.error().code, Errc::peer_offline);
 }
 
 TEST_F(CallTest, HandlerErrorsKeepTheirCode) {

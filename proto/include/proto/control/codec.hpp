@@ -37,6 +37,7 @@
 #include "proto/control/events.hpp"
 #include "proto/control/handle_methods.hpp"
 #include "proto/control/methods.hpp"
+#include "proto/control/operator_methods.hpp"
 #include "proto/control/pair_methods.hpp"
 #include "proto/control/rpc.hpp"
 #include "proto/control/schema.hpp"
@@ -48,7 +49,7 @@ namespace peernet::control {
 // Every method a client sends, then every method the daemon sends, each in
 // the method table's order.
 using ClientMethods =
-    decltype(std::tuple_cat(DaemonMethods{}, HandleMethods{}, SessionMethods{}, PairMethods{}));
+    decltype(std::tuple_cat(DaemonMethods{}, HandleMethods{}, SessionMethods{}, PairMethods{}, OperatorMethods{}));
 using AllMethods = decltype(std::tuple_cat(ClientMethods{}, ClientBoundMethods{}));
 
 namespace detail {

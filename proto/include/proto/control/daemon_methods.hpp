@@ -131,9 +131,12 @@ struct PeersParams {
 // the protocol carries the first two.
 struct SessionInfo {
   bool initiator = false;  // this daemon dialled
-  std::string remote;      // "host:port" of the other end
+  // "host:port" where the other end can be dialled: for a session it
+  // accepted, its source address with the port its hello announced.
+  std::string remote;
   // Daemon-side detail, not sent.
-  std::string local = {};  // "ip:port" of this end
+  std::string local = {};          // "ip:port" of this end
+  std::string remote_socket = {};  // "ip:port" of the other end's socket (an accepted session: its source port)
   double age_s = 0;   // since the handshake completed
   uint64_t bytes_in = 0, bytes_out = 0;
   uint64_t envelopes_in = 0, envelopes_out = 0;

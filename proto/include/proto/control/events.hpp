@@ -38,6 +38,7 @@ namespace peernet::control {
 namespace method {
 struct HandleCall;
 struct HandleSend;
+struct SendRefused;
 }  // namespace method
 
 inline constexpr size_t kMaxPeerNameText = 4096;  // peer_name and name: an alias
@@ -72,6 +73,26 @@ struct HandleSend {
   friend bool operator==(const HandleSend&, const HandleSend&) = default;
 };
 
+// A peer reported that a send of this connection was not delivered: it has
+// no handle of that name for us (protocol.md §5.1; a handle it exposes to
+// other peers only is reported the same way). Sent to each connection that
+// sent to that peer and handle (its last kMaxRefusalWatch targets).
+struct SendRefused {
+  using Method = method::SendRefused;
+  PublicKey peer;
+  std::optional<std::string> peer_name;
+  std::string handle;
+  std::string code;  // "no_such_handle"
+  static constexpr auto kFields = std::tuple{
+      field("peer", &SendRefused::peer, PeerIdText{}),
+      field("peer_name", &SendRefused::peer_name, nullable(Str{kMaxPeerNameText})),
+      field("handle", &SendRefused::handle, Str{kMaxHandleName}),
+      field("code", &SendRefused::code, Str{kMaxCode}),
+  };
+  friend bool operator==(const SendRefused&, const SendRefused&) = default;
+};
+inline constexpr size_t kMaxRefusalWatch = 64;
+
 // The keys present depend on the kind:
 //   peer.up          id, name
 //   peer.down        id, name, reason (a close reason or Errc name, e.g.
@@ -105,9 +126,11 @@ Result<PeerEvent> decode_peer_event_params(std::string_view method, ByteView par
 // Notifications ready to encode.
 RpcNotification make_notification(const HandleSend& s);
 RpcNotification make_notification(const PeerEvent& e);
+RpcNotification make_notification(const SendRefused& r);
 
 // A client's entry point for notifications. An unknown method is
-// Errc::unsupported (a client may ignore it: a later daemon may add some).
+// Errc::unsupported (a client may ignore it: a later daemon may add some);
+// so is send.refused, which this library's clients do not collect.
 using Notification = std::variant<HandleSend, PeerEvent>;
 Result<Notification> decode_notification(const RpcNotification& n);
 
@@ -121,6 +144,10 @@ struct HandleCall : DaemonRequest<control::HandleCall, Bytes> {
 struct HandleSend : DaemonNotification<control::HandleSend> {
   static constexpr std::string_view kName = "handle.send";
   static constexpr std::string_view kHelp = "a peer sent to a handle this connection exposed";
+};
+struct SendRefused : DaemonNotification<control::SendRefused> {
+  static constexpr std::string_view kName = "send.refused";
+  static constexpr std::string_view kHelp = "a peer reported a send of this connection as not delivered";
 };
 struct PeerUp : DaemonNotification<PeerEvent> {
   static constexpr std::string_view kName = to_string(PeerEventKind::up);
@@ -141,6 +168,7 @@ struct PeerDiscovered : DaemonNotification<PeerEvent> {
 
 inline constexpr std::string_view kHandleCall = HandleCall::kName;
 inline constexpr std::string_view kHandleSend = HandleSend::kName;
+inline constexpr std::string_view kSendRefused = SendRefused::kName;
 inline constexpr std::string_view kPeerUp = PeerUp::kName;
 inline constexpr std::string_view kPeerDown = PeerDown::kName;
 inline constexpr std::string_view kPeerConnecting = PeerConnecting::kName;
@@ -151,6 +179,6 @@ inline constexpr std::string_view kPeerDiscovered = PeerDiscovered::kName;
 // What the daemon sends a client, in the method table's order.
 using ClientBoundMethods = std::tuple<method::HandleCall, method::HandleSend, method::PeerUp,
                                       method::PeerDown, method::PeerConnecting,
-                                      method::PeerDiscovered>;
+                                      method::PeerDiscovered, method::SendRefused>;
 
 }  // namespace peernet::control

@@ -1,6 +1,10 @@
 #include "base/log.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -83,6 +87,57 @@ TEST(StderrSink, WritesPrefixedSingleLines) {
   for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
   ::close(fds[0]);
   EXPECT_EQ(out, "<4>disk \"low\"\n<7>two\\x0alines\n");
+}
+
+// Off the journal, each line starts with an ISO 8601 UTC timestamp with
+// milliseconds and the level's name instead of the "<N>" prefix.
+TEST(StderrSink, TimestampedLines) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  {
+    StderrSink sink(fds[1], LogFormat::timestamped);
+    Logger log(sink, LogLevel::debug);
+    log.notice("up");
+    log.error("a\nb");
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[256];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  std::regex line(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z notice: up\n)"
+                  R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z error: a\\x0ab\n)");
+  EXPECT_TRUE(std::regex_match(out, line)) << out;
+  EXPECT_EQ(out.find('<'), std::string::npos);
+}
+
+TEST(StderrSink, Iso8601) {
+  EXPECT_EQ(iso8601_utc_ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(iso8601_utc_ms(1796541001123), "2026-12-06T07:10:01.123Z");
+  EXPECT_EQ(iso8601_utc_ms(-1), "1969-12-31T23:59:59.999Z");
+}
+
+// $JOURNAL_STREAM names the journal's stream by device and inode; only an
+// fd that is that very stream counts, not one the variable was inherited by.
+TEST(StderrSink, JournalStreamDetection) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(fds[1], &st), 0);
+  std::string mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  const char* old = std::getenv("JOURNAL_STREAM");
+  std::string saved = old ? old : "";
+  ::unsetenv("JOURNAL_STREAM");
+  EXPECT_FALSE(is_journal_stream(fds[1]));
+  ::setenv("JOURNAL_STREAM", mine.c_str(), 1);
+  EXPECT_TRUE(is_journal_stream(fds[1]));
+  ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1)).c_str(), 1);
+  EXPECT_FALSE(is_journal_stream(fds[1]));
+  ::setenv("JOURNAL_STREAM", "garbage", 1);
+  EXPECT_FALSE(is_journal_stream(fds[1]));
+  if (old) ::setenv("JOURNAL_STREAM", saved.c_str(), 1); else ::unsetenv("JOURNAL_STREAM");
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 }  // namespace

@@ -347,8 +347,8 @@ TEST(Config, UnknownKeyIsReportedWithItsPosition) {
   EXPECT_EQ(parse_error("[session]\n  frobnicate = 1\n"),
             "test.toml:2:3: key \"session.frobnicate\": unknown key");
   EXPECT_EQ(parse_error("\n[netwrk]\n"),
-            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session, discovery, control, pairing, admin "
-            "or "
+            "test.toml:2:2: key \"netwrk\": unknown table (expected daemon, network, session, discovery, control, pairing, metrics, "
+            "admin or "
             "[[handle]])");
   EXPECT_EQ(parse_error("network = 1\n"), "test.toml:1:11: key \"network\": expected a table, got an integer");
 }
@@ -497,6 +497,28 @@ TEST(Config, ValidateAfterOverrides) {
   c.handles[0].name = "x";
   c.handles[0].command = {"relative"};
   EXPECT_NE(validate_config(c).error().message.find("handle.command"), std::string::npos);
+}
+
+// [metrics] listen: off by default; loopback or a Unix socket path only.
+TEST(Config, MetricsListen) {
+  auto c = parse_config("", "test.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->metrics.listen, "");
+  EXPECT_EQ(c->metrics.max_peers, 256u);
+  for (const char* ok : {"127.0.0.1:9464", "[::1]:9464", "127.0.0.2:0", "/run/peernet/metrics.sock"}) {
+    auto m = parse_config(std::string("[metrics]\nlisten = \"") + ok + "\"\n", "test.toml");
+    ASSERT_TRUE(m.ok()) << ok << ": " << m.error().describe();
+    EXPECT_EQ(m->metrics.listen, ok);
+  }
+  for (const char* bad : {"0.0.0.0:9464", "[::]:9464", "198.18.0.1:9464", "localhost:9464", "metrics.sock"}) {
+    auto m = parse_config(std::string("[metrics]\nlisten = \"") + bad + "\"\n", "test.toml");
+    ASSERT_FALSE(m.ok()) << bad;
+    EXPECT_EQ(m.error().code, Errc::config_error);
+    EXPECT_NE(m.error().message.find("metrics.listen"), std::string::npos) << m.error().message;
+  }
+  auto m = parse_config("[metrics]\nlisten = \"0.0.0.0:9464\"\n", "test.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("is not a loopback address"), std::string::npos) << m.error().message;
 }
 
 }  // namespace

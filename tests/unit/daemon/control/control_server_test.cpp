@@ -49,12 +49,13 @@ TEST(ControlDispatch, EveryClientRequestHasExactlyOneRoute) {
   for (const MethodInfo& m : methods()) {
     const bool served = m.direction == Direction::to_daemon && m.type == RpcType::request;
     size_t rows = 0;
-    for (auto routes : {peernet::peer_routes(), peernet::handle_routes()})
+    for (auto routes : {peernet::peer_routes(), peernet::handle_routes(), peernet::operator_routes()})
       for (const ControlRoute& r : routes) rows += r.method == m.name ? 1 : 0;
     EXPECT_EQ(rows, served ? 1u : 0u) << m.name;
     requests += served ? 1 : 0;
   }
-  EXPECT_EQ(peernet::peer_routes().size() + peernet::handle_routes().size(), requests);
+  EXPECT_EQ(peernet::peer_routes().size() + peernet::handle_routes().size() + peernet::operator_routes().size(),
+            requests);
 }
 
 TEST_F(ControlTest, SocketHasTheConfiguredModeAndIsRemovedOnStop) {

@@ -64,8 +64,8 @@ TEST_F(RegistryTest, SimultaneousDialsEndWithOneSessionAndNoLostCall) {
     auto ai = a.info_of(b.key());
     auto bi = b.info_of(a.key());
     ASSERT_TRUE(ai && ai->session && bi && bi->session);
-    EXPECT_EQ(ai->session->local, bi->session->remote);
-    EXPECT_EQ(ai->session->remote, bi->session->local);
+    EXPECT_EQ(ai->session->local, bi->session->remote_socket);
+    EXPECT_EQ(ai->session->remote_socket, bi->session->local);
     EXPECT_NE(ai->session->initiator, bi->session->initiator);
     // The initiator of the survivor is the greater key (rule 2).
     bool a_greater = a.key() > b.key();
@@ -101,7 +101,7 @@ TEST_F(RegistryTest, RedialFromTheSameSideReplacesTheOldSession) {
   auto bi = b.info_of(a.key());
   ASSERT_TRUE(ai && ai->session && bi && bi->session);
   EXPECT_NE(ai->session->local, before);
-  EXPECT_EQ(ai->session->local, bi->session->remote);
+  EXPECT_EQ(ai->session->local, bi->session->remote_socket);
   EXPECT_EQ(a.count(PeerEvent::Kind::down, b.key()), 0u);
   EXPECT_EQ(b.count(PeerEvent::Kind::down, a.key()), 0u);
 }

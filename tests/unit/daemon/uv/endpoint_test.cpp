@@ -91,5 +91,23 @@ TEST(SockAddr, RefusesNamesAndUnknownInterfaces) {
   EXPECT_NE(e.error().message.find("no network interface"), std::string::npos);
 }
 
+// One form per address: what a dual-stack socket reports for an IPv4 peer
+// is that IPv4 address, so that the same peer seen both ways is listed once.
+TEST(Endpoint, NormalizedMapsIpv4MappedToIpv4) {
+  EXPECT_EQ(ok("[::ffff:198.18.0.2]:7469").normalized(), ok("198.18.0.2:7469"));
+  EXPECT_EQ(ok("[::FFFF:198.18.0.2]:7469").normalized().to_string(), "198.18.0.2:7469");
+  EXPECT_EQ(ok("[::ffff:127.0.0.1]:1").normalized().to_string(), "127.0.0.1:1");
+  // Everything else stays as it is.
+  EXPECT_EQ(ok("198.18.0.2:7469").normalized().to_string(), "198.18.0.2:7469");
+  EXPECT_EQ(ok("[fd00::1]:7469").normalized().to_string(), "[fd00::1]:7469");
+  EXPECT_EQ(ok("[::1]:7469").normalized().to_string(), "[::1]:7469");
+  EXPECT_EQ(ok("[::ffff:c612:2]:7469").normalized().to_string(), "[::ffff:c612:2]:7469");
+  EXPECT_EQ(ok("host.example:7469").normalized().to_string(), "host.example:7469");
+  // From a socket address, as sessions see their remote.
+  auto sa = SockAddr::from_ip("::ffff:198.18.0.2", 60982);
+  ASSERT_TRUE(sa.ok());
+  EXPECT_EQ(sa->to_endpoint().normalized().to_string(), "198.18.0.2:60982");
+}
+
 }  // namespace
 }  // namespace peernet

@@ -40,6 +40,9 @@ std::vector<RequestParams> samples() {
       PairOpenParams{300.0, "pi"},
       PairWaitParams{},
       PairJoinParams{"417-k7hx2", "198.18.0.3:7469", std::nullopt},
+      PeerShowParams{"laptop"},
+      PeerPingParams{"laptop", 2.0},
+      MetricsParams{true},
   };
 }
 
@@ -70,12 +73,16 @@ TEST(ControlMethods, TableListsEveryMethodOnce) {
       {method::PairOpen::kName, Direction::to_daemon},
       {method::PairWait::kName, Direction::to_daemon},
       {method::PairJoin::kName, Direction::to_daemon},
+      {method::kPeerShow, Direction::to_daemon},
+      {method::kPeerPing, Direction::to_daemon},
+      {method::kMetrics, Direction::to_daemon},
       {method::kHandleCall, Direction::to_client},
       {method::kHandleSend, Direction::to_client},
       {method::kPeerUp, Direction::to_client},
       {method::kPeerDown, Direction::to_client},
       {method::kPeerConnecting, Direction::to_client},
       {method::kPeerDiscovered, Direction::to_client},
+      {method::kSendRefused, Direction::to_client},
   };
   auto table = methods();
   ASSERT_EQ(table.size(), expected.size());
@@ -107,7 +114,8 @@ TEST(ControlMethods, OnlyTrustChangesNeedAdmin) {
 
 TEST(ControlMethods, RequestsAndNotifications) {
   for (const auto& m : methods()) {
-    bool notification = m.name == method::kHandleSend || peer_event_from_string(m.name).has_value();
+    bool notification = m.name == method::kHandleSend || m.name == method::kSendRefused ||
+                        peer_event_from_string(m.name).has_value();
     EXPECT_EQ(m.type, notification ? RpcType::notification : RpcType::request) << m.name;
     EXPECT_EQ(m.result.empty(), notification) << m.name;
   }
