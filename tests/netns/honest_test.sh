@@ -25,7 +25,9 @@ host_add a 198.18.0.1
 host_add b 198.18.0.2
 ip -n "$PN_PREFIX-b" addr add 198.18.1.2/24 dev eth0
 host_add c 198.18.0.3
-in_ns c "$py" "$here/mdns_listen.py" eth0 "$seen" --timeout 60 2>"$pn_tmp/listen.err" &
+# Not through in_ns: $! must be the listener itself (ip netns exec execs it).
+ip netns exec "$PN_PREFIX-c" "$py" "$here/mdns_listen.py" eth0 "$seen" --timeout 60 \
+  >/dev/null 2>"$pn_tmp/listen.err" </dev/null &
 pn_pids+=("$!")
 pid_listen=$!
 
@@ -51,16 +53,18 @@ for line in open(sys.argv[1]):
 }
 ll_a=$(in_ns a ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1)
 ll_b=$(in_ns b ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1)
-b_answered() { records_from 198.18.0.2 198.18.1.2 "$ll_b" | grep -q '^True an SRV '; }
+# grep without -q reads everything: the writer sees no closed pipe.
+b_answered() { records_from 198.18.0.2 198.18.1.2 "$ll_b" | grep '^True an SRV ' >/dev/null; }
 wait_for 20 "b's announcement at the listener" b_answered
 a_browses() { grep -q '"src": "198.18.0.1"' "$seen"; }
 wait_for 20 "a's mDNS queries at the listener" a_browses
 
 daemon_kill a TERM
 daemon_kill b TERM
-b_said_goodbye() { records_from 198.18.0.2 198.18.1.2 "$ll_b" | grep -q '^True an SRV .* 0 host-b\.'; }
+b_said_goodbye() { records_from 198.18.0.2 198.18.1.2 "$ll_b" | grep '^True an SRV .* 0 host-b\.' >/dev/null; }
 wait_for 20 "b's goodbye at the listener" b_said_goodbye
 kill "$pid_listen"
+wait "$pid_listen" 2>/dev/null || true
 
 # a: queries only (its known answers are b's PTRs), nothing of its own.
 from_a=$(records_from 198.18.0.1 "$ll_a")
