@@ -279,18 +279,29 @@ void MdnsResponder::receive(const DnsMessage& m, const MdnsSource& from, uint64_
 
 void MdnsResponder::handle_probe_authority(const DnsMessage& q, const MdnsSource& from, uint64_t now) {
   // Our own probe looped back holds the records of the interface it went
-  // out on: compare with those.
-  const MdnsLink* link = link_of(from.interface);
+  // out on: the one it arrived on, or, with two of our interfaces on one
+  // LAN, another one of ours.
+  std::vector<const MdnsLink*> links{link_of(from.interface)};
+  for (const MdnsLink& l : info_.links)
+    if (l.index != from.interface) links.push_back(&l);
   for (const DnsName* name : {&instance_name_, &host_name_}) {
-    std::vector<const DnsRecord*> theirs, ours;
+    std::vector<const DnsRecord*> theirs;
     for (const DnsRecord& r : q.authorities)
       if (r.name == *name) theirs.push_back(&r);
     if (theirs.empty()) continue;
-    for (const Owned& o : records_)
-      if (o.record.name == *name && on_link(o.record, link)) ours.push_back(&o.record);
-    auto a = sorted_keys(ours), b = sorted_keys(theirs);
-    if (a == b) continue;  // our own probe, looped back
-    if (a < b) return begin_probing(now, kLostTieBreakDelayMs);
+    auto b = sorted_keys(theirs);
+    std::optional<std::vector<Key>> first;
+    bool own = false;
+    for (const MdnsLink* link : links) {
+      std::vector<const DnsRecord*> ours;
+      for (const Owned& o : records_)
+        if (o.record.name == *name && on_link(o.record, link)) ours.push_back(&o.record);
+      auto a = sorted_keys(ours);
+      if (!first) first = a;
+      own |= a == b;
+    }
+    if (own) continue;  // our own probe, looped back
+    if (*first < b) return begin_probing(now, kLostTieBreakDelayMs);
   }
 }
 

@@ -216,6 +216,25 @@ TEST_F(ResponderTest, MissingTypeIsAnsweredWithNsec) {
   EXPECT_TRUE(receive(query("other.local", DnsType::aaaa)).empty());
 }
 
+TEST_F(ResponderTest, OwnProbeFromAnotherOfOurInterfacesIsNoConflict) {
+  // Two of our interfaces on one LAN: the probe sent on 3 arrives on 2.
+  MdnsServiceInfo s = service();
+  s.ipv4.clear();
+  s.links = {MdnsLink{2, {Ipv4Address{198, 18, 0, 1}}, {}}, MdnsLink{3, {Ipv4Address{198, 18, 0, 9}}, {}}};
+  ASSERT_TRUE(r.start(s, now).ok());
+  now = *r.next_deadline();
+  r.tick(now);
+  auto probes = r.take_datagrams();
+  ASSERT_EQ(probes.size(), 2u);
+  const MdnsDatagram& on3 = probes[0].interface == std::optional<uint32_t>(3) ? probes[0] : probes[1];
+  r.receive(parsed(on3), MdnsSource{"198.18.0.9", kMdnsPort, 2}, now);
+  EXPECT_TRUE(r.take_datagrams().empty());
+  EXPECT_EQ(r.next_deadline(), std::optional<uint64_t>(now + 250));  // not the 1 s of a lost tie-break
+  run(now + 10'000);
+  EXPECT_EQ(r.state(), MdnsResponder::State::announced);
+  EXPECT_EQ(r.conflicts(), 0u);
+}
+
 TEST_F(ResponderTest, EachInterfaceGetsItsOwnAddresses) {
   MdnsServiceInfo s = service();
   s.ipv4.clear();
