@@ -36,8 +36,8 @@ class MdnsSocket {
   MdnsSocket(const MdnsSocket&) = delete;
   MdnsSocket& operator=(const MdnsSocket&) = delete;
 
-  // Opens and binds both families on `port`; `why_v4` / `why_v6` say why a
-  // family did not open (empty when it did).
+  // Opens and binds both families on `port`; why_no_ipv4() / why_no_ipv6()
+  // say why a family did not open (empty when it did).
   Status open(uv_loop_t* loop, uint16_t port, RecvCallback cb);
   bool has_ipv4() const { return v4_.is_open(); }
   bool has_ipv6() const { return v6_.is_open(); }
