@@ -332,7 +332,7 @@ Status Daemon::start() {
   for (const TrustedPeer& tp : d.trust.peers()) d.registry->add_trusted(tp);
   for (const TrustedPeer& tp : d.trust.peers()) d.dialer->schedule(tp.key, true);
   d.commands->apply(d.config);
-  d.discovery->start(d.config, d.listener->port());
+  d.discovery->start(d.config, d.listener->port(), d.listener->addresses());
   return {};
 }
 

@@ -30,10 +30,11 @@ DiscoveryHub::DiscoveryHub(uv_loop_t* loop, Logger& log, Rng& rng, Registry& reg
 
 DiscoveryHub::~DiscoveryHub() { stop(); }
 
-void DiscoveryHub::start(const Config& config, uint16_t tcp_port) {
+void DiscoveryHub::start(const Config& config, uint16_t tcp_port, std::vector<Endpoint> listening) {
   settings_ = config.discovery;
   network_ = config.network;
   tcp_port_ = tcp_port;
+  listening_ = std::move(listening);
   running_ = true;
   start_mdns();
   start_broadcast();
@@ -45,6 +46,7 @@ void DiscoveryHub::start_mdns() {
   pairing_hosts_.clear();
   if (!settings_.mdns) return;
   MdnsSettings s{settings_.instance, settings_.interfaces, tcp_port_, self_};
+  s.listening = listening_;
   auto m = std::make_unique<MdnsDiscovery>(loop_, log_, rng_, *this, std::move(s));
   // Validated when it was set: this cannot fail.
   (void)m->set_pairing_nameplate(pairing_nameplate_);

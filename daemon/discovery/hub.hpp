@@ -32,8 +32,9 @@ class DiscoveryHub final : public Discovery {
 
   // Starts what `config` enables; a part that fails to start is logged
   // and stays off (the daemon works without discovery). `tcp_port` is the
-  // port announced.
-  void start(const Config& config, uint16_t tcp_port);
+  // port announced; `listening` the listener's bound addresses, which decide
+  // the addresses announced (mdns.hpp; empty: every address).
+  void start(const Config& config, uint16_t tcp_port, std::vector<Endpoint> listening = {});
   // SIGHUP: restarts the parts whose settings changed, on or off.
   void reconfigure(const Config& config);
   // Sends the mDNS goodbye and stops everything. Idempotent.
@@ -83,6 +84,7 @@ class DiscoveryHub final : public Discovery {
   Config::Discovery settings_;
   Config::Network network_;
   uint16_t tcp_port_ = 0;
+  std::vector<Endpoint> listening_;
   bool running_ = false;
   DiscoveredPeers untrusted_;
   PairingHosts pairing_hosts_;

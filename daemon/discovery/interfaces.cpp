@@ -34,6 +34,8 @@ Result<std::vector<NetInterface>> list_interfaces() {
     n.up = (i->ifa_flags & IFF_UP) != 0 && (i->ifa_flags & IFF_RUNNING) != 0;
     n.loopback = (i->ifa_flags & IFF_LOOPBACK) != 0;
     n.multicast = (i->ifa_flags & IFF_MULTICAST) != 0;
+    n.point_to_point = (i->ifa_flags & IFF_POINTOPOINT) != 0;
+    if (n.index == 0) n.index = ::if_nametoindex(i->ifa_name);
     if (i->ifa_addr == nullptr) continue;
     if (i->ifa_addr->sa_family == AF_INET) {
       n.ipv4.push_back(text_of(i->ifa_addr));
@@ -65,8 +67,38 @@ Result<std::vector<NetInterface>> list_interfaces() {
 }
 
 bool discovery_interface(const NetInterface& i, const std::vector<std::string>& only) {
-  if (!i.up || i.loopback || !i.multicast) return false;
-  return only.empty() || std::find(only.begin(), only.end(), i.name) != only.end();
+  if (!i.up) return false;
+  if (!only.empty()) return std::find(only.begin(), only.end(), i.name) != only.end();
+  return !i.loopback && i.multicast && !i.point_to_point;
+}
+
+void listened_addresses(const NetInterface& i, const std::vector<Endpoint>& listening,
+                        std::vector<Ipv4Address>& ipv4, std::vector<Ipv6Address>& ipv6) {
+  auto add4 = [&](const std::string& text) {
+    Ipv4Address a;
+    if (parse_ipv4(text, a) && std::find(ipv4.begin(), ipv4.end(), a) == ipv4.end()) ipv4.push_back(a);
+  };
+  auto add6 = [&](const std::string& text) {
+    Ipv6Address a;
+    if (parse_ipv6(text, a) && std::find(ipv6.begin(), ipv6.end(), a) == ipv6.end()) ipv6.push_back(a);
+  };
+  for (const Endpoint& ep : listening) {
+    std::string host = ep.host.substr(0, ep.host.find('%'));
+    if (host == "0.0.0.0" || host == "::") {
+      for (const std::string& a : i.ipv4) add4(a);
+      if (host == "::")
+        for (const std::string& a : i.ipv6) add6(a);
+      continue;
+    }
+    Ipv4Address a4;
+    Ipv6Address a6;
+    if (parse_ipv4(host, a4)) {
+      if (std::find(i.ipv4.begin(), i.ipv4.end(), host) != i.ipv4.end()) add4(host);
+    } else if (parse_ipv6(host, a6)) {
+      for (const std::string& mine : i.ipv6)
+        if (Ipv6Address m; parse_ipv6(mine, m) && m == a6) add6(mine);
+    }
+  }
 }
 
 std::vector<std::string> all_addresses(const std::vector<NetInterface>& interfaces) {

@@ -1,5 +1,7 @@
 #include "discovery/mdns.hpp"
 
+#include <net/if.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,8 +30,6 @@ std::string host_label(std::string_view text) {
   return out.empty() ? "peernetd" : out;
 }
 
-bool link_local(const Ipv6Address& a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; }
-
 }  // namespace
 
 std::string default_instance_name(const PublicKey& id) {
@@ -55,74 +55,110 @@ MdnsDiscovery::MdnsDiscovery(uv_loop_t* loop, Logger& log, Rng& rng, Discovery& 
 MdnsDiscovery::~MdnsDiscovery() { stop(); }
 
 Status MdnsDiscovery::start() {
-  PEERNET_TRY(SockAddr any, SockAddr::from_ip("0.0.0.0", settings_.mdns_port));
-  PEERNET_TRY(udp_, uv::Udp::bind(loop_, any, true));
-  PEERNET_TRY_VOID(udp_.set_multicast_ttl(255));
-  PEERNET_TRY_VOID(udp_.set_multicast_loop(true));
-  PEERNET_TRY_VOID(udp_.start_receiving([this](ByteView data, const SockAddr& from) { on_datagram(data, from); }));
+  PEERNET_TRY_VOID(socket_.open(loop_, settings_.mdns_port, [this](ByteView data, const SockAddr& from, uint32_t i) {
+    on_datagram(data, from, i);
+  }));
+  if (!socket_.has_ipv4()) log_.warning("mDNS: no IPv4: " + socket_.why_no_ipv4());
+  if (!socket_.has_ipv6()) log_.info("mDNS: no IPv6: " + socket_.why_no_ipv6());
   refresh_interfaces();
   std::string instance = settings_.instance.empty() ? default_instance_name(settings_.id) : settings_.instance;
-  MdnsServiceInfo info;
-  info.instance = instance;
-  info.host = host_label(instance);
-  info.port = settings_.port;
-  info.txt = {{"id", peer_id_text(settings_.id)}, {"v", std::string(kMdnsTxtVersion)}};
-  info.ipv4 = ipv4_;
-  info.ipv6 = ipv6_;
+  info_ = MdnsServiceInfo{};
+  info_.instance = instance;
+  info_.host = host_label(instance);
+  info_.port = settings_.port;
+  info_.txt = {{"id", peer_id_text(settings_.id)}, {"v", std::string(kMdnsTxtVersion)}};
+  running_ = true;
   uint64_t now = uv_now(loop_);
+  PEERNET_TRY_VOID(apply_announced(now));
+  browser_.start(now);
+  size_t addresses = 0;
+  for (const MdnsLink& l : announced_) addresses += l.ipv4.size() + l.ipv6.size();
+  log_.info("mDNS: " +
+            (announcing_ ? "announcing " + quote(instance) + " (" + std::to_string(addresses) + " address(es)) and browsing"
+                         : std::string("browsing, announcing nothing (no listening address on these interfaces)")) +
+            " on " + std::to_string(links_.size()) + " interface(s)");
+  pump();
+  return {};
+}
+
+Status MdnsDiscovery::apply_announced(uint64_t now) {
   // Without a listener there is nothing to announce, but browsing still
   // finds trusted peers to dial.
-  if (settings_.port != 0) {
-    PEERNET_TRY_VOID(responder_.start(std::move(info), now));
-    PEERNET_TRY_VOID(responder_.set_pairing_nameplate(nameplate_, now));
+  bool wanted = settings_.port != 0 && !announced_.empty();
+  if (!wanted) {
+    if (announcing_) {
+      responder_.stop();  // the goodbye, on the interfaces it was announced on
+      flush(responder_.take_datagrams());
+      announcing_ = false;
+    }
+    return {};
   }
-  browser_.start(now);
-  running_ = true;
-  log_.info(
-      "mDNS: " + (settings_.port != 0 ? "announcing " + quote(instance) + " and browsing" : std::string("browsing")) +
-      " on " + std::to_string(joined_.size()) + " interface(s)");
-  pump();
+  if (announcing_) {
+    responder_.update_links(announced_, now);
+    return {};
+  }
+  MdnsServiceInfo info = info_;
+  info.links = announced_;
+  PEERNET_TRY_VOID(responder_.start(std::move(info), now));
+  PEERNET_TRY_VOID(responder_.set_pairing_nameplate(nameplate_, now));
+  announcing_ = true;
   return {};
 }
 
 void MdnsDiscovery::refresh_interfaces() {
   auto list = list_interfaces();
   if (!list) return log_.warning("mDNS: " + list.error().describe() + ", keeping the interfaces");
-  std::map<std::string, std::string> wanted;
-  ipv4_.clear();
-  ipv6_.clear();
+  std::map<uint32_t, Link> wanted;
+  std::vector<Endpoint> listening = settings_.listening;
+  if (listening.empty()) listening.push_back(Endpoint{"::", settings_.port});
+  announced_.clear();
   for (const NetInterface& i : *list) {
-    if (!discovery_interface(i, settings_.interfaces) || i.ipv4.empty()) continue;
-    wanted[i.name] = i.ipv4.front();
-    for (const std::string& a : i.ipv4)
-      if (Ipv4Address b; parse_ipv4(a, b)) ipv4_.push_back(b);
-    for (const std::string& a : i.ipv6)
-      if (Ipv6Address b; parse_ipv6(a, b) && !link_local(b)) ipv6_.push_back(b);
+    if (!discovery_interface(i, settings_.interfaces) || i.index == 0) continue;
+    Link l{i.name, !i.ipv4.empty() && socket_.has_ipv4(), !i.ipv6.empty() && socket_.has_ipv6()};
+    if (!l.ipv4 && !l.ipv6) continue;
+    wanted[i.index] = l;
+    MdnsLink a{i.index, {}, {}};
+    listened_addresses(i, listening, a.ipv4, a.ipv6);
+    if (!a.ipv4.empty() || !a.ipv6.empty()) announced_.push_back(std::move(a));
   }
-  for (auto it = joined_.begin(); it != joined_.end();) {
+  for (auto it = links_.begin(); it != links_.end();) {
     auto w = wanted.find(it->first);
-    if (w != wanted.end() && w->second == it->second) {
-      ++it;
+    Link& l = it->second;
+    // Leaving fails when the interface is gone already: nothing to do then.
+    if (l.ipv4 && (w == wanted.end() || !w->second.ipv4)) (void)socket_.leave(AF_INET, it->first);
+    if (l.ipv6 && (w == wanted.end() || !w->second.ipv6)) (void)socket_.leave(AF_INET6, it->first);
+    if (w == wanted.end()) {
+      it = links_.erase(it);
       continue;
     }
-    (void)udp_.leave(kMdnsGroupV4, it->second);  // fails when the address is gone already
-    it = joined_.erase(it);
+    l.ipv4 = l.ipv4 && w->second.ipv4;
+    l.ipv6 = l.ipv6 && w->second.ipv6;
+    ++it;
   }
-  for (const auto& [name, address] : wanted) {
-    if (joined_.count(name) != 0) continue;
-    if (auto st = udp_.join(kMdnsGroupV4, address); !st) {
-      log_.warning("mDNS: interface " + quote(name) + ": " + st.error().describe() + ", ignoring");
-      continue;
+  for (auto& [index, w] : wanted) {
+    Link& l = links_[index];
+    l.name = w.name;
+    for (int family : {AF_INET, AF_INET6}) {
+      bool want = family == AF_INET ? w.ipv4 : w.ipv6;
+      bool& have = family == AF_INET ? l.ipv4 : l.ipv6;
+      if (!want || have) continue;
+      if (auto st = socket_.join(family, index); !st) {
+        log_.warning("mDNS: interface " + quote(w.name) + ": " + st.error().describe() + ", ignoring");
+        continue;
+      }
+      have = true;
     }
-    joined_[name] = address;
   }
+  std::erase_if(links_, [](const auto& kv) { return !kv.second.ipv4 && !kv.second.ipv6; });
+  // An interface we cannot send on announces nothing.
+  std::erase_if(announced_, [&](const MdnsLink& a) { return links_.count(a.index) == 0; });
 }
 
 void MdnsDiscovery::network_changed() {
   if (!running_) return;
   refresh_interfaces();
   uint64_t now = uv_now(loop_);
-  responder_.update_addresses(ipv4_, ipv6_, now);
+  if (auto st = apply_announced(now); !st) log_.warning("mDNS: " + st.error().describe());
   browser_.restart_queries(now);
   pump();
 }
@@ -134,7 +170,7 @@ Status MdnsDiscovery::set_pairing_nameplate(std::optional<std::string> nameplate
   if (nameplate && !pairing::valid_nameplate(*nameplate))
     return make_error(Errc::bad_request, "a pairing nameplate is 3 decimal digits");
   nameplate_ = std::move(nameplate);
-  if (!running_) return {};
+  if (!running_ || !announcing_) return {};
   PEERNET_TRY_VOID(responder_.set_pairing_nameplate(nameplate_, uv_now(loop_)));
   pump();
   return {};
@@ -150,22 +186,23 @@ void MdnsDiscovery::stop() {
   if (!running_) return;
   running_ = false;
   responder_.stop();
+  announcing_ = false;
   browser_.stop();
   flush(responder_.take_datagrams());
   timer_.close();
-  udp_.close();
+  socket_.close();
 }
 
-void MdnsDiscovery::on_datagram(ByteView data, const SockAddr& from) {
+void MdnsDiscovery::on_datagram(ByteView data, const SockAddr& from, uint32_t interface) {
   auto message = parse_dns(data);
   if (!message) {
     if (log_.enabled(LogLevel::debug))
       log_.debug("mDNS: datagram from " + from.to_string() + ": " + message.error().message + ", ignoring");
     return;
   }
-  MdnsSource source{from.host(), from.port()};
+  MdnsSource source{from.host(), from.port(), interface};
   uint64_t now = uv_now(loop_);
-  responder_.receive(*message, source, now);
+  if (announcing_) responder_.receive(*message, source, now);
   browser_.receive(*message, source, now);
   pump();
 }
@@ -177,7 +214,7 @@ void MdnsDiscovery::pump() {
   browser_.tick(now);
   flush(responder_.take_datagrams());
   flush(browser_.take_datagrams());
-  if (responder_.instance() != last_instance_) {
+  if (announcing_ && responder_.instance() != last_instance_) {
     if (!last_instance_.empty()) log_.notice("mDNS: name conflict, announcing as " + quote(responder_.instance()));
     last_instance_ = responder_.instance();
   }
@@ -194,16 +231,18 @@ void MdnsDiscovery::flush(std::vector<MdnsDatagram> datagrams) {
   for (const MdnsDatagram& d : datagrams) {
     if (d.unicast_to) {
       auto to = SockAddr::from_ip(d.unicast_to->address, d.unicast_to->port);
-      Status st = to ? udp_.try_send(d.data, *to) : Status(to.error());
+      Status st = to ? socket_.send_to(*to, d.data) : Status(to.error());
       if (!st && log_.enabled(LogLevel::debug)) log_.debug("mDNS: " + st.error().describe());
       continue;
     }
-    auto group = SockAddr::from_ip(kMdnsGroupV4, settings_.mdns_port);
-    if (!group) continue;
-    for (const auto& [name, address] : joined_) {
-      Status st = udp_.set_multicast_interface(address);
-      if (st) st = udp_.try_send(d.data, *group);
-      if (!st && log_.enabled(LogLevel::debug)) log_.debug("mDNS: on " + quote(name) + ": " + st.error().describe());
+    for (const auto& [index, link] : links_) {
+      if (d.interface && *d.interface != index) continue;
+      for (int family : {AF_INET, AF_INET6}) {
+        if (!(family == AF_INET ? link.ipv4 : link.ipv6)) continue;
+        Status st = socket_.send_multicast(family, index, d.data);
+        if (!st && log_.enabled(LogLevel::debug))
+          log_.debug("mDNS: on " + quote(link.name) + ": " + st.error().describe());
+      }
     }
   }
 }
@@ -214,8 +253,17 @@ void MdnsDiscovery::deliver_events() {
       case MdnsBrowseEvent::Kind::found: {
         DiscoveredPeer p{ev.id, {}, ev.instance, "mdns", static_cast<double>(ev.ttl_s), ev.pairing_nameplate};
         for (const Ipv4Address& a : ev.ipv4) p.addrs.push_back(Endpoint{format_ip(a), ev.port});
-        for (const Ipv6Address& a : ev.ipv6)
-          if (!link_local(a)) p.addrs.push_back(Endpoint{format_ip(a), ev.port});
+        for (const MdnsIpv6& a : ev.ipv6) {
+          if (a.scope == 0) {
+            if (!ipv6_link_local(a.address)) p.addrs.push_back(Endpoint{format_ip(a.address), ev.port});
+            continue;
+          }
+          // A link-local address is reachable through the interface it was
+          // seen on only: it carries that interface as its scope.
+          char name[IF_NAMESIZE] = {};
+          if (::if_indextoname(a.scope, name) == nullptr) continue;
+          p.addrs.push_back(Endpoint{format_ip(a.address) + "%" + name, ev.port});
+        }
         if (!p.addrs.empty()) sink_.peer_found(p);
         break;
       }

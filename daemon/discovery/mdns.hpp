@@ -1,13 +1,20 @@
 // mDNS / DNS-SD on the LAN (RFC 6762, RFC 6763): the sans-IO responder and browser
 // (proto/dns/mdns_responder.hpp, proto/dns/mdns_browser.hpp) on one UDP socket.
 //
-// The socket is bound to 0.0.0.0:5353 with SO_REUSEADDR, so that it shares
-// the port with avahi or another daemon; it joins 224.0.0.251 on every
-// discovery interface (interfaces.hpp) and sends each multicast datagram
-// on each of them in turn, with IP TTL 255 (RFC 6762 §11) and loopback on,
-// so that tools on this host see us; our own packets come back and the
-// engines recognise them. The A and AAAA records hold the IPv4 and the
-// non-link-local IPv6 addresses of those interfaces. IPv4 only on the wire.
+// The sockets (mdns_socket.hpp) listen on 0.0.0.0:5353 and [::]:5353, join
+// 224.0.0.251 and ff02::fb on every discovery interface (interfaces.hpp)
+// and send each multicast datagram on each of them in turn, over IPv4 where
+// the interface has an IPv4 address and over IPv6 where it has an IPv6 one;
+// our own packets come back and the engines recognise them.
+//
+// What is announced is what the daemon listens on (listened_addresses()):
+// on each discovery interface, the addresses of that interface that a
+// listener accepts connections on, link-local ones included; a datagram
+// sent on an interface and an answer to a query that arrived on it carry
+// only that interface's addresses. When no interface has such an address
+// (listening on 127.0.0.1, ...) nothing is announced and nothing answered;
+// browsing goes on. A link-local address found by browsing becomes
+// "fe80::...%<interface it arrived on>", which a dialler can use.
 //
 // While a pairing window is open the TXT record also holds "pair=<nameplate>"
 // (protocol.md §10); setting or clearing it announces the TXT again at once.
@@ -22,12 +29,13 @@
 #include <vector>
 
 #include "discovery/discovery.hpp"
+#include "discovery/mdns_socket.hpp"
 #include "base/log.hpp"
 #include "proto/keys.hpp"
 #include "proto/dns/mdns_browser.hpp"
 #include "proto/dns/mdns_responder.hpp"
+#include "proto/endpoint.hpp"
 #include "uv/timer.hpp"
-#include "uv/udp.hpp"
 
 namespace peernet {
 
@@ -37,6 +45,8 @@ struct MdnsSettings {
   uint16_t port = 0;  // the TCP port we listen on
   PublicKey id;
   uint16_t mdns_port = kMdnsPort;  // tests may move it
+  // The listener's bound addresses; empty: as if "::" (every address).
+  std::vector<Endpoint> listening = {};
 };
 
 // "peernetd-<hostname>-<first 4 characters of the peer id>", cut to 63 bytes.
@@ -69,8 +79,15 @@ class MdnsDiscovery {
   std::string instance() const { return responder_.instance(); }
 
  private:
+  struct Link {
+    std::string name;
+    bool ipv4 = false;  // joined and sending over IPv4
+    bool ipv6 = false;  // and over IPv6
+  };
   void refresh_interfaces();
-  void on_datagram(ByteView data, const SockAddr& from);
+  // Starts, updates or stops (goodbye) the responder for links_'s addresses.
+  Status apply_announced(uint64_t now);
+  void on_datagram(ByteView data, const SockAddr& from, uint32_t interface);
   void pump();
   void flush(std::vector<MdnsDatagram> datagrams);
   void deliver_events();
@@ -81,11 +98,12 @@ class MdnsDiscovery {
   MdnsSettings settings_;
   MdnsResponder responder_;
   MdnsBrowser browser_;
-  uv::Udp udp_;
+  MdnsSocket socket_;
   uv::Timer timer_;
-  std::map<std::string, std::string> joined_;  // interface name -> the IPv4 address joined on
-  std::vector<Ipv4Address> ipv4_;
-  std::vector<Ipv6Address> ipv6_;
+  std::map<uint32_t, Link> links_;  // by interface index: the groups joined
+  std::vector<MdnsLink> announced_;  // the links with something to announce
+  MdnsServiceInfo info_;
+  bool announcing_ = false;
   std::string last_instance_;
   std::optional<std::string> nameplate_;
   bool running_ = false;

@@ -66,7 +66,7 @@ void MdnsBrowser::receive(const DnsMessage& m, const MdnsSource& from, uint64_t 
   // Addresses after the SRVs, so that a packet's order does not matter.
   for (const auto* section : {&m.answers, &m.additionals})
     for (const DnsRecord& r : *section)
-      if (r.dns_class == kDnsClassIn) take_address(r, now);
+      if (r.dns_class == kDnsClassIn) take_address(r, from.interface, now);
   for (auto& [name, in] : instances_) evaluate(in, now);
 }
 
@@ -96,7 +96,7 @@ void MdnsBrowser::take_record(const DnsRecord& r, uint64_t now) {
   }
 }
 
-void MdnsBrowser::take_address(const DnsRecord& r, uint64_t now) {
+void MdnsBrowser::take_address(const DnsRecord& r, uint32_t interface, uint64_t now) {
   if (r.type() != DnsType::a && r.type() != DnsType::aaaa) return;
   bool referenced = std::any_of(instances_.begin(), instances_.end(),
                                 [&](const auto& kv) { return kv.second.srv && kv.second.srv->target == r.name; });
@@ -120,7 +120,8 @@ void MdnsBrowser::take_address(const DnsRecord& r, uint64_t now) {
     if (ttl > 0 && list.size() < kMdnsMaxHostAddresses) list.emplace_back(address, t);
   };
   if (const auto* a = std::get_if<ARdata>(&r.rdata)) put(it->second.ipv4, a->address);
-  if (const auto* a = std::get_if<AaaaRdata>(&r.rdata)) put(it->second.ipv6, a->address);
+  if (const auto* a = std::get_if<AaaaRdata>(&r.rdata))
+    put(it->second.ipv6, MdnsIpv6{a->address, ipv6_link_local(a->address) ? interface : 0});
 }
 
 void MdnsBrowser::expire(uint64_t now) {

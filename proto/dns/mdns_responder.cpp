@@ -24,6 +24,9 @@ constexpr uint64_t kConflictWindowMs = 10'000;
 constexpr uint64_t kConflictPauseMs = 5000;
 // Legacy unicast answers carry at most this TTL (§6.7).
 constexpr uint32_t kLegacyTtl = 10;
+// The random delay of an answer holding a shared record (§6).
+constexpr uint64_t kSharedDelayMinMs = 20;
+constexpr uint64_t kSharedDelayMaxMs = 120;
 
 void put16(Bytes& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v >> 8));
@@ -117,9 +120,56 @@ Status MdnsResponder::build_records() {
   add(enumeration, false, kOtherTtl, PtrRdata{service});
   add(instance_name_, true, kHostTtl, SrvRdata{0, 0, info_.port, host_name_});
   add(instance_name_, true, kOtherTtl, TxtRdata{std::move(txt)});
-  for (const Ipv4Address& a : info_.ipv4) add(host_name_, true, kHostTtl, ARdata{a});
-  for (const Ipv6Address& a : info_.ipv6) add(host_name_, true, kHostTtl, AaaaRdata{a});
+  std::vector<Ipv4Address> v4 = info_.ipv4;
+  std::vector<Ipv6Address> v6 = info_.ipv6;
+  for (const MdnsLink& l : info_.links) {
+    v4.insert(v4.end(), l.ipv4.begin(), l.ipv4.end());
+    v6.insert(v6.end(), l.ipv6.begin(), l.ipv6.end());
+  }
+  std::sort(v4.begin(), v4.end());
+  v4.erase(std::unique(v4.begin(), v4.end()), v4.end());
+  std::sort(v6.begin(), v6.end());
+  v6.erase(std::unique(v6.begin(), v6.end()), v6.end());
+  for (const Ipv4Address& a : v4) add(host_name_, true, kHostTtl, ARdata{a});
+  for (const Ipv6Address& a : v6) add(host_name_, true, kHostTtl, AaaaRdata{a});
   return {};
+}
+
+const MdnsLink* MdnsResponder::link_of(uint32_t index) const {
+  for (const MdnsLink& l : info_.links)
+    if (l.index == index) return &l;
+  return nullptr;
+}
+
+bool MdnsResponder::on_link(const DnsRecord& r, const MdnsLink* link) const {
+  if (link == nullptr || !(r.name == host_name_)) return true;
+  if (const auto* a = std::get_if<ARdata>(&r.rdata))
+    return std::find(info_.ipv4.begin(), info_.ipv4.end(), a->address) != info_.ipv4.end() ||
+           std::find(link->ipv4.begin(), link->ipv4.end(), a->address) != link->ipv4.end();
+  if (const auto* a = std::get_if<AaaaRdata>(&r.rdata))
+    return std::find(info_.ipv6.begin(), info_.ipv6.end(), a->address) != info_.ipv6.end() ||
+           std::find(link->ipv6.begin(), link->ipv6.end(), a->address) != link->ipv6.end();
+  return true;
+}
+
+DnsRecord MdnsResponder::nsec_for(const DnsName& name, const MdnsLink* link) const {
+  NsecRdata n{name, {}};
+  uint32_t ttl = kHostTtl;
+  for (const Owned& o : records_) {
+    if (!(o.record.name == name) || !on_link(o.record, link)) continue;
+    if (std::find(n.types.begin(), n.types.end(), o.record.type()) == n.types.end()) n.types.push_back(o.record.type());
+    ttl = std::min(ttl, o.record.ttl);
+  }
+  std::sort(n.types.begin(), n.types.end());
+  return DnsRecord{name, kDnsClassIn, true, ttl, std::move(n)};
+}
+
+void MdnsResponder::restart_announcing(uint64_t now) {
+  pending_.clear();  // they hold the old records
+  if (state_ == State::probing) return begin_probing(now, rng_.next_u64() % kProbeIntervalMs);
+  state_ = State::announcing;
+  sent_ = 0;
+  deadline_ = now;
 }
 
 void MdnsResponder::update_addresses(std::vector<Ipv4Address> ipv4, std::vector<Ipv6Address> ipv6, uint64_t now) {
@@ -128,10 +178,14 @@ void MdnsResponder::update_addresses(std::vector<Ipv4Address> ipv4, std::vector<
   if (state_ == State::idle) return;
   // The names were valid when start() took them: this cannot fail.
   if (!build_records()) return;
-  if (state_ == State::probing) return begin_probing(now, rng_.next_u64() % kProbeIntervalMs);
-  state_ = State::announcing;
-  sent_ = 0;
-  deadline_ = now;
+  restart_announcing(now);
+}
+
+void MdnsResponder::update_links(std::vector<MdnsLink> links, uint64_t now) {
+  info_.links = std::move(links);
+  if (state_ == State::idle) return;
+  if (!build_records()) return;
+  restart_announcing(now);
 }
 
 Status MdnsResponder::set_pairing_nameplate(std::optional<std::string> nameplate, uint64_t now) {
@@ -165,6 +219,7 @@ void MdnsResponder::stop() {
     }
     send(std::move(bye), std::nullopt);
   }
+  pending_.clear();
   state_ = State::idle;
 }
 
@@ -207,6 +262,8 @@ void MdnsResponder::on_conflict(uint64_t now) {
 
 void MdnsResponder::receive(const DnsMessage& m, const MdnsSource& from, uint64_t now) {
   if (state_ == State::idle || m.header.opcode != 0 || m.header.rcode != 0) return;
+  // An interface we do not serve: nothing of ours is announced there.
+  if (!info_.links.empty() && from.interface != 0 && link_of(from.interface) == nullptr) return;
   if (m.header.qr) {
     // A response from the mDNS port only (§6, §11): anything else is
     // not a legitimate claim on the names.
@@ -216,21 +273,35 @@ void MdnsResponder::receive(const DnsMessage& m, const MdnsSource& from, uint64_
         if (r.ttl > 0 && is_unique_name(r.name) && !identical_to_ours(r)) return on_conflict(now);
     return;
   }
-  if (state_ == State::probing) return handle_probe_authority(m, now);
+  if (state_ == State::probing) return handle_probe_authority(m, from, now);
   answer(m, from, now);
 }
 
-void MdnsResponder::handle_probe_authority(const DnsMessage& q, uint64_t now) {
+void MdnsResponder::handle_probe_authority(const DnsMessage& q, const MdnsSource& from, uint64_t now) {
+  // Our own probe looped back holds the records of the interface it went
+  // out on: the one it arrived on, or, with two of our interfaces on one
+  // LAN, another one of ours.
+  std::vector<const MdnsLink*> links{link_of(from.interface)};
+  for (const MdnsLink& l : info_.links)
+    if (l.index != from.interface) links.push_back(&l);
   for (const DnsName* name : {&instance_name_, &host_name_}) {
-    std::vector<const DnsRecord*> theirs, ours;
+    std::vector<const DnsRecord*> theirs;
     for (const DnsRecord& r : q.authorities)
       if (r.name == *name) theirs.push_back(&r);
     if (theirs.empty()) continue;
-    for (const Owned& o : records_)
-      if (o.record.name == *name) ours.push_back(&o.record);
-    auto a = sorted_keys(ours), b = sorted_keys(theirs);
-    if (a == b) continue;  // our own probe, looped back
-    if (a < b) return begin_probing(now, kLostTieBreakDelayMs);
+    auto b = sorted_keys(theirs);
+    std::optional<std::vector<Key>> first;
+    bool own = false;
+    for (const MdnsLink* link : links) {
+      std::vector<const DnsRecord*> ours;
+      for (const Owned& o : records_)
+        if (o.record.name == *name && on_link(o.record, link)) ours.push_back(&o.record);
+      auto a = sorted_keys(ours);
+      if (!first) first = a;
+      own |= a == b;
+    }
+    if (own) continue;  // our own probe, looped back
+    if (*first < b) return begin_probing(now, kLostTieBreakDelayMs);
   }
 }
 
@@ -238,25 +309,38 @@ void MdnsResponder::answer(const DnsMessage& q, const MdnsSource& from, uint64_t
   bool legacy = from.port != kMdnsPort;
   bool probe = !q.authorities.empty();
   uint64_t gap = probe ? kProbeDefenceGapMs : kMulticastGapMs;
+  const MdnsLink* link = link_of(from.interface);
+  // The interface the answer goes out on: the query's, when known.
+  std::optional<uint32_t> out_link;
+  if (link != nullptr) out_link = link->index;
   std::vector<size_t> multicast, unicast;
+  // Negative answers (§6.1): the names asked for a type they lack here.
+  std::vector<DnsName> negative_multicast, negative_unicast;
   auto known = [&](const DnsRecord& r) {
     return std::any_of(q.answers.begin(), q.answers.end(),
                        [&](const DnsRecord& k) { return same_record(k, r) && k.ttl >= r.ttl / 2; });
   };
   for (const DnsQuestion& question : q.questions) {
     if (question.dns_class != kDnsClassIn && question.dns_class != 255) continue;
+    bool to_sender = legacy || question.unicast_response;
+    std::vector<size_t>& list = to_sender ? unicast : multicast;
+    bool have_name = false, have_type = false;
     for (size_t i = 0; i < records_.size(); ++i) {
       const Owned& o = records_[i];
-      if (!(o.record.name == question.name)) continue;
+      if (!(o.record.name == question.name) || !on_link(o.record, link)) continue;
+      have_name = true;
       if (question.type != DnsType::any && question.type != o.record.type()) continue;
+      have_type = true;
       if (known(o.record)) continue;
-      bool to_sender = legacy || question.unicast_response;
-      std::vector<size_t>& list = to_sender ? unicast : multicast;
       if (!to_sender && o.multicast_at != 0 && now < o.multicast_at + gap) continue;
       if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
     }
+    if (have_name && !have_type && !legacy && (question.name == host_name_ || question.name == instance_name_)) {
+      auto& neg = to_sender ? negative_unicast : negative_multicast;
+      if (std::find(neg.begin(), neg.end(), question.name) == neg.end()) neg.push_back(question.name);
+    }
   }
-  auto build = [&](const std::vector<size_t>& picked, bool to_sender) {
+  auto build = [&](const std::vector<size_t>& picked, const std::vector<DnsName>& negative, bool to_sender) {
     DnsMessage m;
     m.header.qr = true;
     m.header.aa = true;
@@ -279,7 +363,9 @@ void MdnsResponder::answer(const DnsMessage& q, const MdnsSource& from, uint64_t
       add(m.answers, records_[i]);
       if (!to_sender) records_[i].multicast_at = std::max<uint64_t>(now, 1);
     }
+    for (const DnsName& name : negative) m.answers.push_back(nsec_for(name, link));
     // RFC 6763 §12: a PTR brings its SRV, TXT and addresses, an SRV its addresses.
+    bool host_added = false;
     for (size_t i : picked) {
       const DnsRecord& r = records_[i].record;
       bool instance_ptr = r.type() == DnsType::ptr && std::get<PtrRdata>(r.rdata).target == instance_name_;
@@ -287,16 +373,28 @@ void MdnsResponder::answer(const DnsMessage& q, const MdnsSource& from, uint64_t
         const DnsRecord& x = records_[j].record;
         bool wanted = (instance_ptr && (x.name == instance_name_ || x.name == host_name_)) ||
                       (r.type() == DnsType::srv && x.name == host_name_);
-        if (wanted && !used[j] && !known(x)) {
+        if (wanted && !used[j] && !known(x) && on_link(x, link)) {
           used[j] = true;
           add(m.additionals, records_[j]);
+          host_added |= x.name == host_name_;
         }
       }
+      host_added |= r.name == host_name_;
     }
+    // With the addresses, the NSEC that says which families there are, so
+    // that nobody asks for the missing one (§6.1).
+    bool host_negative = std::find(negative.begin(), negative.end(), host_name_) != negative.end();
+    if (host_added && !host_negative && !legacy) m.additionals.push_back(nsec_for(host_name_, link));
     return m;
   };
-  if (!unicast.empty()) send(build(unicast, true), from);
-  if (!multicast.empty()) send(build(multicast, false), std::nullopt);
+  if (!unicast.empty() || !negative_unicast.empty()) send(build(unicast, negative_unicast, true), from);
+  if (multicast.empty() && negative_multicast.empty()) return;
+  DnsMessage m = build(multicast, negative_multicast, false);
+  bool shared = std::any_of(multicast.begin(), multicast.end(), [&](size_t i) { return !records_[i].unique; });
+  if (!shared) return send(std::move(m), std::nullopt, out_link);
+  uint64_t at = now + kSharedDelayMinMs + rng_.next_u64() % (kSharedDelayMaxMs - kSharedDelayMinMs + 1);
+  pending_.push_back(Pending{at, std::move(m), out_link});
+  std::stable_sort(pending_.begin(), pending_.end(), [](const Pending& a, const Pending& b) { return a.at < b.at; });
 }
 
 void MdnsResponder::send_probe() {
@@ -326,6 +424,11 @@ void MdnsResponder::send_announcement(uint64_t now) {
 }
 
 void MdnsResponder::tick(uint64_t now) {
+  while (!pending_.empty() && pending_.front().at <= now) {
+    Pending p = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    send(std::move(p.message), std::nullopt, p.link);
+  }
   if (state_ == State::idle || state_ == State::announced || now < deadline_) return;
   if (state_ == State::probing) {
     if (sent_ < kProbes) {
@@ -345,18 +448,36 @@ void MdnsResponder::tick(uint64_t now) {
 }
 
 std::optional<uint64_t> MdnsResponder::next_deadline() const {
-  if (state_ == State::probing || state_ == State::announcing) return deadline_;
-  return std::nullopt;
+  std::optional<uint64_t> d;
+  if (!pending_.empty()) d = pending_.front().at;
+  if (state_ == State::probing || state_ == State::announcing) d = d ? std::min(*d, deadline_) : deadline_;
+  return d;
 }
 
 std::vector<MdnsDatagram> MdnsResponder::take_datagrams() { return std::exchange(out_, {}); }
 
-void MdnsResponder::send(DnsMessage message, std::optional<MdnsSource> to) {
+void MdnsResponder::send(DnsMessage message, std::optional<MdnsSource> to, std::optional<uint32_t> link) {
+  if (info_.links.empty()) return send_one(std::move(message), std::move(to), std::nullopt);
+  if (to) {
+    if (to->interface != 0) link = to->interface;
+  }
+  if (to || link) return send_one(std::move(message), std::move(to), link);
+  for (const MdnsLink& l : info_.links) send_one(message, std::nullopt, l.index);
+}
+
+void MdnsResponder::send_one(DnsMessage message, std::optional<MdnsSource> to, std::optional<uint32_t> link) {
+  // Only the addresses of the interface the message goes out on.
+  if (const MdnsLink* l = link ? link_of(*link) : nullptr) {
+    for (auto* section : {&message.answers, &message.authorities, &message.additionals})
+      std::erase_if(*section, [&](const DnsRecord& r) { return !on_link(r, l); });
+    if (message.questions.empty() && message.answers.empty() && message.authorities.empty()) return;
+  }
+  std::optional<uint32_t> interface = to ? std::nullopt : link;
   DnsMessage rest = std::move(message);
   for (int part = 0; part < 8; ++part) {
     DnsEncoding e = encode_dns_within(rest, kMdnsPacketBudget);
     if (!e.progress()) break;
-    out_.push_back(MdnsDatagram{std::move(e.wire), to});
+    out_.push_back(MdnsDatagram{std::move(e.wire), to, interface});
     if (e.complete) break;
     rest = dns_remainder(rest, e);
   }

@@ -124,6 +124,23 @@ host_add() {
   eval "addr_$name=$addr"
 }
 
+# host_add6 NAME [ADDR6]: a namespace with eth0 on the bridge and no IPv4:
+# its link-local address, and ADDR6/64 (fd00::/8) when given. Duplicate
+# address detection is off, so the addresses are usable at once.
+host_add6() {
+  local name=$1 addr=${2:-} ns=$PN_PREFIX-$1
+  ns_add "$name" || fail "cannot create namespace $ns"
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+  ip -n "$PN_PREFIX-br" link add "v-$name" type veth peer name eth0 netns "$ns"
+  ip -n "$PN_PREFIX-br" link set "v-$name" master br0 up
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+  [ -n "$addr" ] && ip -n "$ns" addr add "$addr/64" dev eth0 nodad
+  ip -n "$ns" link set eth0 up
+  wait_for 10 "$name's link-local address" has_link_local "$name"
+  eval "addr_$name=$addr"
+}
+has_link_local() { in_ns "$1" ip -6 -o addr show dev eth0 scope link | grep -qv tentative; }
+
 # daemon_config NAME [NETWORK_KEYS] [SECTIONS]: the config of NAME's
 # peernetd. NETWORK_KEYS are more lines for [network]; SECTIONS are whole
 # sections appended (e.g. "[discovery]\nmdns = true").

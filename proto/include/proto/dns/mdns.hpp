@@ -32,21 +32,45 @@ inline constexpr std::string_view kMdnsTxtPair = "pair";
 // headers.
 inline constexpr size_t kMdnsPacketBudget = 1440;
 
-// Where a datagram came from: an IP literal and a UDP port.
+using Ipv4Address = std::array<uint8_t, 4>;
+using Ipv6Address = std::array<uint8_t, 16>;
+
+// fe80::/10: meaningful only together with the interface it was seen on.
+inline bool ipv6_link_local(const Ipv6Address& a) { return a[0] == 0xfe && (a[1] & 0xc0) == 0x80; }
+
+// Where a datagram came from: an IP literal, a UDP port and the index of
+// the interface it arrived on (IP_PKTINFO / IPV6_PKTINFO; 0: unknown).
 struct MdnsSource {
   std::string address;
   uint16_t port = kMdnsPort;
+  uint32_t interface = 0;
   friend bool operator==(const MdnsSource&, const MdnsSource&) = default;
 };
 
-// A datagram to send: to the mDNS group on every interface, or (a unicast
-// or legacy answer) to one source.
+// A datagram to send: to the mDNS group on one interface (its index), on
+// every interface (nullopt), or (a unicast or legacy answer) to one source.
 struct MdnsDatagram {
   Bytes data;
   std::optional<MdnsSource> unicast_to;
+  std::optional<uint32_t> interface = std::nullopt;
 };
 
-using Ipv4Address = std::array<uint8_t, 4>;
-using Ipv6Address = std::array<uint8_t, 16>;
+// One interface the responder serves: its index and the addresses it
+// announces there (the listening addresses that interface holds). An
+// answer to a query that arrived on it carries these addresses only.
+struct MdnsLink {
+  uint32_t index = 0;
+  std::vector<Ipv4Address> ipv4;
+  std::vector<Ipv6Address> ipv6;  // link-local ones included: they are this link's
+  friend bool operator==(const MdnsLink&, const MdnsLink&) = default;
+};
+
+// An IPv6 address as the browser learned it: a link-local one with the
+// index of the interface its record arrived on (0 for the others).
+struct MdnsIpv6 {
+  Ipv6Address address{};
+  uint32_t scope = 0;
+  friend bool operator==(const MdnsIpv6&, const MdnsIpv6&) = default;
+};
 
 }  // namespace peernet

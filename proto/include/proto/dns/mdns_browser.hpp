@@ -21,6 +21,10 @@
 //
 // Everything cached is bounded: 256 instances, 256 hosts, 8 addresses per
 // host. Only responses from port 5353 are read (§6, §11).
+//
+// A link-local AAAA (fe80::/10) is kept with the interface its response
+// arrived on (MdnsSource::interface): the same address on two interfaces
+// is two addresses, and only that interface reaches it.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +51,7 @@ struct MdnsBrowseEvent {
   PublicKey id{};        // found and lost
   uint16_t port = 0;
   std::vector<Ipv4Address> ipv4;
-  std::vector<Ipv6Address> ipv6;
+  std::vector<MdnsIpv6> ipv6;  // link-local ones with their interface
   uint32_t ttl_s = 0;  // found: how long the records stay valid
   std::optional<std::string> pairing_nameplate;  // found: TXT "pair=", when valid
   std::string why;     // rejected
@@ -80,7 +84,7 @@ class MdnsBrowser {
     PublicKey id;
     uint16_t port;
     std::vector<Ipv4Address> ipv4;
-    std::vector<Ipv6Address> ipv6;
+    std::vector<MdnsIpv6> ipv6;
     std::optional<std::string> pairing_nameplate;
     friend bool operator==(const Reported&, const Reported&) = default;
   };
@@ -100,12 +104,12 @@ class MdnsBrowser {
   };
   struct Host {
     std::vector<std::pair<Ipv4Address, Timed>> ipv4;
-    std::vector<std::pair<Ipv6Address, Timed>> ipv6;
+    std::vector<std::pair<MdnsIpv6, Timed>> ipv6;
   };
 
   Instance* instance_for(const DnsName& name, uint64_t now, bool create);
   void take_record(const DnsRecord& r, uint64_t now);
-  void take_address(const DnsRecord& r, uint64_t now);
+  void take_address(const DnsRecord& r, uint32_t interface, uint64_t now);
   void expire(uint64_t now);
   void evaluate(Instance& in, uint64_t now);
   bool wants_refresh(const Instance& in, uint64_t now) const;

@@ -19,6 +19,22 @@
 //       |               +-- conflict: rename "<I> (2)", "<H>-2", ... <----+---> announced
 //       +----------------------------- stop(): goodbye, TTL 0 --------------------+
 //
+// Interfaces (MdnsServiceInfo::links): each interface the responder serves
+// gets its own copy of every multicast message, tagged with its index, and
+// holding only that interface's addresses; a query is answered with the
+// addresses of the interface it arrived on (MdnsSource::interface), and a
+// query from an interface not in the list is not answered at all. Without
+// links, every address goes everywhere in one copy.
+//
+// Answer timing (§6): an answer made only of unique records (SRV, TXT,
+// A/AAAA, NSEC) goes out at once; one holding a shared record (a PTR) waits
+// 20-120 ms, chosen at random, so that the answers of many responders to
+// one query do not collide. Negative answers (§6.1): a question for a type
+// the asked name does not have on that interface (AAAA of an IPv4-only
+// host, ...) is answered with an NSEC record listing the types it has, and
+// an answer carrying the host's addresses carries that NSEC as an
+// additional record too.
+//
 // A conflict is a response holding a record of one of our unique names that
 // differs from ours (§8.1, §9); a record identical to ours is our own packet
 // looped back or another interface's copy. Simultaneous probes are settled
@@ -52,6 +68,9 @@ struct MdnsServiceInfo {
   std::vector<TxtAttribute> txt;
   std::vector<Ipv4Address> ipv4;
   std::vector<Ipv6Address> ipv6;
+  // The interfaces served and their addresses (see above); the addresses
+  // above, when any, are announced on every one of them.
+  std::vector<MdnsLink> links;
 };
 
 class MdnsResponder {
@@ -66,6 +85,8 @@ class MdnsResponder {
   // New addresses (or the same after a network change): announces again,
   // without probing, or restarts the probing under way.
   void update_addresses(std::vector<Ipv4Address> ipv4, std::vector<Ipv6Address> ipv6, uint64_t now);
+  // The same for the per-interface addresses (MdnsServiceInfo::links).
+  void update_links(std::vector<MdnsLink> links, uint64_t now);
   // Adds "pair=<nameplate>" to the TXT record, or removes it (nullopt),
   // and announces the changed TXT again at once (RFC 6762 §8.4) when
   // anything is announced already. Errc::bad_request for a nameplate
@@ -87,6 +108,11 @@ class MdnsResponder {
   uint32_t conflicts() const { return conflicts_; }
 
  private:
+  struct Pending {
+    uint64_t at = 0;
+    DnsMessage message;
+    std::optional<uint32_t> link;
+  };
   struct Owned {
     DnsRecord record;
     bool unique = false;
@@ -94,15 +120,23 @@ class MdnsResponder {
   };
 
   Status build_records();
+  void restart_announcing(uint64_t now);
+  const MdnsLink* link_of(uint32_t index) const;
+  // Whether `r` may go out on `link` (nullptr: any address).
+  bool on_link(const DnsRecord& r, const MdnsLink* link) const;
+  // The NSEC of `name` listing the types it has on `link`.
+  DnsRecord nsec_for(const DnsName& name, const MdnsLink* link) const;
   bool is_unique_name(const DnsName& name) const;
   bool identical_to_ours(const DnsRecord& r) const;
   void begin_probing(uint64_t now, uint64_t delay);
   void on_conflict(uint64_t now);
-  void handle_probe_authority(const DnsMessage& query, uint64_t now);
+  void handle_probe_authority(const DnsMessage& query, const MdnsSource& from, uint64_t now);
   void answer(const DnsMessage& query, const MdnsSource& from, uint64_t now);
   void send_probe();
   void send_announcement(uint64_t now);
-  void send(DnsMessage message, std::optional<MdnsSource> to);
+  // To `to`, or multicast on `link`, or multicast on every link.
+  void send(DnsMessage message, std::optional<MdnsSource> to, std::optional<uint32_t> link = std::nullopt);
+  void send_one(DnsMessage message, std::optional<MdnsSource> to, std::optional<uint32_t> link);
 
   Rng& rng_;
   MdnsServiceInfo info_;
@@ -114,6 +148,7 @@ class MdnsResponder {
   uint64_t deadline_ = 0;
   uint32_t conflicts_ = 0;
   std::vector<uint64_t> recent_conflicts_;
+  std::vector<Pending> pending_;  // delayed answers (§6), in time order
   std::vector<MdnsDatagram> out_;
 };
 

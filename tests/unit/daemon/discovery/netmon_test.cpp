@@ -78,12 +78,46 @@ TEST(Interfaces, ListsLoopbackAsLoopback) {
       EXPECT_FALSE(discovery_interface(i, {}));
     }
   EXPECT_TRUE(found);
-  NetInterface eth{"eth9", true, false, true, {"198.18.0.1"}, {"198.18.0.255"}, {}};
+  NetInterface eth;
+  eth.name = "eth9";
+  eth.up = eth.multicast = true;
+  eth.ipv4 = {"198.18.0.1"};
   EXPECT_TRUE(discovery_interface(eth, {}));
   EXPECT_TRUE(discovery_interface(eth, {"eth9"}));
   EXPECT_FALSE(discovery_interface(eth, {"eth0"}));
+  // A tunnel is no LAN unless named.
+  NetInterface wg = eth;
+  wg.name = "wg0";
+  wg.point_to_point = true;
+  EXPECT_FALSE(discovery_interface(wg, {}));
+  EXPECT_TRUE(discovery_interface(wg, {"wg0"}));
   eth.up = false;
   EXPECT_FALSE(discovery_interface(eth, {}));
+  EXPECT_FALSE(discovery_interface(eth, {"eth9"}));
+}
+
+TEST(Interfaces, AnnouncesWhatTheListenerAccepts) {
+  NetInterface eth;
+  eth.name = "eth0";
+  eth.ipv4 = {"198.18.0.2", "198.18.1.2"};
+  eth.ipv6 = {"fd00::2", "fe80::2"};
+  auto announced = [&](std::vector<Endpoint> listening) {
+    std::vector<Ipv4Address> v4;
+    std::vector<Ipv6Address> v6;
+    listened_addresses(eth, listening, v4, v6);
+    std::vector<std::string> out;
+    for (const auto& a : v4) out.push_back(format_ip(a));
+    for (const auto& a : v6) out.push_back(format_ip(a));
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(announced({{"127.0.0.1", 7469}}), V{});
+  EXPECT_EQ(announced({{"::1", 7469}}), V{});
+  EXPECT_EQ(announced({{"198.18.1.2", 7469}}), V{"198.18.1.2"});
+  EXPECT_EQ(announced({{"198.18.9.9", 7469}}), V{});
+  EXPECT_EQ(announced({{"0.0.0.0", 7469}}), (V{"198.18.0.2", "198.18.1.2"}));
+  EXPECT_EQ(announced({{"::", 7469}}), (V{"198.18.0.2", "198.18.1.2", "fd00::2", "fe80::2"}));
+  EXPECT_EQ(announced({{"fe80::2%eth0", 7469}, {"127.0.0.1", 7469}}), V{"fe80::2"});
 }
 
 TEST(Interfaces, AddressesRoundTrip) {

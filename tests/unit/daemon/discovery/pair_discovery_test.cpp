@@ -141,9 +141,11 @@ TEST_F(MdnsSocketTest, TxtCarriesTheNameplateOnlyWhileSet) {
   Logger log{sink, LogLevel::debug};
   OsRng rng;
   NoSink found;
-  // A port of our own instead of 5353, and no interface: nothing multicast.
+  // A port of our own instead of 5353, and loopback only (named, so it is
+  // used): listening on 127.0.0.1, the daemon announces that there.
   uint16_t port = static_cast<uint16_t>(20000 + ::getpid() % 20000);
-  MdnsSettings s{"pair-host", {"peernet-test-none"}, 7469, key(7), port};
+  MdnsSettings s{"pair-host", {"lo"}, 7469, key(7), port};
+  s.listening = {Endpoint{"127.0.0.1", 7469}};
   auto mdns = std::make_unique<MdnsDiscovery>(&loop, log, rng, found, s);
   if (auto st = mdns->start(); !st) GTEST_SKIP() << "mDNS socket: " << st.error().describe();
   EXPECT_FALSE(mdns->set_pairing_nameplate("41x").ok());

@@ -50,6 +50,13 @@ class ResponderTest : public ::testing::Test {
     r.receive(m, from, now);
     return r.take_datagrams();
   }
+  // receive() and whatever goes out within the next 120 ms (an answer
+  // with a shared record waits 20-120 ms).
+  std::vector<MdnsDatagram> ask(const DnsMessage& m, const MdnsSource& from = kPeerSource) {
+    auto out = receive(m, from);
+    for (auto& x : run(now + 120)) out.push_back(std::move(x));
+    return out;
+  }
   DnsMessage query(std::string_view qname, DnsType type, bool qu = false) {
     DnsMessage q;
     q.questions.push_back(DnsQuestion{name(qname), type, kDnsClassIn, qu});
@@ -160,7 +167,7 @@ TEST_F(ResponderTest, WinningASimultaneousProbeGoesOn) {
 TEST_F(ResponderTest, AnswersPtrWithSrvTxtAndAddressAsAdditionals) {
   announce();
   now += 2000;
-  auto out = receive(query("_peernet._tcp.local", DnsType::ptr));
+  auto out = ask(query("_peernet._tcp.local", DnsType::ptr));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].unicast_to);
   DnsMessage a = parsed(out[0]);
@@ -168,7 +175,103 @@ TEST_F(ResponderTest, AnswersPtrWithSrvTxtAndAddressAsAdditionals) {
   EXPECT_EQ(a.answers[0].type(), DnsType::ptr);
   std::vector<DnsType> extra;
   for (auto& x : a.additionals) extra.push_back(x.type());
-  EXPECT_EQ(extra, (std::vector<DnsType>{DnsType::srv, DnsType::txt, DnsType::a}));
+  // The NSEC says the host has an A record and no AAAA.
+  EXPECT_EQ(extra, (std::vector<DnsType>{DnsType::srv, DnsType::txt, DnsType::a, DnsType::nsec}));
+  const auto& nsec = std::get<NsecRdata>(a.additionals.back().rdata);
+  EXPECT_EQ(a.additionals.back().name, name("peernetd-box-abcd.local"));
+  EXPECT_EQ(nsec.types, (std::vector<DnsType>{DnsType::a}));
+}
+
+TEST_F(ResponderTest, SharedAnswersWaitTwentyToAHundredTwentyMs) {
+  announce();
+  for (int i = 0; i < 20; ++i) {
+    now += 2000;
+    uint64_t asked = now;
+    EXPECT_TRUE(receive(query("_peernet._tcp.local", DnsType::ptr)).empty());
+    auto due = r.next_deadline();
+    ASSERT_TRUE(due);
+    EXPECT_GE(*due, asked + 20);
+    EXPECT_LE(*due, asked + 120);
+    EXPECT_EQ(run(asked + 120).size(), 1u);
+  }
+  // A unique record goes out at once.
+  now += 2000;
+  EXPECT_EQ(receive(query("peernetd-box-abcd.local", DnsType::a)).size(), 1u);
+}
+
+TEST_F(ResponderTest, MissingTypeIsAnsweredWithNsec) {
+  announce();
+  now += 2000;
+  auto out = receive(query("peernetd-box-abcd.local", DnsType::aaaa));
+  ASSERT_EQ(out.size(), 1u);
+  DnsMessage a = parsed(out[0]);
+  ASSERT_EQ(a.answers.size(), 1u);
+  EXPECT_EQ(a.answers[0].name, name("peernetd-box-abcd.local"));
+  EXPECT_TRUE(a.answers[0].cache_flush);
+  const auto* nsec = std::get_if<NsecRdata>(&a.answers[0].rdata);
+  ASSERT_NE(nsec, nullptr);
+  EXPECT_EQ(nsec->next, name("peernetd-box-abcd.local"));
+  EXPECT_EQ(nsec->types, (std::vector<DnsType>{DnsType::a}));
+  // A name that is not ours gets nothing.
+  EXPECT_TRUE(receive(query("other.local", DnsType::aaaa)).empty());
+}
+
+TEST_F(ResponderTest, OwnProbeFromAnotherOfOurInterfacesIsNoConflict) {
+  // Two of our interfaces on one LAN: the probe sent on 3 arrives on 2.
+  MdnsServiceInfo s = service();
+  s.ipv4.clear();
+  s.links = {MdnsLink{2, {Ipv4Address{198, 18, 0, 1}}, {}}, MdnsLink{3, {Ipv4Address{198, 18, 0, 9}}, {}}};
+  ASSERT_TRUE(r.start(s, now).ok());
+  now = *r.next_deadline();
+  r.tick(now);
+  auto probes = r.take_datagrams();
+  ASSERT_EQ(probes.size(), 2u);
+  const MdnsDatagram& on3 = probes[0].interface == std::optional<uint32_t>(3) ? probes[0] : probes[1];
+  r.receive(parsed(on3), MdnsSource{"198.18.0.9", kMdnsPort, 2}, now);
+  EXPECT_TRUE(r.take_datagrams().empty());
+  EXPECT_EQ(r.next_deadline(), std::optional<uint64_t>(now + 250));  // not the 1 s of a lost tie-break
+  run(now + 10'000);
+  EXPECT_EQ(r.state(), MdnsResponder::State::announced);
+  EXPECT_EQ(r.conflicts(), 0u);
+}
+
+TEST_F(ResponderTest, EachInterfaceGetsItsOwnAddresses) {
+  MdnsServiceInfo s = service();
+  s.ipv4.clear();
+  Ipv6Address ll{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+  s.links = {MdnsLink{2, {Ipv4Address{198, 18, 0, 1}}, {}}, MdnsLink{3, {}, {ll}}};
+  ASSERT_TRUE(r.start(s, now).ok());
+  auto sent = run(now + 10'000);
+  ASSERT_EQ(r.state(), MdnsResponder::State::announced);
+  // Every multicast datagram names its interface and holds only its address.
+  size_t on2 = 0, on3 = 0;
+  for (const MdnsDatagram& d : sent) {
+    ASSERT_TRUE(d.interface);
+    DnsMessage m = parsed(d);
+    for (const auto* section : {&m.answers, &m.authorities})
+      for (const DnsRecord& rec : *section) {
+        DnsType absent = *d.interface == 2 ? DnsType::aaaa : DnsType::a;
+        EXPECT_NE(rec.type(), absent);
+      }
+    (*d.interface == 2 ? on2 : on3)++;
+  }
+  EXPECT_EQ(on2, 6u);  // 3 probes, 3 announcements
+  EXPECT_EQ(on3, 6u);
+  // A query answered on the interface it arrived on, with its address.
+  now += 2000;
+  auto out = receive(query("peernetd-box-abcd.local", DnsType::any), MdnsSource{"fe80::9%3", kMdnsPort, 3});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].interface, std::optional<uint32_t>(3));
+  DnsMessage a = parsed(out[0]);
+  ASSERT_EQ(a.answers.size(), 1u);
+  EXPECT_EQ(std::get<AaaaRdata>(a.answers[0].rdata).address, ll);
+  // On interface 2 the host has no AAAA: NSEC.
+  out = receive(query("peernetd-box-abcd.local", DnsType::aaaa), MdnsSource{"198.18.0.2", kMdnsPort, 2});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(parsed(out[0]).answers.at(0).type(), DnsType::nsec);
+  // An interface not served gets nothing.
+  now += 2000;
+  EXPECT_TRUE(ask(query("_peernet._tcp.local", DnsType::ptr), MdnsSource{"198.18.9.2", kMdnsPort, 9}).empty());
 }
 
 TEST_F(ResponderTest, AnswersEachTypeAndAnyAndNothingElse) {
@@ -178,19 +281,19 @@ TEST_F(ResponderTest, AnswersEachTypeAndAnyAndNothingElse) {
   now += 2000;
   EXPECT_EQ(parsed(receive(query("peernetd-box-ABCD._peernet._tcp.local", DnsType::any)).at(0)).answers.size(), 2u);
   now += 2000;
-  EXPECT_TRUE(receive(query("peernetd-box-abcd.local", DnsType::aaaa)).empty());
+  EXPECT_EQ(parsed(receive(query("peernetd-box-abcd.local", DnsType::aaaa)).at(0)).answers.at(0).type(), DnsType::nsec);
   EXPECT_TRUE(receive(query("other.local", DnsType::any)).empty());
-  EXPECT_EQ(parsed(receive(query("_services._dns-sd._udp.local", DnsType::ptr)).at(0)).answers.size(), 1u);
+  EXPECT_EQ(parsed(ask(query("_services._dns-sd._udp.local", DnsType::ptr)).at(0)).answers.size(), 1u);
 }
 
 TEST_F(ResponderTest, MulticastsARecordAtMostOncePerSecond) {
   announce();
   now += 2000;
-  EXPECT_EQ(receive(query("_peernet._tcp.local", DnsType::ptr)).size(), 1u);
+  EXPECT_EQ(ask(query("_peernet._tcp.local", DnsType::ptr)).size(), 1u);
   now += 500;
-  EXPECT_TRUE(receive(query("_peernet._tcp.local", DnsType::ptr)).empty());
+  EXPECT_TRUE(ask(query("_peernet._tcp.local", DnsType::ptr)).empty());
   now += 600;
-  EXPECT_EQ(receive(query("_peernet._tcp.local", DnsType::ptr)).size(), 1u);
+  EXPECT_EQ(ask(query("_peernet._tcp.local", DnsType::ptr)).size(), 1u);
 }
 
 TEST_F(ResponderTest, KnownAnswersWithHalfTheirTtlAreSuppressed) {
@@ -200,9 +303,9 @@ TEST_F(ResponderTest, KnownAnswersWithHalfTheirTtlAreSuppressed) {
   DnsRecord known{name("_peernet._tcp.local"), kDnsClassIn, false, 4500,
                   PtrRdata{name("peernetd-box-ABCD._peernet._tcp.local")}};
   q.answers.push_back(known);
-  EXPECT_TRUE(receive(q).empty());
+  EXPECT_TRUE(ask(q).empty());
   q.answers[0].ttl = 2000;  // less than half of 4500: refresh it
-  EXPECT_EQ(receive(q).size(), 1u);
+  EXPECT_EQ(ask(q).size(), 1u);
 }
 
 TEST_F(ResponderTest, UnicastBitAnswersTheSender) {
