@@ -7,6 +7,8 @@ constexpr std::string_view kComment =
     "# peernetd identity: the private key of this peer. Keep it secret.\n";
 constexpr std::string_view kTag = "PEERNET-IDENTITY-1";
 constexpr std::string_view kTagFamily = "PEERNET-IDENTITY-";
+// The longest version after kTagFamily that an error message quotes.
+constexpr size_t kMaxQuotedVersion = 4;
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -89,10 +91,18 @@ Result<KeyPair> decode_identity_file(std::string_view text) {
       continue;
     }
     if (body.starts_with(kTagFamily)) {
-      size_t end = 0;
-      while (end < body.size() && !is_blank(body[end]) && end < 40) ++end;
-      return bad_line(line, "unsupported identity file version '" +
-                                std::string(body.substr(0, end)) + "'; this peernetd reads " +
+      // The version is quoted only when it is short: "PEERNET-IDENTITY-1"
+      // with the key right after it (no space) would otherwise put the key's
+      // first digits in the message.
+      size_t end = kTagFamily.size();
+      while (end < body.size() && !is_blank(body[end])) ++end;
+      const size_t version = end - kTagFamily.size();
+      const std::string what =
+          version <= kMaxQuotedVersion
+              ? "'" + std::string(body.substr(0, end)) + "'"
+              : "(" + std::string(kTagFamily) + " followed by " + std::to_string(version) +
+                    " characters)";
+      return bad_line(line, "unsupported identity file version " + what + "; this peernetd reads " +
                                 std::string(kTag));
     }
     // Not quoted: a line that is not ours might be a bare key.

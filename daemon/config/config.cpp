@@ -474,8 +474,11 @@ Result<Config> parse_config(std::string_view text, std::string_view source_name,
       PEERNET_TRY_VOID(apply_handles(source_name, node, config));
       continue;
     }
+    // A named copy for the lambda: clang 14 (the fuzzing build) cannot
+    // capture a structured binding.
+    const std::string_view name = key.str();
     bool known = std::any_of(std::begin(kSchema), std::end(kSchema),
-                             [&](const KeySpec& s) { return s.table == key.str(); });
+                             [&](const KeySpec& s) { return s.table == name; });
     if (!known)
       return key_error(toml_position(source_name, key.source()), key.str(),
                        "unknown table (expected daemon, network, session, discovery, control, pairing, metrics, admin or [[handle]])");

@@ -1,11 +1,13 @@
 // A stand-in for libFuzzer, so that every fuzz target also runs as an
 // ordinary test (meson suite 'fuzz') with any compiler.
 //
-//     <target>_fuzz [--runs N] [--seconds S] [FILE|DIR]...
+//     <target>_fuzz [--runs N] [--seconds S] [FILE|DIR|--optional DIR]...
 //         runs the target's built-in seeds and every given file (a crash
 //         reproducer, or a corpus directory), then N inputs made by mutating
 //         them with a fixed-seed generator, so every run tests the same
-//         inputs. Stops early, with a note, after S seconds.
+//         inputs. Stops early, with a note, after S seconds. A directory
+//         after --optional may be missing (tests/fuzz/crashers/<target>/
+//         exists only once the target has had a finding).
 //     <target>_fuzz --write-seeds DIR
 //         writes the built-in seeds to DIR/seed-NN, which is how
 //         tests/fuzz/corpus/<target>/ was made for libFuzzer builds.
@@ -190,6 +192,9 @@ int main(int argc, char** argv) {
       seconds = std::strtod(argv[++i], nullptr);
     } else if (arg == "--write-seeds" && i + 1 < argc) {
       return write_seeds(argv[++i]);
+    } else if (arg == "--optional" && i + 1 < argc) {
+      std::error_code ec;
+      if (!fs::exists(argv[i + 1], ec)) ++i;
     } else if (fs::is_directory(arg)) {
       for (const auto& entry : fs::directory_iterator(arg)) {
         Bytes b;

@@ -80,6 +80,9 @@ TEST(IdentityFile, MalformedFilesNameTheLine) {
   EXPECT_EQ(error_of("PEERNET-IDENTITY-1x " + key + "\n"),
             "line 1: unsupported identity file version 'PEERNET-IDENTITY-1x'; this peernetd "
             "reads PEERNET-IDENTITY-1");
+  EXPECT_EQ(error_of("PEERNET-IDENTITY-1" + key + "\n"),
+            "line 1: unsupported identity file version (PEERNET-IDENTITY- followed by 65 "
+            "characters); this peernetd reads PEERNET-IDENTITY-1");
   // Bad hex: column counted in the line as written.
   std::string bad_hex = key;
   bad_hex[10] = 'g';
@@ -108,7 +111,9 @@ TEST(IdentityFile, MalformedFilesNameTheLine) {
 TEST(IdentityFile, MessagesNeverQuoteKeyMaterial) {
   const std::string key(kAlicePriv);
   for (const std::string& text : {key + "\n", key_line(key) + key_line(key), key_line(key + "0"),
-                                  "PEERNET-IDENTITY-1 " + key + " " + key}) {
+                                  "PEERNET-IDENTITY-1 " + key + " " + key,
+                                  // The space after the tag forgotten, or the version too.
+                                  "PEERNET-IDENTITY-1" + key + "\n", "PEERNET-IDENTITY-" + key}) {
     std::string msg = error_of(text);
     EXPECT_EQ(msg.find(key.substr(0, 16)), std::string::npos) << msg;
   }
