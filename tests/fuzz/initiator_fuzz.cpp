@@ -33,7 +33,7 @@ std::vector<Bytes> FuzzSeeds() {
     seed.insert(seed.end(), f.begin(), f.end());
     seeds.push_back(seed);
   }
-  for (const Hello& h : {Hello{}, Hello{7469, {"exec", "zstd"}, std::string("417")}}) {
+  for (const Hello& h : {Hello{}, Hello{7469, {"exec", "zstd"}, std::string("417"), std::nullopt}}) {
     Bytes seed = {1};
     Bytes e = encode_hello(h);
     seed.insert(seed.end(), e.begin(), e.end());

@@ -41,7 +41,7 @@ struct Session {
     require(link.receive(framed(msg1), accept_peer(), got).ok(), "message 1 refused");
     auto b = bodies(take_all(link));
     require(b.size() == 1 && ini.read_message(b[0]).ok(), "message 2 unreadable");
-    Bytes msg3 = ini.write_message(encode_hello(Hello{1, {}, std::nullopt})).value();
+    Bytes msg3 = ini.write_message(encode_hello(Hello{1, {}, std::nullopt, std::nullopt})).value();
     require(link.receive(framed(msg3), accept_peer(), got).ok() && got.established,
             "the handshake did not complete");
     auto ts = std::move(ini).split();

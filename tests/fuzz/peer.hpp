@@ -61,7 +61,7 @@ inline Link make_link(bool initiator, Rng& rng) {
   c.initiator = initiator;
   c.local = local_static();
   c.fixed_ephemeral = local_ephemeral();
-  c.hello = Hello{4242, {"exec"}, std::nullopt};
+  c.hello = Hello{4242, {"exec"}, std::nullopt, std::nullopt};
   auto link = Link::create(std::move(c), rng);
   require(link.ok(), "Link::create failed");
   return std::move(*link);

@@ -33,7 +33,7 @@ std::vector<Bytes> FuzzSeeds() {
   m3.resize(m3.size() + 64, 0x5a);
   seeds.push_back(m3);
   Bytes hello = {2};
-  Bytes h = encode_hello(Hello{7469, {"exec", "zstd"}, std::string("417")});
+  Bytes h = encode_hello(Hello{7469, {"exec", "zstd"}, std::string("417"), std::nullopt});
   hello.insert(hello.end(), h.begin(), h.end());
   seeds.push_back(hello);
   Bytes empty_hello = {2};
