@@ -6,12 +6,13 @@
 //   2026-12-06T07:41:02.118Z peer.up          bee (4b28-0ea6-615e-8ec2)
 //   2026-12-06T07:41:09.530Z peer.down        bee (4b28-0ea6-615e-8ec2): timeout (no answer to pings)
 //   2026-12-06T07:41:10.002Z peer.connecting  bee (4b28-0ea6-615e-8ec2) at 127.0.0.1:7472
+//   2026-12-06T07:42:00.310Z peer.wants_to_pair UIH2…5WQA (9c1e-…) at 198.18.0.3:7469: not trusted, …
 // An untrusted peer has no alias: its short id stands in for it.
 //
 // --json, one object per line, always with these keys (null when the event
 // has no such value):
 //   {"ts": "<RFC 3339 UTC, milliseconds>", "event": "peer.up" | "peer.down" |
-//    "peer.connecting" | "peer.discovered", "id": "<peer id>",
+//    "peer.connecting" | "peer.discovered" | "peer.wants_to_pair", "id": "<peer id>",
 //    "fingerprint": "xxxx-xxxx-xxxx-xxxx", "name": "bee" | null,
 //    "addrs": ["host:port", …] | null, "reason": "timeout" | null,
 //    "message": "…" | null}
@@ -74,6 +75,8 @@ void print_event(Io& io, bool json, const control::PeerEvent& e) {
     for (size_t i = 0; i < e.addrs->size(); ++i) line += (i ? ", " : "") + (*e.addrs)[i];
   }
   if (e.reason) line += ": " + *e.reason + (e.message ? " (" + *e.message + ")" : "");
+  if (e.kind == control::PeerEventKind::wants_to_pair)
+    line += ": not trusted, refused; to pair: peernetctl pair " + peer_id_text(e.id).substr(0, 7);
   io.out << line << '\n' << std::flush;
 }
 
@@ -82,7 +85,8 @@ void print_event(Io& io, bool json, const control::PeerEvent& e) {
 Handler define_events(CLI::App& sub) {
   auto o = std::make_shared<EventsOptions>();
   sub.add_option("-e,--event", o->events,
-                 "Only this event (peer.up, peer.down, peer.connecting, peer.discovered; repeatable)");
+                 "Only this event (peer.up, peer.down, peer.connecting, peer.discovered, "
+                 "peer.wants_to_pair; repeatable)");
   sub.add_option("--count", o->count, "Exit after N events");
   return [o](const Globals& g, Io& io) {
     std::optional<std::vector<control::PeerEventKind>> kinds;
@@ -94,7 +98,7 @@ Handler define_events(CLI::App& sub) {
           return report(g, io, make_error(Errc::bad_request,
                                           "events: unknown event \"" + name +
                                               "\" (peer.up, peer.down, peer.connecting, "
-                                              "peer.discovered)"));
+                                              "peer.discovered, peer.wants_to_pair)"));
         kinds->push_back(*k);
       }
     }

@@ -254,7 +254,8 @@ void ControlClient::on_peer_event(const PeerEvent& e) {
       for (const PeerInfo& info : daemon_.peers())
         if (info.id == e.key) out.addrs = info.addrs;
       break;
-    case PeerEventKind::discovered: out.addrs = e.addrs; break;
+    case PeerEventKind::discovered:
+    case PeerEventKind::wants_to_pair: out.addrs = e.addrs; break;
   }
   auto self = shared_from_this();
   write(control::make_notification(out), Kind::notification);

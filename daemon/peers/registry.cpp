@@ -162,14 +162,21 @@ void Registry::remember_request(const PublicKey& key, const Session& s, const He
   Endpoint addr = s.remote_address().to_endpoint();
   if (hello.port != 0) addr.port = hello.port;
   auto it = std::find_if(requests_.begin(), requests_.end(), [&](const PairRequest& r) { return r.key == key; });
-  PairRequest r{key, addr, wall_now_ms(), 1};
+  int64_t now = wall_now_ms();
+  PairRequest r{key, addr, now, 1, now};
+  // Local clients hear of a new request, and of a repeated one at most once
+  // a minute: a peer redialling with backoff does not flood `events`.
+  bool tell = true;
   if (it != requests_.end()) {
     r.attempts = it->attempts + 1;
+    tell = now - it->told_unix_ms >= kPairRequestEventIntervalMs;
+    if (!tell) r.told_unix_ms = it->told_unix_ms;
     requests_.erase(it);
   } else if (requests_.size() >= kMaxPairRequests) {
     requests_.pop_back();  // the oldest
   }
   requests_.insert(requests_.begin(), r);
+  if (tell) emit(PeerEvent{PeerEvent::Kind::wants_to_pair, key, {}, {}, {}, {addr.to_string()}});
 }
 
 const std::vector<PairRequest>& Registry::pair_requests() {

@@ -89,11 +89,15 @@ struct PairRequest {
   Endpoint addr;             // where it listens (its hello's port), else where it came from
   int64_t last_unix_ms = 0;  // the latest refused attempt
   uint64_t attempts = 0;
+  int64_t told_unix_ms = 0;  // when observers last heard of it (peer.wants_to_pair)
 };
 inline constexpr size_t kMaxPairRequests = 64;
 // How long shutdown() lets sessions deliver their `close` before cutting them.
 inline constexpr uint64_t kStopGraceMs = 1000;
 inline constexpr int64_t kPairRequestTtlMs = 10 * 60'000;
+// A repeated request from the same key is told to observers
+// (peer.wants_to_pair) at most this often.
+inline constexpr int64_t kPairRequestEventIntervalMs = 60'000;
 
 struct RegistryCounters {
   uint64_t handshakes_ok = 0;

@@ -8,7 +8,9 @@
 #   - events (human and --json, side by side) shows the peer going down
 #     when the other daemon is killed with SIGKILL, and up again when it is
 #     restarted; every --json line is one object with the documented keys;
-#   - events --event filters, --count ends it, a bad event name is usage.
+#   - events --event filters, --count ends it, a bad event name is usage;
+#   - a third daemon that a does not trust dials a: events shows
+#     peer.wants_to_pair for it, with the pair command to accept it.
 #
 #   ctl_events_wait_test.sh PATH/TO/peernetd PATH/TO/peernetctl
 set -euo pipefail
@@ -21,12 +23,13 @@ here=$(dirname "$(realpath "$0")")
 e2e_init events
 
 # Fixed ports: b comes back on its own after the restart.
-read -r port_a port_b < <(free_ports 2)
+read -r port_a port_b port_c < <(free_ports 3)
 quick='[session]
 reconnect_min = "100ms"
 reconnect_max = "500ms"'
 write_config a "$port_a" "$quick"
 write_config b "$port_b" "$quick"
+write_config c "$port_c" "$quick"
 
 # wait: no daemon yet, a short timeout: exit 4, the socket named.
 expect 4 wait-none ctl a wait --timeout 0.3
@@ -114,6 +117,20 @@ for line in open(sys.argv[1]):
     n += 1
 assert n >= 2, n
 PY
+
+# An untrusted daemon dials a: refused, and a's events say it wants to pair.
+start_events ev_pair --event peer.wants_to_pair --count 1 --json
+start_daemon c
+id_c=$(ctl c id -q)
+ctl c connect "127.0.0.1:$port_a" >/dev/null 2>&1 || true
+wait_for 30 "events --count 1 to print c's request" eval "! alive $pid_ev_pair"
+[ "$(field event <"$tmp/ev_pair.out")" = peer.wants_to_pair ] || fail "no peer.wants_to_pair: $(cat "$tmp/ev_pair.out")"
+[ "$(field id <"$tmp/ev_pair.out")" = "$id_c" ] || fail "peer.wants_to_pair names another peer"
+/usr/bin/python3 -c 'import json,sys; e=json.loads(sys.stdin.read()); sys.exit(0 if e["addrs"] == ["127.0.0.1:" + sys.argv[1]] else e)' \
+  "$port_c" <"$tmp/ev_pair.out" || fail "peer.wants_to_pair: not c's listening address"
+wait_for 15 "events to show c's request with the pair command" \
+  grep -Eq "^[0-9T:.-]+Z peer\.wants_to_pair [^ ]+ \([0-9a-f-]+\) at 127\.0\.0\.1:$port_c: not trusted, refused; to pair: peernetctl pair ${id_c:0:7}\$" "$tmp/ev_human.out"
+stop_daemon c
 
 # A bad event name is a usage error, before connecting.
 expect 2 ev-bad ctl a events --event peer.sideways

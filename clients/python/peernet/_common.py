@@ -12,7 +12,7 @@ from .errors import PeernetError
 SYSTEM_SOCKET = "/run/peernet/peernetd.sock"
 
 #: The peer events ``subscribe`` knows (guides/control-api.md §7).
-PEER_EVENTS = ("peer.up", "peer.down", "peer.connecting", "peer.discovered")
+PEER_EVENTS = ("peer.up", "peer.down", "peer.connecting", "peer.discovered", "peer.wants_to_pair")
 
 #: What this package says in ``hello``.
 CLIENT_NAME = "peernet-python 0.1.0"
@@ -44,7 +44,7 @@ class Event:
 
     @property
     def addrs(self) -> List[str]:
-        """Addresses (``peer.connecting``, ``peer.discovered``), else []."""
+        """Addresses (``peer.connecting``, ``peer.discovered``, ``peer.wants_to_pair``), else []."""
         return list(self.params.get("addrs") or [])
 
     @classmethod

@@ -29,10 +29,11 @@ enum class PeerEventKind : uint8_t {
   down,        // its last session closed: now offline (a close reason says why)
   connecting,  // we started dialling a peer that has no session
   discovered,  // seen on the LAN, new or at new addresses
+  wants_to_pair,  // an untrusted peer dialled us and was refused: it wants to pair
 };
-inline constexpr size_t kPeerEventKinds = 4;
+inline constexpr size_t kPeerEventKinds = 5;
 inline constexpr std::array<std::string_view, kPeerEventKinds> kPeerEventNames = {
-    "peer.up", "peer.down", "peer.connecting", "peer.discovered"};
+    "peer.up", "peer.down", "peer.connecting", "peer.discovered", "peer.wants_to_pair"};
 constexpr std::string_view to_string(PeerEventKind k) {
   return kPeerEventNames[static_cast<size_t>(k)];
 }

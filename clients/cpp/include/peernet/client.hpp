@@ -122,12 +122,13 @@ struct Answer {
 
 // A peer event, after subscribe().
 struct Event {
-  std::string kind;  // "peer.up", "peer.down", "peer.connecting", "peer.discovered"
+  std::string kind;  // "peer.up", "peer.down", "peer.connecting", "peer.discovered",
+                     // "peer.wants_to_pair"
   std::string id;
   std::optional<std::string> name;
   std::optional<std::string> reason;  // peer.down
   std::optional<std::string> message;
-  std::vector<std::string> addrs;     // peer.connecting, peer.discovered
+  std::vector<std::string> addrs;     // peer.connecting, peer.discovered, peer.wants_to_pair
   std::optional<std::string> fingerprint;
 };
 

@@ -8,7 +8,8 @@
 //                 peer; no answer within the caller's timeout means the
 //                 caller sees `timeout` (a late answer is ignored).
 //   notification  handle.send  [{peer, peer_name, handle, args}]
-//   notification  peer.up / peer.down / peer.connecting / peer.discovered
+//   notification  peer.up / peer.down / peer.connecting / peer.discovered /
+//                 peer.wants_to_pair
 //                 [{id, name, reason?, message?, addrs?}], after subscribe.
 //
 // peer and id are peer id text; peer_name and name are the trusted alias,
@@ -100,6 +101,8 @@ inline constexpr size_t kMaxRefusalWatch = 64;
 //   peer.connecting  id, name, addrs (the addresses being tried)
 //   peer.discovered  id, name, addrs (where it was seen); name is nil for
 //                    an untrusted peer
+//   peer.wants_to_pair  id, name (nil), addrs (where it dialled from, with the
+//                    port it listens on): an untrusted peer was refused
 struct PeerEvent {
   PeerEventKind kind = PeerEventKind::up;  // the method, not a key
   PublicKey id;
@@ -165,6 +168,10 @@ struct PeerDiscovered : DaemonNotification<PeerEvent> {
   static constexpr std::string_view kName = to_string(PeerEventKind::discovered);
   static constexpr std::string_view kHelp = "a peer was found on the network";
 };
+struct PeerWantsToPair : DaemonNotification<PeerEvent> {
+  static constexpr std::string_view kName = to_string(PeerEventKind::wants_to_pair);
+  static constexpr std::string_view kHelp = "an untrusted peer dialled this daemon and was refused";
+};
 
 inline constexpr std::string_view kHandleCall = HandleCall::kName;
 inline constexpr std::string_view kHandleSend = HandleSend::kName;
@@ -173,12 +180,14 @@ inline constexpr std::string_view kPeerUp = PeerUp::kName;
 inline constexpr std::string_view kPeerDown = PeerDown::kName;
 inline constexpr std::string_view kPeerConnecting = PeerConnecting::kName;
 inline constexpr std::string_view kPeerDiscovered = PeerDiscovered::kName;
+inline constexpr std::string_view kPeerWantsToPair = PeerWantsToPair::kName;
 
 }  // namespace method
 
 // What the daemon sends a client, in the method table's order.
 using ClientBoundMethods = std::tuple<method::HandleCall, method::HandleSend, method::PeerUp,
                                       method::PeerDown, method::PeerConnecting,
-                                      method::PeerDiscovered, method::SendRefused>;
+                                      method::PeerDiscovered, method::PeerWantsToPair,
+                                      method::SendRefused>;
 
 }  // namespace peernet::control

@@ -211,6 +211,14 @@ std::vector<std::pair<std::string, Bytes>> examples() {
                                   {},
                                   std::vector<std::string>{"198.18.0.9:7469"},
                                   fingerprint(kStranger)}));
+  add("peer.wants_to_pair-notification",
+      make_notification(PeerEvent{PeerEventKind::wants_to_pair,
+                                  kStranger,
+                                  std::nullopt,
+                                  {},
+                                  {},
+                                  std::vector<std::string>{"198.18.0.9:7469"},
+                                  fingerprint(kStranger)}));
   return x;
 }
 

@@ -82,6 +82,7 @@ TEST(ControlMethods, TableListsEveryMethodOnce) {
       {method::kPeerDown, Direction::to_client},
       {method::kPeerConnecting, Direction::to_client},
       {method::kPeerDiscovered, Direction::to_client},
+      {method::kPeerWantsToPair, Direction::to_client},
       {method::kSendRefused, Direction::to_client},
   };
   auto table = methods();
@@ -153,7 +154,7 @@ TEST(ControlMethods, UnknownMethodIsUnsupported) {
 
 TEST(ControlMethods, EventAndStateNames) {
   for (auto k : {PeerEventKind::up, PeerEventKind::down, PeerEventKind::connecting,
-                 PeerEventKind::discovered}) {
+                 PeerEventKind::discovered, PeerEventKind::wants_to_pair}) {
     EXPECT_EQ(peer_event_from_string(to_string(k)), k);
     EXPECT_NE(find_method(to_string(k), Direction::to_client), nullptr);
   }
