@@ -17,7 +17,8 @@
 #  1 tunnel   peernetd on each host listens on its tunnel address (mDNS
 #             on, default interfaces); each pairs the other by id with
 #             --addr at its tunnel address; a calls b's echo; the session
-#             runs between the tunnel addresses and WireGuard carried it. Measured: daemon start to first call.
+#             runs between the tunnel addresses and WireGuard carried it.
+#             Measured: daemon start to first call.
 #  2 restart  b is killed and started again: the call works again; then
 #             both are, twice more (3 runs of start -> first call).
 #    code     a and b untrust each other, then pair by code, b joining
@@ -25,10 +26,11 @@
 #  3 silent   wg0 is point-to-point, so peernetd's mDNS stays off it: in
 #             a's kernel membership tables its daemon joined neither
 #             224.0.0.251 nor ff02::fb on wg0 (both daemons joined
-#             224.0.0.251 on eth0), and a listener on b's wg0 (which asks for _peernet._tcp every
-#             second) received nothing over the whole of 1 and 2. The
-#             tunnel's allowed IPs include the mDNS groups, so anything
-#             sent there would arrive.
+#             224.0.0.251 on eth0), and a listener on b's wg0 (which asks
+#             for _peernet._tcp every second) received nothing from the
+#             start of 1 to 3 s past the last start of 2. The tunnel's
+#             allowed IPs include the mDNS groups, so anything sent there
+#             would arrive.
 #  4 listed   with [discovery] interfaces = ["wg0"], a joins the group on
 #             wg0 and answers over the tunnel: the listener hears it.
 #
@@ -75,9 +77,9 @@ for h in a b; do
   wg pubkey <"$pn_tmp/wg-$h.key" >"$pn_tmp/wg-$h.pub"
 done
 
-# wg_start NAME: wireguard-go wg0 in NAME's namespace, with its own /run;
-# ip netns exec, unshare and sh exec, so $! is wireguard-go (wgpid_NAME). (Started
-# without --foreground it would fork, and the PID would not be its own.)
+# wg_start NAME: wireguard-go wg0 in NAME's namespace, with its own /run.
+# ip netns exec, unshare and sh exec, and --foreground keeps wireguard-go
+# from daemonizing, so $! is wireguard-go itself (wgpid_NAME).
 wg_start() {
   local name=$1 pid
   ip netns exec "$PN_PREFIX-$name" unshare --mount --propagation private /bin/sh -c '
