@@ -10,7 +10,14 @@ writes one JSON line per datagram received:
 type is "A", "AAAA", "PTR", "SRV", "TXT", "NSEC" or the number; data is the
 address, the target name, "port target", the TXT strings joined by " | ".
 
-  mdns_listen.py INTERFACE OUTPUT --timeout SECONDS
+With --only-interface it writes only what arrived on INTERFACE (by the
+arrival interface of each datagram, IP_PKTINFO / IPV6_PKTINFO: a socket
+that joined a group on one interface also gets the group's datagrams from
+other interfaces the host joined it on) and its own queries are not looped
+back to the host (IP_MULTICAST_LOOP off), so every line is a datagram
+another sender put on that link.
+
+  mdns_listen.py INTERFACE OUTPUT --timeout SECONDS [--only-interface]
 """
 import argparse
 import ipaddress
@@ -87,11 +94,22 @@ def query():
     return q + b"\0" + struct.pack("!HH", 12, 1)
 
 
+def arrival(ancdata):
+    """The interface index in IP_PKTINFO / IPV6_PKTINFO, or None."""
+    for level, kind, data in ancdata:
+        if level == socket.IPPROTO_IP and kind == 8 and len(data) >= 4:
+            return struct.unpack("=i", data[:4])[0]
+        if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO and len(data) >= 20:
+            return struct.unpack("=I", data[16:20])[0]
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("interface")
     ap.add_argument("output")
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--only-interface", action="store_true")
     args = ap.parse_args()
     index = socket.if_nametoindex(args.interface)
     v4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -110,6 +128,12 @@ def main():
                   socket.inet_pton(socket.AF_INET6, "ff02::fb") + struct.pack("=I", index))
     v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
     v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+    if args.only_interface:
+        # IP_PKTINFO is 8 in <linux/in.h>; Python may not name it.
+        v4.setsockopt(socket.IPPROTO_IP, 8, 1)
+        v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+        v4.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 0)
+        v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
     deadline = time.monotonic() + args.timeout
     next_query = 0.0
     with open(args.output, "a", buffering=1) as out:
@@ -123,7 +147,9 @@ def main():
                         pass
             ready, _, _ = select.select([v4, v6], [], [], 0.2)
             for s in ready:
-                data, src = s.recvfrom(9216)
+                data, anc, _, src = s.recvmsg(9216, 256)
+                if args.only_interface and arrival(anc) != index:
+                    continue
                 try:
                     m = parse(data)
                 except (ValueError, IndexError, struct.error):
