@@ -9,6 +9,9 @@
 //             "fingerprint": "xxxx-xxxx-xxxx-xxxx", "last_error": "untrusted_peer"
 //             (only when set), "host": str and "wants_to_pair": <unix s>
 //             (untrusted peers, only when known)}, …]
+//   An unknown peer (a private mDNS announcement no trusted key made,
+//   protocol.md §11.4) has "id": null and "fingerprint": null; the table
+//   shows its ID as "unknown", its NAME as the instance it announced.
 //
 // The table shows the id's first group, which is enough to name the peer on
 // the command line (a unique prefix); --json has the full id.
@@ -28,7 +31,9 @@ nlohmann::ordered_json opt_json(const std::optional<double>& v) {
 nlohmann::ordered_json peer_json(const control::PeerInfo& p) {
   nlohmann::ordered_json session = nullptr;
   if (p.session) session = {{"initiator", p.session->initiator}, {"remote", p.session->remote}};
-  nlohmann::ordered_json out = {{"id", peer_id_text(p.id)},
+  // A zero id: an unknown peer of a private mDNS announcement (no id known).
+  nlohmann::ordered_json out = {{"id", p.id == PublicKey{} ? nlohmann::ordered_json(nullptr)
+                                                           : nlohmann::ordered_json(peer_id_text(p.id))},
           {"name", p.name ? nlohmann::ordered_json(*p.name) : nlohmann::ordered_json(nullptr)},
           {"state", std::string(control::to_string(p.state))},
           {"trusted", p.trusted},
@@ -81,7 +86,7 @@ Handler define_peers(CLI::App& sub) {
       std::string name = p.name.value_or(p.host.value_or(""));
       std::string since = p.since ? format_ago(p.since) : "";
       std::vector<std::string> row{name,
-                                   peer_id_text(p.id).substr(0, 7),
+                                   p.id == PublicKey{} ? std::string("unknown") : peer_id_text(p.id).substr(0, 7),
                                    state_text(p),
                                    since,
                                    format_ms(p.rtt_ms),

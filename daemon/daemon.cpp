@@ -627,7 +627,8 @@ std::vector<PeerInfo> Daemon::peers() const {
     if (d.registry->find(e.key) != nullptr) continue;
     PeerInfo info;
     info.id = e.key;
-    info.fingerprint = fingerprint(e.key);
+    // A zero key: an unknown peer's private announcement (discovery.hpp).
+    if (e.key != PublicKey{}) info.fingerprint = fingerprint(e.key);
     info.trusted = false;
     add_texts(info.addrs, e.addrs);
     info.learned_addrs = e.addrs;

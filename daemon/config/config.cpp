@@ -177,6 +177,7 @@ const KeySpec kSchema[] = {
      [](const toml::node& n, Config& c) { return get_duration(n, c.session.call_timeout, 0.1, kDay); }},
 
     {"discovery", "mdns", [](const toml::node& n, Config& c) { return get_bool(n, c.discovery.mdns); }},
+    {"discovery", "private", [](const toml::node& n, Config& c) { return get_bool(n, c.discovery.private_announcements); }},
     {"discovery", "instance", get_instance},
     {"discovery", "broadcast", [](const toml::node& n, Config& c) { return get_bool(n, c.discovery.broadcast); }},
     {"discovery", "broadcast_port",

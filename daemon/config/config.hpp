@@ -88,6 +88,9 @@ struct Config {
   // LAN discovery (discovery/discovery.hpp; README, "Discovery").
   struct Discovery {
     bool mdns = true;
+    // mDNS announces no id and no host name outside a pairing window
+    // (protocol.md §11.4); false: the open form, id= and host name.
+    bool private_announcements = true;
     std::string instance;  // empty: "peernetd-<hostname>-<first 4 chars of id>"
     bool broadcast = false;
     uint16_t broadcast_port = 7470;

@@ -16,7 +16,10 @@ uint64_t expiry(double ttl_s, uint64_t now_ms) {
 
 bool DiscoveredPeers::add(const DiscoveredPeer& peer, uint64_t now_ms) {
   uint64_t expires = expiry(peer.ttl_s, now_ms);
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.key == peer.key; });
+  // Unknown peers (zero key) are told apart by their instance name.
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
+    return e.key == peer.key && (!peer.anonymous || e.name == peer.name);
+  });
   bool fresh = it == entries_.end();
   if (fresh) {
     if (entries_.size() >= kMaxDiscoveredPeers) {

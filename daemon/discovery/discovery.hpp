@@ -6,6 +6,9 @@
 //                         offline its backoff is reset and it is dialled now
 //   any other key      -> kept in a bounded list (DiscoveredPeers), shown by
 //                         `peers` with all=true, never dialled
+//   a private mDNS announcement no trusted key made (protocol.md §11.4)
+//                      -> the same list, with a zero key, told apart by its
+//                         instance name; no peer.discovered event
 //
 // and emits PeerEvent::discovered when a peer is new or its addresses changed.
 //
@@ -34,6 +37,10 @@ struct DiscoveredPeer {
   double ttl_s = 0;             // how long the sighting stays valid
   // mDNS only: the nameplate of the peer's open pairing window, if any.
   std::optional<std::string> pairing_nameplate = std::nullopt;
+  // mDNS only: a private announcement no trusted key made (protocol.md
+  // §11.4). `key` is zero: the peer is listed as "unknown" by its instance
+  // name and address, never dialled, and no peer.discovered event is sent.
+  bool anonymous = false;
 };
 
 class Discovery {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "discovery/interfaces.hpp"
+#include "proto/dns/private_sd.hpp"
 #include "proto/pairing/code.hpp"
 #include "proto/peer_id.hpp"
 #include "proto/units.hpp"
@@ -47,6 +48,13 @@ void DiscoveryHub::start_mdns() {
   if (!settings_.mdns) return;
   MdnsSettings s{settings_.instance, settings_.interfaces, tcp_port_, self_};
   s.listening = listening_;
+  s.private_announcements = settings_.private_announcements;
+  // One HMAC per trusted key (protocol.md §11.4).
+  s.recognise = [this](const PrivateMark& mark) -> std::optional<PublicKey> {
+    for (const auto& [key, p] : registry_.peers())
+      if (p->trusted && private_mark_matches(mark, key)) return key;
+    return std::nullopt;
+  };
   auto m = std::make_unique<MdnsDiscovery>(loop_, log_, rng_, *this, std::move(s));
   // Validated when it was set: this cannot fail.
   (void)m->set_pairing_nameplate(pairing_nameplate_);
@@ -78,7 +86,8 @@ void DiscoveryHub::reconfigure(const Config& config) {
   settings_ = config.discovery;
   network_ = config.network;
   bool common = old.interfaces != settings_.interfaces;
-  if (common || old.mdns != settings_.mdns || old.instance != settings_.instance) {
+  if (common || old.mdns != settings_.mdns || old.instance != settings_.instance ||
+      old.private_announcements != settings_.private_announcements) {
     if (mdns_) mdns_->stop();  // the goodbye for the old name
     start_mdns();
   }
@@ -117,7 +126,7 @@ void DiscoveryHub::peer_found(const DiscoveredPeer& found) {
   if (!running_ || found.key == self_ || found.addrs.empty()) return;
   // Trusted peers too: pairing again with a trusted peer is allowed.
   // Only mDNS carries nameplates, so a beacon leaves the entry alone.
-  if (found.source == "mdns") pairing_hosts_.seen(found, uv_now(loop_));
+  if (found.source == "mdns" && !found.anonymous) pairing_hosts_.seen(found, uv_now(loop_));
   Peer* p = registry_.find(found.key);
   PeerEvent ev{PeerEvent::Kind::discovered, found.key, {}, {}, {}, texts(found.addrs)};
   if (p != nullptr && p->trusted) {
@@ -140,6 +149,11 @@ void DiscoveryHub::peer_found(const DiscoveredPeer& found) {
   }
   untrusted_.expire(uv_now(loop_));
   if (!untrusted_.add(found, uv_now(loop_))) return;
+  if (found.anonymous) {
+    // No id to put in a peer.discovered event: listed by `peers --all` only.
+    log_.info("discovered unknown peer " + quote(found.name) + " at " + joined(found.addrs) + " (private mDNS)");
+    return;
+  }
   log_.info("discovered untrusted " + peer_tag(found.key) + (found.name.empty() ? "" : " " + quote(found.name)) +
             " at " + joined(found.addrs) + " (" + found.source + "), not dialling");
   registry_.publish(ev);

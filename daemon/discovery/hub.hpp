@@ -54,7 +54,8 @@ class DiscoveryHub final : public Discovery {
   // The peer is now trusted: its discovered addresses (it leaves the list).
   std::vector<Endpoint> adopt(const PublicKey& key);
 
-  // While set, mDNS announces TXT "pair=<nameplate>" next to id= and v=, and
+  // While set, mDNS announces TXT "pair=<nameplate>" next to id= and v= (in
+  // the open form: private announcements switch to it for the window), and
   // re-announces at once when it is set or cleared (RFC 6762 §8.4: a changed
   // record is announced again), so that a joiner browsing finds the host.
   // A nameplate that is not 3 decimal digits is logged and ignored.

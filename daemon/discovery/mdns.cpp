@@ -9,6 +9,7 @@
 
 #include "discovery/interfaces.hpp"
 #include "proto/dns/dns.hpp"
+#include "proto/dns/private_sd.hpp"
 #include "proto/pairing/code.hpp"
 #include "proto/peer_id.hpp"
 
@@ -46,11 +47,14 @@ std::string default_instance_name(const PublicKey& id) {
 MdnsDiscovery::MdnsDiscovery(uv_loop_t* loop, Logger& log, Rng& rng, Discovery& sink, MdnsSettings settings)
     : loop_(loop),
       log_(log),
+      rng_(rng),
       sink_(sink),
       settings_(std::move(settings)),
       responder_(rng),
       browser_(rng, settings_.id),
-      timer_(loop) {}
+      timer_(loop) {
+  browser_.set_recogniser(settings_.recognise);
+}
 
 MdnsDiscovery::~MdnsDiscovery() { stop(); }
 
@@ -61,12 +65,8 @@ Status MdnsDiscovery::start() {
   if (!socket_.has_ipv4()) log_.warning("mDNS: no IPv4: " + socket_.why_no_ipv4());
   if (!socket_.has_ipv6()) log_.info("mDNS: no IPv6: " + socket_.why_no_ipv6());
   refresh_interfaces();
-  std::string instance = settings_.instance.empty() ? default_instance_name(settings_.id) : settings_.instance;
-  info_ = MdnsServiceInfo{};
-  info_.instance = instance;
-  info_.host = host_label(instance);
-  info_.port = settings_.port;
-  info_.txt = {{"id", peer_id_text(settings_.id)}, {"v", std::string(kMdnsTxtVersion)}};
+  build_info();
+  std::string instance = info_.instance;
   running_ = true;
   uint64_t now = uv_now(loop_);
   PEERNET_TRY_VOID(apply_announced(now));
@@ -74,10 +74,39 @@ Status MdnsDiscovery::start() {
   size_t addresses = 0;
   for (const MdnsLink& l : announced_) addresses += l.ipv4.size() + l.ipv6.size();
   log_.info("mDNS: " +
-            (announcing_ ? "announcing " + quote(instance) + " (" + std::to_string(addresses) + " address(es)) and browsing"
+            (announcing_ ? "announcing " + std::string(private_now() ? "privately " : "") + quote(instance) + " (" + std::to_string(addresses) + " address(es)) and browsing"
                          : std::string("browsing, announcing nothing (no listening address on these interfaces)")) +
             " on " + std::to_string(links_.size()) + " interface(s)");
   pump();
+  return {};
+}
+
+void MdnsDiscovery::build_info() {
+  info_ = MdnsServiceInfo{};
+  info_.port = settings_.port;
+  if (private_now()) {
+    PrivateAnnouncement a = make_private_announcement(settings_.id, rng_);
+    info_.instance = std::move(a.instance);
+    info_.host = std::move(a.host);
+    info_.txt = std::move(a.txt);
+    return;
+  }
+  info_.instance = settings_.instance.empty() ? default_instance_name(settings_.id) : settings_.instance;
+  info_.host = host_label(info_.instance);
+  info_.txt = {{"id", peer_id_text(settings_.id)}, {"v", std::string(kMdnsTxtVersion)}};
+}
+
+Status MdnsDiscovery::regenerate(uint64_t now) {
+  if (announcing_) {
+    responder_.stop();  // the goodbye for the old names
+    flush(responder_.take_datagrams());
+    announcing_ = false;
+  }
+  build_info();
+  last_instance_.clear();
+  PEERNET_TRY_VOID(apply_announced(now));
+  if (announcing_ && log_.enabled(LogLevel::debug))
+    log_.debug("mDNS: announcing " + std::string(private_now() ? "privately as " : "openly as ") + quote(info_.instance));
   return {};
 }
 
@@ -158,7 +187,10 @@ void MdnsDiscovery::network_changed() {
   if (!running_) return;
   refresh_interfaces();
   uint64_t now = uv_now(loop_);
-  if (auto st = apply_announced(now); !st) log_.warning("mDNS: " + st.error().describe());
+  // Private: a new generation, so that the names and nonce seen on the old
+  // network do not follow the box to the new one.
+  if (auto st = private_now() ? regenerate(now) : apply_announced(now); !st)
+    log_.warning("mDNS: " + st.error().describe());
   browser_.restart_queries(now);
   pump();
 }
@@ -169,8 +201,16 @@ Status MdnsDiscovery::set_pairing_nameplate(std::optional<std::string> nameplate
   // is idle too instead of failing the next start().
   if (nameplate && !pairing::valid_nameplate(*nameplate))
     return make_error(Errc::bad_request, "a pairing nameplate is 3 decimal digits");
+  bool was_private = private_now();
   nameplate_ = std::move(nameplate);
-  if (!running_ || !announcing_) return {};
+  if (!running_) return {};
+  if (was_private != private_now()) {
+    // Private <-> open: new names, a fresh nonce when going back to private.
+    PEERNET_TRY_VOID(regenerate(uv_now(loop_)));
+    pump();
+    return {};
+  }
+  if (!announcing_) return {};
   PEERNET_TRY_VOID(responder_.set_pairing_nameplate(nameplate_, uv_now(loop_)));
   pump();
   return {};
@@ -251,7 +291,8 @@ void MdnsDiscovery::deliver_events() {
   for (MdnsBrowseEvent& ev : browser_.take_events()) {
     switch (ev.kind) {
       case MdnsBrowseEvent::Kind::found: {
-        DiscoveredPeer p{ev.id, {}, ev.instance, "mdns", static_cast<double>(ev.ttl_s), ev.pairing_nameplate};
+        DiscoveredPeer p{ev.id, {}, ev.instance, "mdns", static_cast<double>(ev.ttl_s), ev.pairing_nameplate,
+                         ev.anonymous};
         for (const Ipv4Address& a : ev.ipv4) p.addrs.push_back(Endpoint{format_ip(a), ev.port});
         for (const MdnsIpv6& a : ev.ipv6) {
           if (a.scope == 0) {
@@ -268,7 +309,8 @@ void MdnsDiscovery::deliver_events() {
         break;
       }
       case MdnsBrowseEvent::Kind::lost:
-        sink_.peer_lost(ev.id, "mdns");
+        // An unknown peer's entry has no key to remove it by: it expires.
+        if (!ev.anonymous) sink_.peer_lost(ev.id, "mdns");
         break;
       case MdnsBrowseEvent::Kind::rejected:
         if (log_.enabled(LogLevel::debug)) log_.debug("mDNS: instance " + quote(ev.instance) + " ignored: " + ev.why);

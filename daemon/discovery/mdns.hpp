@@ -18,6 +18,14 @@
 //
 // While a pairing window is open the TXT record also holds "pair=<nameplate>"
 // (protocol.md §10); setting or clearing it announces the TXT again at once.
+//
+// Private announcements (MdnsSettings::private_announcements, protocol.md
+// §11.4): outside a pairing window the responder announces a generation of
+// private_sd.hpp (random instance and host labels, TXT v=, n=, t=, no id).
+// A new generation (goodbye for the old names, then probing the new ones)
+// starts at start(), at every network_changed() and when a pairing window
+// closes; while a window is open the open form (id=, host name, pair=) is
+// announced, as pairing needs.
 #pragma once
 
 #include <uv.h>
@@ -47,6 +55,10 @@ struct MdnsSettings {
   uint16_t mdns_port = kMdnsPort;  // tests may move it
   // The listener's bound addresses; empty: as if "::" (every address).
   std::vector<Endpoint> listening = {};
+  // Private announcements (protocol.md §11.4) outside a pairing window.
+  bool private_announcements = false;
+  // Which trusted key made a private announcement (mdns_browser.hpp).
+  MdnsBrowser::Recogniser recognise = {};
 };
 
 // "peernetd-<hostname>-<first 4 characters of the peer id>", cut to 63 bytes.
@@ -87,6 +99,11 @@ class MdnsDiscovery {
   void refresh_interfaces();
   // Starts, updates or stops (goodbye) the responder for links_'s addresses.
   Status apply_announced(uint64_t now);
+  // Sets info_ to a new generation: private, or open with id=.
+  void build_info();
+  bool private_now() const { return settings_.private_announcements && !nameplate_; }
+  // Says goodbye to the names in use and announces a new generation.
+  Status regenerate(uint64_t now);
   void on_datagram(ByteView data, const SockAddr& from, uint32_t interface);
   void pump();
   void flush(std::vector<MdnsDatagram> datagrams);
@@ -94,6 +111,7 @@ class MdnsDiscovery {
 
   uv_loop_t* loop_;
   Logger& log_;
+  Rng& rng_;
   Discovery& sink_;
   MdnsSettings settings_;
   MdnsResponder responder_;

@@ -36,7 +36,10 @@ void MdnsBrowser::start(uint64_t now) {
 void MdnsBrowser::restart_queries(uint64_t now) {
   interval_ = kFirstIntervalMs;
   next_query_ = now + kFirstQueryMinMs + rng_.next_u64() % (kFirstQueryMaxMs - kFirstQueryMinMs);
-  for (auto& [name, in] : instances_) in.asks = 0;
+  for (auto& [name, in] : instances_) {
+    in.asks = 0;
+    in.recognised_txt.reset();  // the trusted keys may have changed
+  }
 }
 
 void MdnsBrowser::stop() {
@@ -160,6 +163,7 @@ void MdnsBrowser::evaluate(Instance& in, uint64_t now) {
     ev.kind = MdnsBrowseEvent::Kind::lost;
     ev.instance = in.label;
     ev.id = in.reported->id;
+    ev.anonymous = in.reported->anonymous;
     events_.push_back(std::move(ev));
     in.reported.reset();
   };
@@ -169,7 +173,21 @@ void MdnsBrowser::evaluate(Instance& in, uint64_t now) {
   const TxtAttribute* version = find_txt(attrs, "v");
   std::string why;
   Result<PublicKey> key = make_error(Errc::bad_request, "no id");
-  if (id == nullptr || !id->value)
+  bool anonymous = false;
+  std::optional<PrivateMark> mark = id == nullptr ? parse_private_txt(attrs) : std::nullopt;
+  if (mark) {
+    if (private_mark_matches(*mark, own_id_)) return;
+    if (!in.recognised_txt || *in.recognised_txt != *in.txt) {
+      in.recognised = recognise_ ? recognise_(*mark) : std::nullopt;
+      in.recognised_txt = *in.txt;
+    }
+    anonymous = !in.recognised;
+    key = in.recognised.value_or(PublicKey{});
+  }
+  if (mark) {
+    if (version != nullptr && version->value != std::string(kMdnsTxtVersion))
+      why = "TXT v is not " + std::string(kMdnsTxtVersion);
+  } else if (id == nullptr || !id->value)
     why = "TXT has no id";
   else if (key = parse_peer_id(*id->value); !key)
     why = "TXT id is not a peer id: " + key.error().message;
@@ -187,7 +205,7 @@ void MdnsBrowser::evaluate(Instance& in, uint64_t now) {
     return lost();
   }
   if (*key == own_id_) return;
-  Reported rep{*key, in.srv->port, {}, {}, std::nullopt};
+  Reported rep{*key, in.srv->port, {}, {}, std::nullopt, anonymous};
   if (const TxtAttribute* pair = find_txt(attrs, kMdnsTxtPair); pair != nullptr && pair->value &&
                                                                  pairing::valid_nameplate(*pair->value))
     rep.pairing_nameplate = *pair->value;
@@ -197,7 +215,7 @@ void MdnsBrowser::evaluate(Instance& in, uint64_t now) {
   }
   if (rep.ipv4.empty() && rep.ipv6.empty()) return lost();
   if (in.reported && *in.reported == rep) return;
-  if (in.reported && in.reported->id != rep.id) lost();
+  if (in.reported && (in.reported->id != rep.id || in.reported->anonymous != rep.anonymous)) lost();
   uint64_t until = std::min(in.srv_time.expires, in.txt_time.expires);
   if (in.ptr_ttl > 0) until = std::min(until, in.ptr.expires);
   MdnsBrowseEvent ev;
@@ -208,6 +226,7 @@ void MdnsBrowser::evaluate(Instance& in, uint64_t now) {
   ev.ipv4 = rep.ipv4;
   ev.ipv6 = rep.ipv6;
   ev.pairing_nameplate = rep.pairing_nameplate;
+  ev.anonymous = rep.anonymous;
   ev.ttl_s = static_cast<uint32_t>(until > now ? (until - now + 999) / 1000 : 1);
   events_.push_back(std::move(ev));
   in.reported = std::move(rep);

@@ -7,14 +7,18 @@
 #                             br0   mDNS (224.0.0.251:5353) or broadcast (:7470)
 #    pn-<pid>-b  198.18.0.2 --+
 #
-#   cold_start_test.sh PEERNETD PEERNETCTL [mdns|broadcast]
+# mdns announces the open form, mdns-private the private one (protocol.md
+# §11.4): there each finds the other only by recognising its tag.
+#
+#   cold_start_test.sh PEERNETD PEERNETCTL [mdns|mdns-private|broadcast]
 #                                            (root; exits 77 otherwise)
 mode=${3:-mdns}
 . "$(dirname "$0")/lib.sh"
 case $mode in
   mdns) netns_init cold_start "$1" "$2" ;;
+  mdns-private) netns_init cold_start_private "$1" "$2" ;;
   broadcast) netns_init cold_start_broadcast "$1" "$2" ;;
-  *) echo "usage: $0 PEERNETD PEERNETCTL [mdns|broadcast]" >&2; exit 2 ;;
+  *) echo "usage: $0 PEERNETD PEERNETCTL [mdns|mdns-private|broadcast]" >&2; exit 2 ;;
 esac
 
 # First run: the daemons make their identities and are paired, without any

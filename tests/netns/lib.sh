@@ -296,18 +296,22 @@ heal() { in_ns "$1" nft delete table inet pn_partition; }
 log_has() { grep -qF -- "$2" "$pn_tmp/$1.log"; }
 
 # discovery_toml MODE NAME: the [discovery] section of host NAME for MODE:
-#   mdns       mDNS / DNS-SD only, no static addresses anywhere
+#   mdns       mDNS / DNS-SD only (the open form: id=, instance "host-NAME"),
+#              no static addresses anywhere
+#   mdns-private  the same with private announcements (protocol.md §11.4)
 #   broadcast  UDP broadcast only
 #   static     neither: peers are paired with static addresses
 discovery_toml() {
-  local mdns=false broadcast=false
+  local mdns=false broadcast=false private=false
   case $1 in
     mdns) mdns=true ;;
+    mdns-private) mdns=true private=true ;;
     broadcast) broadcast=true ;;
     static) ;;
     *) fail "unknown discovery mode $1" ;;
   esac
-  printf '[discovery]\nmdns = %s\ninstance = "host-%s"\nbroadcast = %s\n' "$mdns" "$2" "$broadcast"
+  printf '[discovery]\nmdns = %s\nprivate = %s\ninstance = "host-%s"\nbroadcast = %s\n' \
+    "$mdns" "$private" "$2" "$broadcast"
 }
 # network_toml: the [network] keys of the network monitor, netlink unless
 # $PN_MONITOR says poll.

@@ -19,15 +19,24 @@
 #  4 outside  m trusts a (by id, at its address) while a has no window:
 #             a refuses m (untrusted_peer) and m does not hammer it.
 #
-#   pairing_test.sh PEERNETD PEERNETCTL   (root; exits 77 otherwise)
+# With mdns-private the daemons announce privately outside their windows
+# (protocol.md §11.4) and openly while one is open, as pairing needs.
+#
+#   pairing_test.sh PEERNETD PEERNETCTL [mdns|mdns-private]
+#                                        (root; exits 77 otherwise)
+mode=${3:-mdns}
 . "$(dirname "$0")/lib.sh"
-netns_init pairing "$@"
+case $mode in
+  mdns) netns_init pairing "$1" "$2" ;;
+  mdns-private) netns_init pairing_private "$1" "$2" ;;
+  *) echo "usage: $0 PEERNETD PEERNETCTL [mdns|mdns-private]" >&2; exit 2 ;;
+esac
 
 n=0
 for h in a b m; do
   n=$((n + 1))
   host_add "$h" "198.18.0.$n"
-  daemon_config "$h" "$(network_toml)" "$(discovery_toml mdns "$h")"
+  daemon_config "$h" "$(network_toml)" "$(discovery_toml "$mode" "$h")"
   daemon_start "$h"
 done
 id_a=$(id_of a)

@@ -15,6 +15,11 @@
 // PTR seen; records past 80 % of their TTL are asked for again (§5.2). An
 // instance whose TXT has no valid id, or a version other than ours, is
 // reported `rejected` once and otherwise ignored. Our own id is ignored.
+// A private TXT (private_sd.hpp: v=1, n=, t=, no id) is given to the
+// recogniser: a key it returns is reported like an id= of that key; none
+// is reported `found` with `anonymous` set and no id (an unknown peer).
+// Our own private announcements are ignored. The recognition is kept with
+// the TXT and done again when the TXT changes or after restart_queries().
 // A TXT "pair=" of 3 decimal digits is reported as the instance's pairing
 // nameplate; any other value is as if it were absent. A nameplate that
 // appears, changes or goes away is reported `found` again.
@@ -28,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -36,6 +42,7 @@
 #include "proto/dns/dns.hpp"
 #include "proto/keys.hpp"
 #include "proto/dns/mdns.hpp"
+#include "proto/dns/private_sd.hpp"
 #include "proto/rng.hpp"
 
 namespace peernet {
@@ -54,12 +61,18 @@ struct MdnsBrowseEvent {
   std::vector<MdnsIpv6> ipv6;  // link-local ones with their interface
   uint32_t ttl_s = 0;  // found: how long the records stay valid
   std::optional<std::string> pairing_nameplate;  // found: TXT "pair=", when valid
+  bool anonymous = false;  // found, lost: a private announcement no trusted key made; id is zero
   std::string why;     // rejected
 };
 
 class MdnsBrowser {
  public:
+  // Which trusted key made a private announcement, if any.
+  using Recogniser = std::function<std::optional<PublicKey>(const PrivateMark&)>;
+
   MdnsBrowser(Rng& rng, const PublicKey& own_id);
+
+  void set_recogniser(Recogniser recognise) { recognise_ = std::move(recognise); }
 
   // Starts browsing: the first query within 20-120 ms.
   void start(uint64_t now);
@@ -86,6 +99,7 @@ class MdnsBrowser {
     std::vector<Ipv4Address> ipv4;
     std::vector<MdnsIpv6> ipv6;
     std::optional<std::string> pairing_nameplate;
+    bool anonymous = false;
     friend bool operator==(const Reported&, const Reported&) = default;
   };
   struct Instance {
@@ -101,6 +115,9 @@ class MdnsBrowser {
     int asks = 0;
     std::optional<Reported> reported;
     bool rejected = false;
+    // The recognition of a private TXT, for the TXT it was made for.
+    std::optional<std::vector<std::string>> recognised_txt;
+    std::optional<PublicKey> recognised;
   };
   struct Host {
     std::vector<std::pair<Ipv4Address, Timed>> ipv4;
@@ -118,6 +135,7 @@ class MdnsBrowser {
 
   Rng& rng_;
   PublicKey own_id_;
+  Recogniser recognise_;
   DnsName service_;
   bool running_ = false;
   uint64_t next_query_ = 0;

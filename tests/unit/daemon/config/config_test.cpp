@@ -187,6 +187,7 @@ admin_group = "wheel"
 TEST(Config, DiscoveryAndNetworkMonitorKeys) {
   Config d;
   EXPECT_TRUE(d.discovery.mdns);
+  EXPECT_TRUE(d.discovery.private_announcements);
   EXPECT_EQ(d.discovery.instance, "");
   EXPECT_FALSE(d.discovery.broadcast);
   EXPECT_EQ(d.discovery.broadcast_port, 7470);
@@ -200,6 +201,7 @@ monitor = "poll"
 poll_interval = "500ms"
 [discovery]
 mdns = false
+private = false
 instance = "Ann's Laptop.home"
 broadcast = true
 broadcast_port = 17470
@@ -209,6 +211,7 @@ interfaces = ["eth0", "wlan0"]
   EXPECT_EQ(c.network.monitor, "poll");
   EXPECT_EQ(c.network.poll_interval, 0.5);
   EXPECT_FALSE(c.discovery.mdns);
+  EXPECT_FALSE(c.discovery.private_announcements);
   EXPECT_EQ(c.discovery.instance, "Ann's Laptop.home");
   EXPECT_TRUE(c.discovery.broadcast);
   EXPECT_EQ(c.discovery.broadcast_port, 17470);

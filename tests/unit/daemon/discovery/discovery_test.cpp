@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "../daemon_fixture.hpp"
 #include "proto/peer_id.hpp"
 #include "uv/timer.hpp"
@@ -156,6 +158,34 @@ TEST(DiscoveredPeers, ExpireMergeAndEvict) {
     list.add(p, 0);
   }
   for (const auto& e : list.entries()) EXPECT_LE(e.addrs.size(), kMaxDiscoveredAddresses);
+}
+
+}  // namespace
+}  // namespace peernet::testing
+
+namespace peernet::testing {
+namespace {
+
+TEST_F(DaemonTest, UnknownPrivatePeersAreListedWithoutIdOrEvent) {
+  Node& a = add_node();
+  DiscoveredPeer p{PublicKey{}, {Endpoint{"198.18.0.9", 7469}}, "peernet-0a1b2c3d", "mdns", 120};
+  p.anonymous = true;
+  a->discovery().peer_found(p);
+  DiscoveredPeer q = p;
+  q.name = "peernet-4e5f6071";
+  q.addrs = {Endpoint{"198.18.0.10", 7469}};
+  a->discovery().peer_found(q);
+  std::vector<std::string> hosts;
+  for (const PeerInfo& i : a->peers()) {
+    EXPECT_FALSE(i.trusted);
+    EXPECT_EQ(i.id, PublicKey{});
+    EXPECT_FALSE(i.fingerprint);
+    ASSERT_TRUE(i.host);
+    hosts.push_back(*i.host + " " + i.addrs.at(0));
+  }
+  std::sort(hosts.begin(), hosts.end());
+  EXPECT_EQ(hosts, (std::vector<std::string>{"peernet-0a1b2c3d 198.18.0.9:7469", "peernet-4e5f6071 198.18.0.10:7469"}));
+  EXPECT_EQ(a.count(PeerEvent::Kind::discovered, PublicKey{}), 0u);
 }
 
 }  // namespace
