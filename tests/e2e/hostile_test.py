@@ -27,6 +27,7 @@ starts are signalled, by PID. Every wait and load loop is bounded in count and t
 Exits 77 (skip) without python3-msgpack or python3-dissononce, or without root for
 control_uids.
 """
+import traceback
 import base64
 import os
 import resource
@@ -272,6 +273,12 @@ def scenario_preauth():
     check(a.proc.returncode == 0, f"a exited {a.proc.returncode}")
 
 
+def sanitized_daemon():
+    """Whether peernetd was built with AddressSanitizer (scripts/dev test --sanitize)."""
+    with open(PEERNETD, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def scenario_control_memory():
     a = Daemon("a")
     base_kib = a.rss_kib()
@@ -311,8 +318,17 @@ def scenario_control_memory():
     print(f"measured: {sent} bytes of requests sent by 100 clients; daemon RSS {base_kib} KiB "
           f"-> peak {peak_kib} KiB; reads paused {counters.get('control_reads_paused')}, "
           f"queued {counters.get('control_queued_bytes')} bytes")
-    check(peak_kib - base_kib < 100 * 1024,
-          f"the daemon's peak RSS grew by {(peak_kib - base_kib) // 1024} MiB (bound: 100 MiB)")
+    if sanitized_daemon():
+        # ASan keeps freed memory in its quarantine (256 MiB by default) and
+        # pads every allocation, so RSS says nothing here; the plain build
+        # checks it. What the daemon holds is still bounded: each paused
+        # client has at most its threshold (256 KiB) plus one answer queued.
+        check(counters["control_queued_bytes"] < 100 * (512 << 10),
+              f"{counters['control_queued_bytes']} bytes queued for 100 clients")
+        print("RSS not checked: the daemon is built with AddressSanitizer")
+    else:
+        check(peak_kib - base_kib < 100 * 1024,
+              f"the daemon's peak RSS grew by {(peak_kib - base_kib) // 1024} MiB (bound: 100 MiB)")
     check(counters["control_clients_cut_off"] == 0, f"clients were cut off: {counters}")
     check(counters["control_reads_paused"] >= 100, f"reading was not paused for every client: {counters}")
     # Once a client reads, it gets every answer and the daemon reads it again: drain one.
@@ -438,6 +454,9 @@ def scenario_duplicate_request_ids():
     peer._flush()
     third = next_handle_call()
     check(third[3][0]["args"] == "third", f"the handler saw {third[3][0]['args']!r} after the first call")
+    # Both answers may arrive in one transport message: wait for both ids
+    # before either is answered, or the peer drops the second as unasked for.
+    peer._waiting.update((7, 8))
     handler.s.sendall(msgpack.packb([1, first[1], None, "answer-1"]))
     handler.s.sendall(msgpack.packb([1, third[1], None, "answer-3"]))
     check(answer_of(7)[2] == "answer-1", "the first call was not answered normally")
@@ -520,6 +539,7 @@ def main():
         return 0
     except (Fail, RemoteError, pp.PeerError, TimeoutError, OSError) as e:
         print(f"FAIL: {type(e).__name__}: {e}", file=sys.stderr)
+        traceback.print_exc()
         for name in sorted(os.listdir(TMP)):
             if name.endswith((".err", ".out")):
                 with open(os.path.join(TMP, name), errors="replace") as f:
