@@ -147,48 +147,55 @@ struct Answer {
 };
 
 // Sends a PTR query for _peernet._tcp.local to 224.0.0.251:5353 on each
-// interface (by its first IPv4 address) from a socket bound to 5353 that
-// joined the group there, and collects who answered within kProbeMs.
+// discovery interface (three times) from an ephemeral port: a legacy unicast query (RFC
+// 6762 §6.7), which responders answer to that port directly, with the
+// query's id. Collects who answered within kProbeMs, so that announcements
+// and answers to other queries are not counted.
 Result<std::vector<std::string>> mdns_probe(const std::vector<control::DoctorInterface>& ifaces) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return make_error(Errc::io_error, std::string("socket: ") + strerror(errno));
   std::unique_ptr<int, void (*)(int*)> guard(&fd, [](int* f) { ::close(*f); });
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in bind_to{};
-  bind_to.sin_family = AF_INET;
-  bind_to.sin_port = htons(5353);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&bind_to), sizeof bind_to) != 0)
-    return make_error(Errc::io_error, std::string("bind 0.0.0.0:5353: ") + strerror(errno));
   unsigned char ttl = 255;
   setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof ttl);
   auto name = DnsName::parse("_peernet._tcp.local");
   if (!name) return name.error();
   DnsMessage q;
+  q.header.id = static_cast<uint16_t>(::getpid() ^ static_cast<unsigned>(Clock::now().time_since_epoch().count()));
   q.questions.push_back(DnsQuestion{*name, DnsType::ptr, kDnsClassIn, false});
   Bytes packet = encode_dns(q);
   sockaddr_in group{};
   group.sin_family = AF_INET;
   group.sin_port = htons(5353);
   inet_pton(AF_INET, "224.0.0.251", &group.sin_addr);
-  size_t sent = 0;
-  for (const auto& i : ifaces) {
-    if (!i.used || i.ipv4.empty()) continue;
-    ip_mreqn m{};
-    inet_pton(AF_INET, "224.0.0.251", &m.imr_multiaddr);
-    m.imr_ifindex = static_cast<int>(if_nametoindex(i.name.c_str()));
-    setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m);
-    ip_mreqn out{};
-    out.imr_ifindex = m.imr_ifindex;
-    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out);
-    if (::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&group), sizeof group) > 0) ++sent;
-  }
-  if (sent == 0) return make_error(Errc::io_error, "no discovery interface with an IPv4 address to send on");
+  // Sent three times, kProbeMs / 3 apart: a responder that is probing its
+  // name (after a start or a network change, about 1 s) answers nothing.
+  auto send_all = [&]() {
+    size_t sent = 0;
+    for (const auto& i : ifaces) {
+      if (!i.used || i.ipv4.empty()) continue;
+      ip_mreqn out{};
+      out.imr_ifindex = static_cast<int>(if_nametoindex(i.name.c_str()));
+      setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &out, sizeof out);
+      if (::sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&group), sizeof group) > 0)
+        ++sent;
+    }
+    return sent;
+  };
+  if (send_all() == 0) return make_error(Errc::io_error, "no discovery interface with an IPv4 address to send on");
+  int resends = 2;
+  auto next_send = Clock::now() + std::chrono::milliseconds(kProbeMs / 3);
   std::set<std::string> from;
   auto deadline = Clock::now() + std::chrono::milliseconds(kProbeMs);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (left <= 0) break;
+    if (resends > 0 && Clock::now() >= next_send) {
+      send_all();
+      --resends;
+      next_send += std::chrono::milliseconds(kProbeMs / 3);
+    }
+    auto until_send = std::chrono::duration_cast<std::chrono::milliseconds>(next_send - Clock::now()).count();
+    if (resends > 0) left = std::max<int64_t>(0, std::min<int64_t>(left, until_send));
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
     uint8_t buf[9000];
@@ -197,7 +204,7 @@ Result<std::vector<std::string>> mdns_probe(const std::vector<control::DoctorInt
     ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&src), &len);
     if (n <= 0) continue;
     auto msg = parse_dns(ByteView(buf, static_cast<size_t>(n)));
-    if (!msg || !msg->header.qr) continue;
+    if (!msg || !msg->header.qr || msg->header.id != q.header.id) continue;
     bool ours = false;
     for (const auto& r : msg->answers)
       if (r.name == *name && r.type() == DnsType::ptr) ours = true;
@@ -503,18 +510,22 @@ Handler define_doctor(CLI::App& sub) {
           for (const auto& i : d->interfaces) own.insert(i.ipv4.begin(), i.ipv4.end());
           std::vector<std::string> others, self;
           for (const auto& a : *answers) (own.count(a) ? self : others).push_back(a);
-          if (!others.empty())
-            c.add("mdns.probe", "ok", "answers to a query for _peernet._tcp.local from " + joined(others) +
-                                          (self.empty() ? "" : " and this box"));
+          std::string query = "a query for _peernet._tcp.local sent on the discovery interfaces";
+          if (!others.empty() && !self.empty())
+            c.add("mdns.probe", "ok", "answers to " + query + " from " + joined(others) + " and this box");
+          else if (!others.empty())
+            c.add("mdns.probe", "warn",
+                  "answers to " + query + " from " + joined(others) +
+                      ", but this box's peernetd did not answer: mDNS (5353/udp) to this box is dropped here",
+                  "accept 5353/udp from the LAN (224.0.0.251, ff02::fb); run as root to see the rule");
           else if (!self.empty())
             c.add("mdns.probe", "warn",
-                  "only this box answered a query for _peernet._tcp.local: no other peernetd answered within 1.5 s",
+                  "only this box answered " + query + ": no other peernetd answered within 1.5 s",
                   "check that peernetd runs on the other box and that no firewall there drops 5353/udp "
                   "(peernetctl doctor there)");
           else
             c.add("mdns.probe", "fail",
-                  "nobody answered a query for _peernet._tcp.local, not even this box's peernetd: "
-                  "mDNS (5353/udp) is dropped here",
+                  "nobody answered " + query + ", not even this box's peernetd: mDNS is dropped here",
                   "look for a firewall rule dropping 5353/udp (run as root: peernetctl doctor)");
         }
       } else {
