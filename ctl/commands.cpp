@@ -21,6 +21,7 @@ Handler define_connect(CLI::App& sub);  // cmd_connect.cpp
 Handler define_exec(CLI::App& sub);     // cmd_exec.cpp
 Handler define_wait(CLI::App& sub);     // cmd_wait.cpp
 Handler define_events(CLI::App& sub);   // cmd_events.cpp
+Handler define_doctor(CLI::App& sub);   // cmd_doctor.cpp
 
 namespace {
 
@@ -42,6 +43,7 @@ constexpr Command kCommands[] = {
     {"events", "", "Print peer events as they happen, one line each", define_events},
     {"connect", "", "Dial HOST:PORT now", define_connect},
     {"exec", "", "Run a command on a peer that granted us admin access", define_exec},
+    {"doctor", "", "Check why peers are not found: daemon, port, discovery, firewall (PEER: that peer)", define_doctor},
 };
 
 }  // namespace

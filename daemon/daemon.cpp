@@ -724,6 +724,33 @@ Discovery& Daemon::discovery() { return *impl_->discovery; }
 void Daemon::network_changed() { impl_->discovery->network_changed(); }
 std::string Daemon::mdns_instance() const { return impl_->discovery->mdns_instance(); }
 
+control::DoctorResult Daemon::doctor() const {
+  const Impl& d = *impl_;
+  control::DoctorResult r;
+  r.pid = static_cast<uint64_t>(::getpid());
+  for (const Endpoint& e : d.config.network.listen) r.listen.push_back(e.to_string());
+  for (const Endpoint& e : d.listener->addresses()) r.listening.push_back(e.to_string());
+  DiscoveryHub::Report hub = d.discovery->report();
+  r.mdns = hub.mdns;
+  r.mdns_running = hub.mdns_running;
+  r.broadcast = hub.broadcast;
+  r.broadcast_running = hub.broadcast_running;
+  r.broadcast_port = d.config.discovery.broadcast_port;
+  r.only = hub.only;
+  for (DiscoveryHub::InterfaceReport& i : hub.interfaces) {
+    control::DoctorInterface out;
+    out.name = std::move(i.name);
+    out.used = i.used;
+    if (!i.used) out.excluded = std::move(i.excluded);
+    out.ipv4 = std::move(i.ipv4);
+    out.ipv6 = std::move(i.ipv6);
+    out.mdns_ipv4 = i.mdns_ipv4;
+    out.mdns_ipv6 = i.mdns_ipv6;
+    r.interfaces.push_back(std::move(out));
+  }
+  return r;
+}
+
 const PublicKey& Daemon::identity() const { return impl_->identity.pub; }
 
 DaemonStatus Daemon::status() const {

@@ -198,6 +198,8 @@ class Daemon {
   void network_changed();
   // The mDNS instance name in use, empty when mDNS is off.
   std::string mdns_instance() const;
+  // Listeners, discovery settings and interfaces (control method doctor).
+  control::DoctorResult doctor() const;
 
   // A snapshot of every known peer, sorted by key: the trusted ones, then
   // (trusted = false) the discovered ones that are not trusted.

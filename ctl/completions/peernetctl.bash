@@ -47,7 +47,7 @@ _peernetctl() {
   # The first word after the verb.
   if [ $((COMP_CWORD - verb_at)) -eq 1 ]; then
     case $verb in
-      call | send | chat | untrust | exec)
+      call | send | chat | untrust | exec | doctor)
         COMPREPLY=($(compgen -W "$("$prog" "${socket[@]}" __complete peers 2>/dev/null)" -- "$cur"))
         ;;
       help)

@@ -1,4 +1,4 @@
-// The control methods for an operator: peer.show, peer.ping and metrics
+// The control methods for an operator: peer.show, peer.ping, metrics and doctor
 // (operator_methods.hpp; guides/control-api.md §6).
 #include <array>
 #include <utility>
@@ -49,11 +49,17 @@ void serve<control::method::Metrics>(ControlClient& c, uint32_t msgid, control::
   c.respond(msgid, control::encode_result(r));
 }
 
+template <>
+void serve<control::method::Doctor>(ControlClient& c, uint32_t msgid, control::DoctorParams) {
+  c.respond(msgid, control::encode_result(c.daemon_.doctor()));
+}
+
 namespace {
 constexpr std::array kRoutes = {
     route<control::method::PeerShow>(),
     route<control::method::PeerPing>(),
     route<control::method::Metrics>(),
+    route<control::method::Doctor>(),
 };
 }  // namespace
 

@@ -208,3 +208,41 @@ std::vector<Endpoint> DiscoveryHub::adopt(const PublicKey& key) {
 std::string DiscoveryHub::mdns_instance() const { return mdns_ ? mdns_->instance() : std::string(); }
 
 }  // namespace peernet
+
+namespace peernet {
+
+DiscoveryHub::Report DiscoveryHub::report() const {
+  Report r;
+  r.mdns = settings_.mdns;
+  r.broadcast = settings_.broadcast;
+  r.mdns_running = mdns_ != nullptr;
+  r.broadcast_running = broadcast_ != nullptr;
+  r.only = settings_.interfaces;
+  auto list = list_interfaces();
+  if (!list) return r;
+  for (const NetInterface& i : *list) {
+    InterfaceReport ir;
+    ir.name = i.name;
+    ir.ipv4 = i.ipv4;
+    ir.ipv6 = i.ipv6;
+    ir.used = discovery_interface(i, settings_.interfaces);
+    if (!ir.used) {
+      if (!i.up) ir.excluded = "down";
+      else if (!settings_.interfaces.empty()) ir.excluded = "not in discovery.interfaces";
+      else if (i.loopback) ir.excluded = "loopback";
+      else if (i.point_to_point) ir.excluded = "point-to-point";
+      else ir.excluded = "no multicast";
+    }
+    if (mdns_) {
+      auto it = mdns_->links().find(i.index);
+      if (it != mdns_->links().end()) {
+        ir.mdns_ipv4 = it->second.ipv4;
+        ir.mdns_ipv6 = it->second.ipv6;
+      }
+    }
+    r.interfaces.push_back(std::move(ir));
+  }
+  return r;
+}
+
+}  // namespace peernet

@@ -71,6 +71,24 @@ class DiscoveryHub final : public Discovery {
   // The mDNS instance name in use, empty when mDNS is off.
   std::string mdns_instance() const;
 
+  // What discovery does now, for `peernetctl doctor`: its settings, which
+  // parts run, and every interface with whether it is used and why not.
+  struct InterfaceReport {
+    std::string name;
+    bool used = false;    // discovery_interface() accepts it
+    std::string excluded;  // why not: "down", "loopback", "point-to-point", "no multicast", "not in discovery.interfaces"
+    std::vector<std::string> ipv4, ipv6;
+    bool mdns_ipv4 = false;  // 224.0.0.251 joined on it
+    bool mdns_ipv6 = false;  // ff02::fb joined on it
+  };
+  struct Report {
+    bool mdns = false, broadcast = false;                  // configured on
+    bool mdns_running = false, broadcast_running = false;  // started
+    std::vector<std::string> only;                         // discovery.interfaces
+    std::vector<InterfaceReport> interfaces;
+  };
+  Report report() const;
+
  private:
   void start_mdns();
   void start_broadcast();

@@ -90,12 +90,15 @@ class MdnsDiscovery {
   // The instance name in use (after any conflict renaming).
   std::string instance() const { return responder_.instance(); }
 
- private:
   struct Link {
     std::string name;
     bool ipv4 = false;  // joined and sending over IPv4
     bool ipv6 = false;  // and over IPv6
   };
+  // The groups joined now, by interface index (`peernetctl doctor`).
+  const std::map<uint32_t, Link>& links() const { return links_; }
+
+ private:
   void refresh_interfaces();
   // Starts, updates or stops (goodbye) the responder for links_'s addresses.
   Status apply_announced(uint64_t now);

@@ -1,6 +1,7 @@
 // The control methods for an operator's view of the daemon: peer.show
 // (everything about one peer), peer.ping (one timed round trip over its
-// session) and metrics (the Prometheus/OpenMetrics text).
+// session), metrics (the Prometheus/OpenMetrics text) and doctor (listen and
+// discovery facts for troubleshooting).
 // guides/control-api.md, "Methods"; daemon_methods.hpp says how a method is
 // described.
 #pragma once
@@ -22,6 +23,7 @@ namespace method {
 struct PeerShow;
 struct PeerPing;
 struct Metrics;
+struct Doctor;
 }  // namespace method
 
 // ---- peer.show ------------------------------------------------------------------
@@ -131,6 +133,66 @@ struct MetricsResult {
   friend bool operator==(const MetricsResult&, const MetricsResult&) = default;
 };
 
+// ---- doctor -------------------------------------------------------------------
+
+// The daemon's side of `peernetctl doctor`: what it listens on and what
+// discovery does, per interface. The probing and the firewall reading are
+// peernetctl's own.
+inline constexpr size_t kMaxDoctorInterfaces = 1024;
+
+struct DoctorParams {
+  using Method = method::Doctor;
+  static constexpr auto kFields = std::tuple{};
+  friend bool operator==(const DoctorParams&, const DoctorParams&) = default;
+};
+
+struct DoctorInterface {
+  std::string name;
+  bool used = false;  // discovery sends and listens on it
+  // Why not: "down", "loopback", "point-to-point", "no multicast",
+  // "not in discovery.interfaces"; nullopt when used.
+  std::optional<std::string> excluded;
+  std::vector<std::string> ipv4, ipv6;
+  bool mdns_ipv4 = false;  // 224.0.0.251 joined on it
+  bool mdns_ipv6 = false;  // ff02::fb joined on it
+  static constexpr auto kFields = std::tuple{
+      field("name", &DoctorInterface::name, Str{kMaxResultString}),
+      field("used", &DoctorInterface::used, Bool{}),
+      field("excluded", &DoctorInterface::excluded, nullable(Str{kMaxResultString})),
+      field("ipv4", &DoctorInterface::ipv4, StrList{kMaxAddressList, kMaxAddress}),
+      field("ipv6", &DoctorInterface::ipv6, StrList{kMaxAddressList, kMaxAddress}),
+      field("mdns_ipv4", &DoctorInterface::mdns_ipv4, Bool{}),
+      field("mdns_ipv6", &DoctorInterface::mdns_ipv6, Bool{}),
+  };
+  friend bool operator==(const DoctorInterface&, const DoctorInterface&) = default;
+};
+
+struct DoctorResult {
+  uint64_t pid = 0;
+  std::vector<std::string> listen;     // network.listen as configured
+  std::vector<std::string> listening;  // the bound listeners, real ports
+  bool mdns = false;                   // discovery.mdns
+  bool mdns_running = false;
+  bool broadcast = false;  // discovery.broadcast
+  bool broadcast_running = false;
+  uint64_t broadcast_port = 0;
+  std::vector<std::string> only;  // discovery.interfaces; empty: every suitable one
+  std::vector<DoctorInterface> interfaces;
+  static constexpr auto kFields = std::tuple{
+      field("pid", &DoctorResult::pid, Uint{}),
+      field("listen", &DoctorResult::listen, StrList{kMaxAddressList, kMaxAddress}),
+      field("listening", &DoctorResult::listening, StrList{kMaxAddressList, kMaxAddress}),
+      field("mdns", &DoctorResult::mdns, Bool{}),
+      field("mdns_running", &DoctorResult::mdns_running, Bool{}),
+      field("broadcast", &DoctorResult::broadcast, Bool{}),
+      field("broadcast_running", &DoctorResult::broadcast_running, Bool{}),
+      field("broadcast_port", &DoctorResult::broadcast_port, Uint{}),
+      field("interfaces_only", &DoctorResult::only, StrList{kMaxAddressList, kMaxResultString}),
+      field("interfaces", &DoctorResult::interfaces, NestedList<DoctorInterface>{kMaxDoctorInterfaces}),
+  };
+  friend bool operator==(const DoctorResult&, const DoctorResult&) = default;
+};
+
 // ---- the descriptions -----------------------------------------------------------
 
 namespace method {
@@ -149,12 +211,19 @@ struct Metrics : ClientRequest<MetricsParams, MetricsResult> {
   static constexpr std::string_view kHelp = "daemon and per-peer metrics as Prometheus or OpenMetrics text";
 };
 
+struct Doctor : ClientRequest<DoctorParams, DoctorResult> {
+  static constexpr std::string_view kName = "doctor";
+  static constexpr std::string_view kHelp =
+      "listen addresses, discovery settings, interfaces and mDNS group memberships, for troubleshooting";
+};
+
 inline constexpr std::string_view kPeerShow = PeerShow::kName;
 inline constexpr std::string_view kPeerPing = PeerPing::kName;
 inline constexpr std::string_view kMetrics = Metrics::kName;
+inline constexpr std::string_view kDoctor = Doctor::kName;
 
 }  // namespace method
 
-using OperatorMethods = std::tuple<method::PeerShow, method::PeerPing, method::Metrics>;
+using OperatorMethods = std::tuple<method::PeerShow, method::PeerPing, method::Metrics, method::Doctor>;
 
 }  // namespace peernet::control

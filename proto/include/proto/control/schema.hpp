@@ -190,6 +190,16 @@ struct Nested {
   Status read(const Fields& f, std::string_view key, S& out) const;
 };
 
+// An array of at most `max` maps, each described by S::kFields (doctor's
+// interfaces).
+template <class S>
+struct NestedList {
+  size_t max;
+  static constexpr std::string_view kType = "[{…}]";
+  void write(Writer& w, const std::vector<S>& v) const;
+  Status read(const Fields& f, std::string_view key, std::vector<S>& out) const;
+};
+
 // An optional member whose key is left out when it has no value.
 template <class K>
 struct Omitted {
@@ -338,6 +348,27 @@ Status Nested<S>::read(const Fields& f, std::string_view key, S& out) const {
   PEERNET_TRY(ByteView map, f.map(key));
   PEERNET_TRY(out, detail::read_map<S>(map, f.context() + ": \"" + std::string(key) + "\"",
                                        f.side()));
+  return {};
+}
+
+template <class S>
+void NestedList<S>::write(Writer& w, const std::vector<S>& v) const {
+  w.array(static_cast<uint32_t>(v.size()));
+  for (const S& s : v) detail::write_map(w, s);
+}
+
+template <class S>
+Status NestedList<S>::read(const Fields& f, std::string_view key, std::vector<S>& out) const {
+  PEERNET_TRY(ByteView data, f.any(key));
+  std::string context = f.context() + ": \"" + std::string(key) + "\"";
+  PEERNET_TRY(auto elements, detail::array_elements(data, context, Errc::protocol_error));
+  if (elements.size() > max) return f.error(key, "more than " + std::to_string(max) + " entries");
+  out.clear();
+  out.reserve(elements.size());
+  for (size_t i = 0; i < elements.size(); ++i) {
+    PEERNET_TRY(S s, detail::read_map<S>(elements[i], context + "[" + std::to_string(i) + "]", f.side()));
+    out.push_back(std::move(s));
+  }
   return {};
 }
 

@@ -184,6 +184,19 @@ std::vector<std::pair<std::string, Bytes>> examples() {
                               "# TYPE peernet_calls_out_total counter\n"
                               "peernet_calls_out_total 30\n",
                               "text/plain; version=0.0.4; charset=utf-8"})));
+  add("doctor-request", make_request(20, DoctorParams{}));
+  {
+    DoctorResult r;
+    r.pid = 4242;
+    r.listen = {"0.0.0.0:7469"};
+    r.listening = {"0.0.0.0:7469"};
+    r.mdns = true;
+    r.mdns_running = true;
+    r.broadcast_port = 7470;
+    r.interfaces = {{"eth0", true, std::nullopt, {"198.18.0.1"}, {}, true, false},
+                    {"lo", false, "loopback", {"127.0.0.1"}, {"::1"}, false, false}};
+    add("doctor-response", result_response(20, encode_result(r)));
+  }
 
   add("bad-request",
       error_response(14, make_error(Errc::bad_request, "call: unknown key \"tiemout\"")));

@@ -43,6 +43,7 @@ std::vector<RequestParams> samples() {
       PeerShowParams{"laptop"},
       PeerPingParams{"laptop", 2.0},
       MetricsParams{true},
+      DoctorParams{},
   };
 }
 
@@ -76,6 +77,7 @@ TEST(ControlMethods, TableListsEveryMethodOnce) {
       {method::kPeerShow, Direction::to_daemon},
       {method::kPeerPing, Direction::to_daemon},
       {method::kMetrics, Direction::to_daemon},
+      {method::kDoctor, Direction::to_daemon},
       {method::kHandleCall, Direction::to_client},
       {method::kHandleSend, Direction::to_client},
       {method::kPeerUp, Direction::to_client},
