@@ -9,7 +9,7 @@
 #     when the other daemon is killed with SIGKILL, and up again when it is
 #     restarted; every --json line is one object with the documented keys;
 #   - events --event filters, --count ends it, a bad event name is usage;
-#   - a third daemon that a does not trust dials a: events shows
+#   - a third daemon that trusts a, but a not it, dials a: events shows
 #     peer.wants_to_pair for it, with the pair command to accept it.
 #
 #   ctl_events_wait_test.sh PATH/TO/peernetd PATH/TO/peernetctl
@@ -121,8 +121,10 @@ PY
 # An untrusted daemon dials a: refused, and a's events say it wants to pair.
 start_events ev_pair --event peer.wants_to_pair --count 1 --json
 start_daemon c
+wait_daemon c
 id_c=$(ctl c id -q)
-ctl c connect "127.0.0.1:$port_a" >/dev/null 2>&1 || true
+# c trusts a (as after `pair ID` there) and dials it; a does not trust c.
+ctl c pair "$id_a" --name a --addr "127.0.0.1:$port_a" >/dev/null
 wait_for 30 "events --count 1 to print c's request" eval "! alive $pid_ev_pair"
 [ "$(field event <"$tmp/ev_pair.out")" = peer.wants_to_pair ] || fail "no peer.wants_to_pair: $(cat "$tmp/ev_pair.out")"
 [ "$(field id <"$tmp/ev_pair.out")" = "$id_c" ] || fail "peer.wants_to_pair names another peer"

@@ -499,7 +499,7 @@ TEST(ControlStrict, SubscribeKnowsOnlyPeerEvents) {
            Errc::bad_request,
            "subscribe: \"events\": unknown event \"peer.left\" (peer.up, peer.down, "
            "peer.connecting, "
-           "peer.discovered)"},
+           "peer.discovered, peer.wants_to_pair)"},
           {"too many", mp::params({{"events", mp::arr(std::vector<Bytes>(17, mp::s("peer.up")))}}),
            Errc::bad_request, "subscribe: \"events\": 17 entries exceed the limit of 16"},
       });
