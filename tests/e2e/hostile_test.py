@@ -163,7 +163,18 @@ class Control:
     def __init__(self, path, timeout=10):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
-        self.s.connect(path)
+        # A full listen backlog (a flood of connections the daemon is still
+        # accepting, slowly under ASan) refuses a Unix connect with EAGAIN at
+        # once: try again until the timeout, as a patient client would.
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                self.s.connect(path)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= end:
+                    raise
+                time.sleep(0.05)
         self.unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
         self.msgid = 0
 
