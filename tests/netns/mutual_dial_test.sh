@@ -55,10 +55,10 @@ while [ "$round" -lt "$ROUNDS" ] &&
   pn_pids+=("$ca" "$cb")
   wait "$ca" || connect_failures=$((connect_failures + 1))
   wait "$cb" || connect_failures=$((connect_failures + 1))
-  wait_for 10 "round $round: a peer.up on each side" both_up
+  wait_for 30 "round $round: a peer.up on each side" both_up
   ctl a untrust b >/dev/null || fail "round $round: a could not untrust b"
   ctl b untrust a >/dev/null || fail "round $round: b could not untrust a"
-  wait_for 10 "round $round: a peer.down on each side" both_down
+  wait_for 30 "round $round: a peer.down on each side" both_down
   pair a b
   pair b a
   ups_a=$(count a peer.up "$from_a") ups_b=$(count b peer.up "$from_b")
