@@ -12,7 +12,7 @@ using namespace peernet::control;
 struct Client::Impl {
   std::unique_ptr<Connection> conn;
   bool stopping = false;
-
+  uint64_t streamed = 0;
 };
 
 HandlerAnswer reply(Bytes result) {
@@ -74,6 +74,19 @@ Result<Bytes> Client::call(std::string_view peer, std::string_view handle, Bytes
 Result<SendResult> Client::send(std::string_view peer, std::string_view handle, Bytes args) {
   return request<method::Send>({std::string(peer), std::string(handle), std::move(args)});
 }
+
+Result<uint64_t> Client::stream_send(std::string_view peer, std::string_view handle, Bytes args) {
+  SendParams p{std::string(peer), std::string(handle), std::move(args)};
+  PEERNET_TRY_VOID(impl_->conn->notify(RpcNotification{std::string(method::kSend), encode_params(p)}));
+  return ++impl_->streamed;
+}
+
+Result<SendFlushResult> Client::flush_sends(std::optional<double> timeout) {
+  double wait = timeout.value_or(kMaxTimeout) + impl_->conn->options().call_grace;
+  return request<method::SendFlush>({timeout}, Deadline::after(wait));
+}
+
+std::vector<SendDropped> Client::take_dropped() { return impl_->conn->take_dropped(); }
 
 Status Client::subscribe(std::optional<std::vector<PeerEventKind>> events) {
   PEERNET_TRY_VOID(request<method::Subscribe>({std::move(events)}));

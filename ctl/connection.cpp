@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <thread>
+#include <type_traits>
 
 #include "proto/control/socket.hpp"
 #include "proto/link/envelope.hpp"
@@ -178,8 +179,19 @@ void Connection::dispatch(RpcMessage message) {
   auto decoded = control::decode_notification(n);
   // Unknown events are for newer clients; malformed ones have nobody to
   // answer. Either way there is nothing to do with them.
-  if (!decoded || inbox_.size() >= options_.max_inbox) return;
-  std::visit([this](auto&& v) { inbox_.emplace_back(std::move(v)); }, std::move(*decoded));
+  if (!decoded) return;
+  if (auto* d = std::get_if<control::SendDropped>(&*decoded)) {
+    // Runs of drops, merged by the daemon: few, and each one matters.
+    dropped_.push_back(std::move(*d));
+    return;
+  }
+  if (inbox_.size() >= options_.max_inbox) return;
+  std::visit(
+      [this](auto&& v) {
+        if constexpr (!std::is_same_v<std::decay_t<decltype(v)>, control::SendDropped>)
+          inbox_.emplace_back(std::move(v));
+      },
+      std::move(*decoded));
 }
 
 void Connection::on_request(RpcRequest request) {
@@ -204,6 +216,16 @@ void Connection::on_request(RpcRequest request) {
 }
 
 void Connection::queue(const RpcMessage& message) { encode_to(out_, message); }
+
+Status Connection::notify(const RpcNotification& n) {
+  if (broken_) return *broken_;
+  // Small enough to keep latency low, large enough that a stream of small
+  // sends costs one write per several hundred.
+  constexpr size_t kBatch = 64 * 1024;
+  queue(n);
+  if (out_.size() - out_sent_ < kBatch) return {};
+  return flush(Deadline::after(options_.request_timeout));
+}
 
 Status Connection::flush(Deadline deadline) {
   while (out_sent_ < out_.size()) {

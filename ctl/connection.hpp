@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ctl/client.hpp"
 #include "proto/control/rpc.hpp"
@@ -42,6 +43,16 @@ class Connection {
   bool has_incoming() const { return !inbox_.empty(); }
   Result<std::optional<Incoming>> next_incoming(Deadline deadline);
   Status answer(uint32_t msgid, const control::HandlerAnswer& answer);
+  // Queues a notification; once kBatch bytes wait, writes them (blocking
+  // until the daemon has read them, reading meanwhile).
+  Status notify(const RpcNotification& n);
+  // Writes everything queued.
+  Status flush(Deadline deadline);
+  std::vector<control::SendDropped> take_dropped() {
+    std::vector<control::SendDropped> d;
+    d.swap(dropped_);
+    return d;
+  }
 
  private:
   Connection(int fd, std::string path, const ClientOptions& options);
@@ -56,7 +67,6 @@ class Connection {
   void queue(const RpcMessage& message);
   // Marks the connection unusable (the first error sticks) and returns it.
   Error fail(Error error);
-  Status flush(Deadline deadline);
 
   int fd_;
   std::string path_;
@@ -68,6 +78,7 @@ class Connection {
   std::optional<uint32_t> awaited_;      // the request being waited for
   std::optional<RpcResponse> response_;  // its response, once here
   std::deque<Incoming> inbox_;
+  std::vector<control::SendDropped> dropped_;  // send.dropped, until taken
   std::optional<Error> broken_;
 };
 

@@ -44,7 +44,7 @@ uv::TcpOptions tcp_options(const Config& c) {
   return o;
 }
 
-Status check_outgoing(const std::string& handle, const Bytes& args) {
+Status check_outgoing(std::string_view handle, ByteView args) {
   if (!valid_handle_name(handle))
     return make_error(Errc::bad_request, "invalid handle name " + quote(handle) +
                                              ": 1-128 characters of [A-Za-z0-9_.:/-] expected");
@@ -97,6 +97,7 @@ struct Daemon::Impl {
   void apply_settings();
   void on_call(Peer& p, Call&& c);
   void on_send(Peer& p, Session& from, Send&& m);
+  Status send(const PublicKey& peer, std::string_view handle, ByteView args, Session::Priority priority);
   void finish_stop();
   Status save_trust(TrustStore next);
 
@@ -106,6 +107,7 @@ struct Daemon::Impl {
   OsRng rng;
   KeyPair identity;
   TrustStore trust;
+  uint64_t trust_generation = 1;  // changes with every new trust list
   Handles handles;
   // After `handles`, which holds its handlers, and before `registry`, so
   // that programs still running at destruction answer no session.
@@ -255,6 +257,7 @@ void Daemon::Impl::finish_stop() {
 Status Daemon::Impl::save_trust(TrustStore next) {
   if (auto st = next.save(trust_path()); !st) return log.fail(std::move(st).error(), "save the trust list");
   trust = std::move(next);
+  ++trust_generation;
   return {};
 }
 
@@ -383,6 +386,7 @@ Status Daemon::reload(Config config) {
   for (const TrustedPeer& tp : fresh->peers())
     if (d.trust.find(tp.key) == nullptr) ++added;
   d.trust = std::move(*fresh);
+  ++d.trust_generation;
   if (d.started) d.commands->apply(d.config);  // new grants and aliases
   if (d.started) {
     for (const PublicKey& key : removed) {
@@ -429,15 +433,30 @@ Status Daemon::call(const PublicKey& peer, std::string handle, Bytes args, doubl
 }
 
 Status Daemon::send(const PublicKey& peer, std::string handle, Bytes args) {
-  Impl& d = *impl_;
+  return impl_->send(peer, handle, args, Session::Priority::work);
+}
+
+Status Daemon::send_streamed(const PublicKey& peer, std::string_view handle, ByteView args) {
+  return impl_->send(peer, handle, args, Session::Priority::stream);
+}
+
+Status Daemon::Impl::send(const PublicKey& peer, std::string_view handle, ByteView args, Session::Priority priority) {
   Status st;
-  if (!d.started || d.stopping)
+  if (!started || stopping)
     st = make_error(Errc::closed, "the daemon is not running");
   else if (st = check_outgoing(handle, args); st)
-    st = d.registry->send(peer, Send{std::move(handle), std::move(args)}, Session::Priority::work);
-  ++(st ? d.sends_out : d.sends_dropped);
-  if (Peer* p = d.started ? d.registry->find(peer) : nullptr) ++(st ? p->counters.sends_out : p->counters.sends_dropped);
+    st = registry->send_encoded(peer, encode_send(handle, args), priority);
+  // A streamed send refused for a half-full queue waits and is tried again.
+  if (!st && priority == Session::Priority::stream && st.error().code == Errc::busy) return st;
+  ++(st ? sends_out : sends_dropped);
+  if (Peer* p = started ? registry->find(peer) : nullptr) ++(st ? p->counters.sends_out : p->counters.sends_dropped);
   return st;
+}
+
+void Daemon::when_writable(const PublicKey& peer, std::function<void()> ready) {
+  Impl& d = *impl_;
+  if (d.started && !d.stopping) return d.registry->when_writable(peer, std::move(ready));
+  ready();
 }
 
 Daemon::SubscriptionId Daemon::subscribe_refused(RefusedObserver observer) {
@@ -544,6 +563,8 @@ Status Daemon::trust_remove(const PublicKey& key) {
   if (d.started && !d.stopping) d.commands->apply(d.config);  // its alias names nobody now
   return {};
 }
+
+uint64_t Daemon::trust_generation() const { return impl_->trust_generation; }
 
 const TrustStore& Daemon::trust() const { return impl_->trust; }
 

@@ -137,6 +137,16 @@ class Daemon {
   // an error says why it was dropped: Errc::peer_offline, Errc::busy,
   // Errc::payload_too_large, Errc::bad_request, Errc::closed.
   Status send(const PublicKey& peer, std::string handle, Bytes args);
+  // A local client's streamed send (control-api.md, "Streaming sends"):
+  // as send(), except that a session with half its write queue in use
+  // answers Errc::busy without counting a drop; the caller then waits for
+  // when_writable() and tries the same send again, so a stream is slowed
+  // down, never dropped, by a slow link.
+  // The handle and args are not consumed, so that the caller can try again.
+  Status send_streamed(const PublicKey& peer, std::string_view handle, ByteView args);
+  // Runs `ready` (from a later loop callback or at once) when the peer's
+  // active session has room again, or when it has none.
+  void when_writable(const PublicKey& peer, std::function<void()> ready);
   // A peer reported a send of ours as not delivered (no such handle, or
   // one it does not expose to us: it does not say which). Observers run
   // once per report; ids as for subscribe().
@@ -174,6 +184,9 @@ class Daemon {
   Status trust_remove(const PublicKey& key);
   // The trust list (also for resolving peer names: TrustStore::resolve).
   const TrustStore& trust() const;
+  // Changes whenever trust() is replaced (a change, a reload): what caches
+  // of trust lookups compare.
+  uint64_t trust_generation() const;
 
   // Pairing by code (pairing/pairing.hpp, guides/protocol.md §10). The
   // window and the joins belong to `owner` (a control connection) and end

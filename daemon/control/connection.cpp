@@ -57,7 +57,8 @@ ControlClient::ControlClient(ControlContext& ctx, uint64_t id, uv::PipeStream st
             auto it = outbound_.find(static_cast<uint32_t>(msgid));
             return it != outbound_.end() && it->second.token == token;
           },
-          [this](std::vector<uint64_t> msgids) { expire_calls(std::move(msgids)); }) {}
+          [this](std::vector<uint64_t> msgids) { expire_calls(std::move(msgids)); }),
+      resume_timer_(ctx.loop) {}
 
 ControlClient::~ControlClient() {
   // The server is being destroyed with this client still connected: let
@@ -98,6 +99,8 @@ bool ControlClient::over_budget() const {
 
 void ControlClient::process_input() {
   while (state_ == State::open) {
+    // A streamed send waits for its session's queue (resume_stream).
+    if (stalled_) return;
     if (over_budget()) {
       // Its answers pile up: read no more of its requests until they drain
       // (maybe_resume_reading, on each completed write).
@@ -159,9 +162,14 @@ void ControlClient::on_eof() {
 void ControlClient::dispatch(RpcMessage message) {
   if (auto* req = std::get_if<RpcRequest>(&message)) return on_request(std::move(*req));
   if (auto* resp = std::get_if<RpcResponse>(&message)) return on_response(std::move(*resp));
-  // The protocol defines no notifications from clients (control-api.md §2).
-  log_.debug(tag() + ": notification " + quote(std::get<RpcNotification>(message).method) +
-             ", ignoring");
+  on_notification(std::move(std::get<RpcNotification>(message)));
+}
+
+void ControlClient::on_notification(RpcNotification n) {
+  // `send` is the one notification a client sends (control-api.md §2).
+  if (n.method == control::method::kSend) return on_streamed_send(std::move(n));
+  ++ctx_.counters.bad_requests;
+  log_.debug(tag() + ": notification " + quote(n.method) + ", ignoring");
 }
 
 void ControlClient::on_request(RpcRequest req) {
@@ -212,6 +220,9 @@ const ControlRoute* find_route(std::string_view method) {
 // queued, so one maximal response always fits.
 bool ControlClient::write(const RpcMessage& message, Kind kind) {
   if (state_ == State::closed) return false;
+  // Drops collected so far go first: a send.flush answer, say, follows
+  // every drop of the sends before it.
+  if (drop_run_ && !emitting_drops_) emit_drops();
   const size_t before = out_.size();
   encode_to(out_, message);
   const size_t size = out_.size() - before;
@@ -254,6 +265,7 @@ size_t ControlClient::queued_bytes() const { return stream_.write_queue_bytes() 
 
 void ControlClient::flush() {
   flush_timer_.stop();
+  if (drop_run_) emit_drops();
   if (out_.empty() || state_ == State::closed) return;
   std::vector<Bytes> buffers;
   buffers.push_back(std::move(out_));
@@ -304,6 +316,12 @@ void ControlClient::begin_drain(bool cancel_outstanding) {
   if (state_ == State::closed) return;
   auto self = shared_from_this();
   if (state_ == State::open) {
+    if (stalled_) {
+      // Still ours to account for: it will not be sent.
+      StreamedSend s = std::move(*stalled_);
+      stalled_.reset();
+      drop_streamed(s.seq, s.peer, s.handle, to_string(Errc::closed), "the daemon is shutting down");
+    }
     state_ = State::draining;
     stream_.read_stop();
     release();
@@ -345,6 +363,9 @@ void ControlClient::close(std::string_view why, LogLevel level) {
   stream_.close();
   drain_timer_.close();
   flush_timer_.close();
+  resume_timer_.close();
+  stalled_.reset();
+  drop_run_.reset();
   out_.clear();
   outstanding_.clear();
   outstanding_msgids_.clear();

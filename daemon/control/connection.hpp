@@ -62,6 +62,10 @@ struct ControlCounters {
   uint64_t clients_refused_per_uid = 0; // over control.max_clients_per_uid
   uint64_t reads_paused = 0;            // times a client's requests waited for its answers to drain
   uint64_t duplicate_msgids = 0;        // requests reusing the msgid of one in flight
+  // Streamed sends (the `send` notification, control-api.md "Streaming sends").
+  uint64_t stream_sends = 0;            // read from clients
+  uint64_t stream_dropped = 0;          // reported dropped to them (send.dropped)
+  uint64_t stream_waits = 0;            // times a client was not read while a session's queue drained
   // The metrics HTTP endpoint (control/metrics_http.hpp).
   uint64_t metrics_requests = 0;        // GET /metrics answered 200
   uint64_t metrics_bad_requests = 0;    // answered 400, 404, 405 or 431
@@ -166,6 +170,7 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void on_eof();
   void dispatch(RpcMessage message);
   void on_request(RpcRequest request);
+  void on_notification(RpcNotification notification);
   void on_response(RpcResponse response);
   bool write(const RpcMessage& message, Kind kind);
   void flush();
@@ -203,6 +208,31 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void on_send_refused(const PublicKey& peer, const std::string& handle, const std::string& code);
   uint32_t next_outbound_msgid();
   std::optional<std::string> alias_of(const PublicKey& key) const;
+
+  // ---- streamed sends (control/methods_handles.cpp) ----
+  // One streamed send, numbered in the order read.
+  struct StreamedSend {
+    uint64_t seq = 0;
+    PublicKey peer;
+    std::string handle;
+    Bytes args;
+  };
+  void on_streamed_send(RpcNotification n);
+  // Hands it to the session, or waits (reading nothing more) while the
+  // session's queue is half full.
+  void stream_send(StreamedSend s);
+  void resume_stream();
+  // Counts a drop and adds it to the run being collected (one send.dropped
+  // per run of consecutive drops alike); `seq` nullopt for one the peer
+  // reported.
+  void drop_streamed(std::optional<uint64_t> seq, const std::optional<PublicKey>& peer,
+                     const std::optional<std::string>& handle, std::string_view reason,
+                     std::string_view message);
+  // Writes the run collected so far (before any other message, and at the
+  // end of each loop iteration).
+  void emit_drops();
+  control::SendFlushResult flush_result(bool confirmed) const;
+  void subscribe_refusals();
 
   // ---- methods (control/methods_*.cpp) ----
   template <class M>
@@ -245,6 +275,23 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   bool warned_dropping_ = false;
   // Sessions paused while this client was congested (deliver_send).
   std::vector<std::function<void()>> drained_waiters_;
+
+  // Streamed sends.
+  uint64_t stream_seq_ = 0;      // streamed sends read: the last one's number
+  uint64_t stream_dropped_ = 0;  // of them, reported dropped
+  std::optional<control::SendDropped> drop_run_;
+  bool emitting_drops_ = false;
+  std::optional<StreamedSend> stalled_;  // waits for its session's queue to drain
+  uv::Timer resume_timer_;               // retries stalled_ from a fresh callback
+  std::vector<PublicKey> stream_peers_;  // streamed to since the last send.flush
+  // (peer, handle) targets of streamed sends, newest last (at most
+  // kMaxRefusalWatch): a peer's refusal for one of them is a streamed drop.
+  std::deque<std::pair<PublicKey, std::string>> stream_targets_;
+  // The last peer name resolved for a streamed send, while the trust list
+  // is the same: resolving is a search of the trust list.
+  std::string last_peer_name_;
+  PublicKey last_peer_key_;
+  uint64_t last_peer_trust_ = 0;  // Daemon::trust_generation() when resolved
 };
 
 // Decodes the params of M and serves it; a params error is the answer.

@@ -72,12 +72,16 @@ void serve<control::method::Send>(ControlClient& c, uint32_t msgid, control::Sen
   c.respond(msgid, control::encode_result(control::SendResult::from(st)));
 }
 
-void ControlClient::watch_send(const PublicKey& peer, const std::string& handle) {
+void ControlClient::subscribe_refusals() {
   if (!refused_subscription_)
     refused_subscription_ = daemon_.subscribe_refused(
         [weak = weak_from_this()](const PublicKey& p, const std::string& h, const std::string& code) {
           if (auto self = weak.lock()) self->on_send_refused(p, h, code);
         });
+}
+
+void ControlClient::watch_send(const PublicKey& peer, const std::string& handle) {
+  subscribe_refusals();
   auto it = std::find(sent_to_.begin(), sent_to_.end(), std::pair{peer, handle});
   if (it != sent_to_.end()) sent_to_.erase(it);
   sent_to_.emplace_back(peer, handle);
@@ -86,10 +90,155 @@ void ControlClient::watch_send(const PublicKey& peer, const std::string& handle)
 
 void ControlClient::on_send_refused(const PublicKey& peer, const std::string& handle, const std::string& code) {
   if (state_ != State::open) return;
+  // A target this connection streams to: the refusal is one of its
+  // streamed sends (which one the peer does not say).
+  if (std::find(stream_targets_.begin(), stream_targets_.end(), std::pair{peer, handle}) != stream_targets_.end()) {
+    auto self = shared_from_this();
+    drop_streamed(std::nullopt, peer, handle, code,
+                  "the peer has no handle " + quote(handle) + " for us");
+    return;
+  }
   if (std::find(sent_to_.begin(), sent_to_.end(), std::pair{peer, handle}) == sent_to_.end()) return;
   control::SendRefused n{peer, alias_of(peer), handle, code};
   auto self = shared_from_this();
   write(control::make_notification(n), Kind::notification);
+}
+
+// ---- Streamed sends ----
+//
+// A `send` notification is a send without an answer. The connection numbers
+// them 1, 2, 3, … as it reads them; each is handed to the peer's session or
+// reported dropped in a send.dropped notification, and send.flush answers
+// the totals once the peers have read what was handed to them. A session
+// whose write queue is half full makes the connection wait: it reads nothing
+// more until the queue is down to a quarter, so a stream runs at the speed
+// of the link with bounded memory, and is never dropped for being fast.
+
+void ControlClient::on_streamed_send(RpcNotification n) {
+  const uint64_t seq = ++stream_seq_;
+  ++ctx_.counters.stream_sends;
+  auto p = control::decode_params<control::SendParams>(n.params);
+  if (!p) return drop_streamed(seq, std::nullopt, std::nullopt, to_string(p.error().code), p.error().message);
+  if (p->peer != last_peer_name_ || last_peer_trust_ != daemon_.trust_generation()) {
+    auto key = resolve(p->peer, true);
+    if (!key) return drop_streamed(seq, std::nullopt, p->handle, to_string(key.error().code), key.error().message);
+    last_peer_name_ = p->peer;
+    last_peer_key_ = *key;
+    last_peer_trust_ = daemon_.trust_generation();
+  }
+  stream_send(StreamedSend{seq, last_peer_key_, std::move(p->handle), std::move(p->args)});
+}
+
+void ControlClient::stream_send(StreamedSend s) {
+  Status st = daemon_.send_streamed(s.peer, s.handle, s.args);
+  if (!st && st.error().code == Errc::busy) {
+    // The session's queue is half full: wait for it, reading nothing more.
+    ++ctx_.counters.stream_waits;
+    PublicKey peer = s.peer;
+    stalled_ = std::move(s);
+    if (!reading_paused_) {
+      reading_paused_ = true;
+      stream_.read_stop();
+    }
+    daemon_.when_writable(peer, [weak = weak_from_this()] {
+      // From inside the session's callbacks: only schedule the retry.
+      if (auto self = weak.lock())
+        if (self->state_ == State::open && !self->resume_timer_.active())
+          (void)self->resume_timer_.start(0, 0, [raw = self.get()] { raw->resume_stream(); });
+    });
+    return;
+  }
+  if (!st) return drop_streamed(s.seq, s.peer, s.handle, to_string(st.error().code), st.error().message);
+  if (stream_peers_.empty() || stream_peers_.back() != s.peer) {
+    if (std::find(stream_peers_.begin(), stream_peers_.end(), s.peer) == stream_peers_.end())
+      stream_peers_.push_back(s.peer);
+  }
+  if (stream_targets_.empty() || stream_targets_.back().first != s.peer || stream_targets_.back().second != s.handle) {
+    subscribe_refusals();
+    auto it = std::find(stream_targets_.begin(), stream_targets_.end(), std::pair{s.peer, s.handle});
+    if (it != stream_targets_.end()) stream_targets_.erase(it);
+    stream_targets_.emplace_back(s.peer, s.handle);
+    if (stream_targets_.size() > control::kMaxRefusalWatch) stream_targets_.pop_front();
+  }
+}
+
+void ControlClient::resume_stream() {
+  auto self = shared_from_this();
+  if (!stalled_ || state_ != State::open) return;
+  StreamedSend s = std::move(*stalled_);
+  stalled_.reset();
+  stream_send(std::move(s));
+  if (!stalled_) process_input();
+}
+
+void ControlClient::drop_streamed(std::optional<uint64_t> seq, const std::optional<PublicKey>& peer,
+                                  const std::optional<std::string>& handle, std::string_view reason,
+                                  std::string_view message) {
+  ++stream_dropped_;
+  ++ctx_.counters.stream_dropped;
+  if (drop_run_ && drop_run_->peer == peer && drop_run_->handle == handle && drop_run_->reason == reason &&
+      drop_run_->first.has_value() == seq.has_value() &&
+      (!seq || *drop_run_->first + drop_run_->count == *seq)) {
+    ++drop_run_->count;
+    return;
+  }
+  if (drop_run_) emit_drops();
+  control::SendDropped d;
+  d.peer = peer;
+  d.peer_name = peer ? alias_of(*peer) : std::nullopt;
+  d.handle = handle;
+  d.reason = std::string(reason);
+  d.message = std::string(message.substr(0, control::kDefaultMaxMessage));
+  d.first = seq;
+  d.count = 1;
+  drop_run_ = std::move(d);
+  if (!flush_timer_.active())
+    (void)flush_timer_.start(0, 0, [this] {
+      auto self = shared_from_this();
+      flush();
+    });
+}
+
+void ControlClient::emit_drops() {
+  if (!drop_run_ || state_ == State::closed) return;
+  control::SendDropped d = std::move(*drop_run_);
+  drop_run_.reset();
+  emitting_drops_ = true;
+  write(control::make_notification(d), Kind::notification);
+  emitting_drops_ = false;
+}
+
+control::SendFlushResult ControlClient::flush_result(bool confirmed) const {
+  return control::SendFlushResult{stream_seq_, stream_dropped_, confirmed};
+}
+
+template <>
+void serve<control::method::SendFlush>(ControlClient& c, uint32_t msgid, control::SendFlushParams p) {
+  // Everything streamed before this request has been handed to a session
+  // or dropped (requests are read in order, and a waiting send stops the
+  // reading). A ping round trip on each session then shows that the peer
+  // has read those sends, and reported the ones it refused: its reports
+  // travel ahead of its pong.
+  std::vector<PublicKey> peers = std::move(c.stream_peers_);
+  c.stream_peers_.clear();
+  if (peers.empty()) return c.respond(msgid, control::encode_result(c.flush_result(true)));
+  struct Pending {
+    size_t left;
+    bool confirmed = true;
+  };
+  auto pending = std::make_shared<Pending>(Pending{peers.size()});
+  uint64_t token = c.next_token();
+  c.begin_async(token, msgid);
+  auto done = [weak = c.weak_from_this(), token, pending](bool ok) {
+    pending->confirmed = pending->confirmed && ok;
+    if (--pending->left > 0) return;
+    if (auto self = weak.lock()) self->finish_async(token, control::encode_result(self->flush_result(pending->confirmed)));
+  };
+  double timeout = p.timeout.value_or(c.daemon_.config().session.call_timeout);
+  for (const PublicKey& key : peers) {
+    Status st = c.daemon_.ping(key, timeout, [done](Result<double> r) { done(r.ok()); });
+    if (!st) done(false);
+  }
 }
 
 namespace {
@@ -98,6 +247,7 @@ constexpr std::array kRoutes = {
     route<control::method::Unexpose>(),
     route<control::method::Call>(),
     route<control::method::Send>(),
+    route<control::method::SendFlush>(),
 };
 }  // namespace
 

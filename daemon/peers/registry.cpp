@@ -506,6 +506,19 @@ Status Registry::send(const PublicKey& key, const Envelope& e, Session::Priority
   return p->active->send(e, priority);
 }
 
+Status Registry::send_encoded(const PublicKey& key, Bytes envelope, Session::Priority priority) {
+  Peer* p = find(key);
+  if (p == nullptr || p->active == nullptr || !p->active->open())
+    return make_error(Errc::peer_offline, "no session to " + peer_tag(key));
+  return p->active->send_encoded(std::move(envelope), priority);
+}
+
+void Registry::when_writable(const PublicKey& key, std::function<void()> ready) {
+  Peer* p = find(key);
+  if (p == nullptr || p->active == nullptr || !p->active->open()) return ready();
+  p->active->when_writable(std::move(ready));
+}
+
 Status Registry::call(const PublicKey& key, std::string handle, Bytes args, uint64_t timeout_ms, CallCallback cb) {
   Peer* p = find(key);
   if (p == nullptr || p->active == nullptr || !p->active->open())

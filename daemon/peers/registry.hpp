@@ -165,6 +165,10 @@ class Registry final : public SessionHost {
   // ---- Traffic ----
   // Errc::peer_offline without an open active session; else Session::send.
   Status send(const PublicKey& key, const Envelope& e, Session::Priority priority);
+  Status send_encoded(const PublicKey& key, Bytes envelope, Session::Priority priority);
+  // Session::when_writable on the peer's active session; `ready` at once
+  // when it has none open.
+  void when_writable(const PublicKey& key, std::function<void()> ready);
   // Sends a call on the active session and registers it (see Daemon::call).
   Status call(const PublicKey& key, std::string handle, Bytes args, uint64_t timeout_ms, CallCallback cb);
   // Sends the answer (Reply/ErrorReply, req_id set) to an incoming call on

@@ -209,24 +209,42 @@ void Session::on_eof() {
                                                                : "connection closed by the peer"));
 }
 
-Status Session::send(const Envelope& e, Priority priority) {
+Status Session::check_room(Priority priority) {
   if (state_ != State::open)
     return make_error(Errc::closed, describe() + " is " + std::string(to_string(state_)));
   size_t queued = queued_bytes();
   size_t limit = params_.settings.write_queue_limit;
   if (priority == Priority::work && queued >= limit)
     return make_error(Errc::busy, "write queue to the peer is full (" + std::to_string(queued) + " bytes)");
+  if (priority == Priority::stream && queued >= limit / 2)
+    return make_error(Errc::busy, "write queue to the peer is half full (" + std::to_string(queued) + " bytes)");
   if (priority == Priority::answer && queued >= limit * kControlQueueFactor) {
     close(kReasonBusy, "write queue overflow: the peer does not read");
     return make_error(Errc::busy, "the peer does not read; session closed");
   }
-  PEERNET_TRY_VOID(link_.queue(e));
+  return {};
+}
+
+void Session::queued_one() {
   ++counters_.envelopes_out;
   // Encrypt and write at the end of this loop iteration, so that what is
   // queued in one iteration (a client's pipelined sends, the answers to a
   // batch of calls) shares Noise messages and one write. While a write is
   // in flight its completion flushes.
   if (!write_in_flight_ && !flush_timer_.active()) (void)flush_timer_.start(0, 0, [this] { flush(); });
+}
+
+Status Session::send(const Envelope& e, Priority priority) {
+  PEERNET_TRY_VOID(check_room(priority));
+  PEERNET_TRY_VOID(link_.queue(e));
+  queued_one();
+  return {};
+}
+
+Status Session::send_encoded(Bytes envelope, Priority priority) {
+  PEERNET_TRY_VOID(check_room(priority));
+  PEERNET_TRY_VOID(link_.queue_encoded(std::move(envelope)));
+  queued_one();
   return {};
 }
 
@@ -254,6 +272,18 @@ void Session::on_write_done(Status status) {
   write_in_flight_ = false;
   if (!status) return abort(std::move(status).error());
   flush();
+  if (!writable_waiters_.empty() && queued_bytes() <= params_.settings.write_queue_limit / 4) wake_writers();
+}
+
+void Session::when_writable(std::function<void()> ready) {
+  if (state_ != State::open || queued_bytes() <= params_.settings.write_queue_limit / 4) return ready();
+  writable_waiters_.push_back(std::move(ready));
+}
+
+void Session::wake_writers() {
+  std::vector<std::function<void()>> waiters;
+  waiters.swap(writable_waiters_);
+  for (auto& w : waiters) w();
 }
 
 void Session::close(std::string_view reason, std::string_view message) {
@@ -314,6 +344,7 @@ void Session::maybe_finish_close() {
 }
 
 void Session::leave_open() {
+  if (state_ == State::open) wake_writers();
   // The host hears on_session_closing() only for a session it heard
   // established (confirmed).
   if (state_ != State::open || !confirmed_) return;

@@ -49,6 +49,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/log.hpp"
 #include "proto/link/envelope.hpp"
@@ -105,10 +106,13 @@ class Session final : private SessionTimerEvents {
  public:
   enum class State { handshaking, open, closing, closed };
   // How send() treats the write-queue limit: `work` (call, send) is refused
-  // with Errc::busy at the limit; `answer` (reply, error, pong, close) is
-  // queued up to kControlQueueFactor times the limit, beyond which the
-  // session closes with `busy`.
-  enum class Priority { work, answer };
+  // with Errc::busy at the limit; `stream` (a local client's streamed send)
+  // with Errc::busy at half the limit, so that a stream never takes the
+  // room calls and answered sends need, and its client waits
+  // (when_writable) instead of dropping; `answer` (reply, error, pong,
+  // close) is queued up to kControlQueueFactor times the limit, beyond
+  // which the session closes with `busy`.
+  enum class Priority { work, stream, answer };
 
   struct Params {
     uint64_t id = 0;  // for logs and lookups; unique per daemon
@@ -132,6 +136,8 @@ class Session final : private SessionTimerEvents {
 
   // Errc::closed unless open; Errc::busy / payload_too_large as above.
   Status send(const Envelope& e, Priority priority);
+  // The same for an envelope already encoded (and valid).
+  Status send_encoded(Bytes envelope, Priority priority);
   // Graceful close with `reason` (a code, protocol.md §5.2). Only the first
   // close or abort counts.
   void close(std::string_view reason, std::string_view message = {});
@@ -148,6 +154,12 @@ class Session final : private SessionTimerEvents {
   // Bytes queued and not yet written by the kernel: the Link's queue plus
   // the stream's write queue.
   size_t queued_bytes() const;
+
+  // Runs `ready` once the queue is down to a quarter of the limit, or the
+  // session leaves `open` (a send then fails as for any closed session).
+  // Called from inside the session's own callbacks: `ready` must only
+  // schedule work, not send or destroy sessions.
+  void when_writable(std::function<void()> ready);
 
   uint64_t id() const { return params_.id; }
   State state() const { return state_; }
@@ -186,6 +198,8 @@ class Session final : private SessionTimerEvents {
   std::string describe() const;
 
  private:
+  Status check_room(Priority priority);
+  void queued_one();
   Status start_reading();
   void resume_reading();
   void on_read(ByteView data);
@@ -199,6 +213,7 @@ class Session final : private SessionTimerEvents {
   void finish();
   void fail(Error why);
   void leave_open();
+  void wake_writers();
   void deliver_notifications();
   Session(uv_loop_t* loop, uv::TcpStream stream, Params params, Link link, SessionHost& host, Rng& rng,
           Logger& log);
@@ -227,6 +242,7 @@ class Session final : private SessionTimerEvents {
   // callback checks.
   std::shared_ptr<Session*> self_;
   bool paused_ = false;
+  std::vector<std::function<void()>> writable_waiters_;  // when_writable()
   State state_ = State::handshaking;
   bool write_in_flight_ = false;
   bool shutdown_started_ = false;

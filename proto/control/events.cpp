@@ -25,7 +25,15 @@ RpcNotification make_notification(const SendRefused& r) {
   return RpcNotification{std::string(SendRefused::Method::kName), encode_params(r)};
 }
 
+RpcNotification make_notification(const SendDropped& d) {
+  return RpcNotification{std::string(SendDropped::Method::kName), encode_params(d)};
+}
+
 Result<Notification> decode_notification(const RpcNotification& n) {
+  if (n.method == SendDropped::Method::kName) {
+    PEERNET_TRY(SendDropped d, decode_params<SendDropped>(n.params));
+    return Notification(std::move(d));
+  }
   if (n.method == HandleSend::Method::kName) {
     PEERNET_TRY(HandleSend s, decode_params<HandleSend>(n.params));
     return Notification(std::move(s));

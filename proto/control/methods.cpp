@@ -93,6 +93,13 @@ Status CallParams::check(const CallParams& p, const Fields& f) {
   return {};
 }
 
+Status SendFlushParams::check(const SendFlushParams& p, const Fields& f) {
+  if (p.timeout && !(*p.timeout > 0 && *p.timeout <= kMaxTimeout))
+    return f.error("timeout", format_number(*p.timeout) + " seconds is not in (0, " +
+                                  format_number(kMaxTimeout) + "]");
+  return {};
+}
+
 }  // namespace peernet::control
 
 namespace peernet::control {

@@ -128,6 +128,20 @@ Status validate(const Envelope& e) {
       e);
 }
 
+Bytes encode_send(std::string_view handle, ByteView args) {
+  Bytes out;
+  out.reserve(1 + 1 + 2 + handle.size() + (args.empty() ? 1 : args.size()));
+  MsgpackWriter p(out);
+  p.array(kArity[static_cast<uint32_t>(EnvelopeType::send)]);
+  p.uint(static_cast<uint32_t>(EnvelopeType::send));
+  p.str(handle);
+  if (args.empty())
+    p.nil();
+  else
+    p.raw(args);
+  return out;
+}
+
 void encode_to(Bytes& out, const Envelope& e) {
   MsgpackWriter p(out);
   const uint32_t code = static_cast<uint32_t>(type_of(e));

@@ -119,6 +119,18 @@ class Client {
                      std::optional<double> timeout = std::nullopt);
   // A dropped send is a result (delivered == false), not an error.
   Result<control::SendResult> send(std::string_view peer, std::string_view handle, Bytes args);
+  // Streamed sends (guides/control-api.md, "Streaming sends"): a `send`
+  // notification, no answer each; written in batches. Returns the send's
+  // number on this connection (1, 2, …), which send.dropped reports name.
+  // Blocks while the daemon does not read (its session to the peer is
+  // busy): that is the stream's backpressure.
+  Result<uint64_t> stream_send(std::string_view peer, std::string_view handle, Bytes args);
+  // Writes what is queued and asks send.flush: the totals since this
+  // connection opened, once the peers have read the sends. timeout:
+  // seconds for the peers' round trips (nullopt: the daemon's default).
+  Result<control::SendFlushResult> flush_sends(std::optional<double> timeout = std::nullopt);
+  // The send.dropped reports received so far; each is returned once.
+  std::vector<control::SendDropped> take_dropped();
   // nullopt: every event; {}: none.
   Status subscribe(std::optional<std::vector<control::PeerEventKind>> events = std::nullopt);
 

@@ -40,6 +40,7 @@ namespace method {
 struct HandleCall;
 struct HandleSend;
 struct SendRefused;
+struct SendDropped;
 }  // namespace method
 
 inline constexpr size_t kMaxPeerNameText = 4096;  // peer_name and name: an alias
@@ -94,6 +95,35 @@ struct SendRefused {
 };
 inline constexpr size_t kMaxRefusalWatch = 64;
 
+// Streamed sends of this connection (the `send` notification) that were not
+// delivered. The daemon numbers a connection's streamed sends 1, 2, 3, … in
+// the order it reads them; `first` and `count` name a run of them dropped
+// for one reason (consecutive drops to one target for one reason share a
+// notification). `first` is nil for a drop the peer reported
+// (no_such_handle): it does not say which send it was, so the run is only
+// a count. peer and handle are nil when the send did not name a trusted
+// peer or a valid handle.
+struct SendDropped {
+  using Method = method::SendDropped;
+  std::optional<PublicKey> peer;
+  std::optional<std::string> peer_name;
+  std::optional<std::string> handle;
+  std::string reason;   // a code: peer_offline, payload_too_large, no_such_handle, …
+  std::string message;  // human text
+  std::optional<uint64_t> first;
+  uint64_t count = 1;
+  static constexpr auto kFields = std::tuple{
+      field("peer", &SendDropped::peer, nullable(PeerIdText{})),
+      field("peer_name", &SendDropped::peer_name, nullable(Str{kMaxPeerNameText})),
+      field("handle", &SendDropped::handle, nullable(Str{kMaxHandleName})),
+      field("reason", &SendDropped::reason, Str{kMaxCode}),
+      field("message", &SendDropped::message, Text{kDefaultMaxMessage}),
+      field("first", &SendDropped::first, nullable(Uint{})),
+      field("count", &SendDropped::count, Uint{}),
+  };
+  friend bool operator==(const SendDropped&, const SendDropped&) = default;
+};
+
 // The keys present depend on the kind:
 //   peer.up          id, name
 //   peer.down        id, name, reason (a close reason or Errc name, e.g.
@@ -130,11 +160,12 @@ Result<PeerEvent> decode_peer_event_params(std::string_view method, ByteView par
 RpcNotification make_notification(const HandleSend& s);
 RpcNotification make_notification(const PeerEvent& e);
 RpcNotification make_notification(const SendRefused& r);
+RpcNotification make_notification(const SendDropped& d);
 
 // A client's entry point for notifications. An unknown method is
 // Errc::unsupported (a client may ignore it: a later daemon may add some);
 // so is send.refused, which this library's clients do not collect.
-using Notification = std::variant<HandleSend, PeerEvent>;
+using Notification = std::variant<HandleSend, PeerEvent, SendDropped>;
 Result<Notification> decode_notification(const RpcNotification& n);
 
 namespace method {
@@ -151,6 +182,10 @@ struct HandleSend : DaemonNotification<control::HandleSend> {
 struct SendRefused : DaemonNotification<control::SendRefused> {
   static constexpr std::string_view kName = "send.refused";
   static constexpr std::string_view kHelp = "a peer reported a send of this connection as not delivered";
+};
+struct SendDropped : DaemonNotification<control::SendDropped> {
+  static constexpr std::string_view kName = "send.dropped";
+  static constexpr std::string_view kHelp = "streamed sends of this connection were not delivered";
 };
 struct PeerUp : DaemonNotification<PeerEvent> {
   static constexpr std::string_view kName = to_string(PeerEventKind::up);
@@ -176,6 +211,7 @@ struct PeerWantsToPair : DaemonNotification<PeerEvent> {
 inline constexpr std::string_view kHandleCall = HandleCall::kName;
 inline constexpr std::string_view kHandleSend = HandleSend::kName;
 inline constexpr std::string_view kSendRefused = SendRefused::kName;
+inline constexpr std::string_view kSendDropped = SendDropped::kName;
 inline constexpr std::string_view kPeerUp = PeerUp::kName;
 inline constexpr std::string_view kPeerDown = PeerDown::kName;
 inline constexpr std::string_view kPeerConnecting = PeerConnecting::kName;
@@ -188,6 +224,6 @@ inline constexpr std::string_view kPeerWantsToPair = PeerWantsToPair::kName;
 using ClientBoundMethods = std::tuple<method::HandleCall, method::HandleSend, method::PeerUp,
                                       method::PeerDown, method::PeerConnecting,
                                       method::PeerDiscovered, method::PeerWantsToPair,
-                                      method::SendRefused>;
+                                      method::SendRefused, method::SendDropped>;
 
 }  // namespace peernet::control

@@ -22,6 +22,7 @@ struct Expose;
 struct Unexpose;
 struct Call;
 struct Send;
+struct SendFlush;
 }  // namespace method
 
 // ---- expose, unexpose -----------------------------------------------------------
@@ -111,6 +112,38 @@ struct SendResult {
   };
   friend bool operator==(const SendResult&, const SendResult&) = default;
 };
+// send.flush: waits until every peer this connection streamed sends to
+// since its last flush has read them (a ping round trip on the session
+// behind them), so that each refusal those peers reported has reached the
+// client as send.dropped before the answer. timeout: seconds for those
+// round trips; nullopt: the daemon's session.call_timeout.
+struct SendFlushParams {
+  using Method = method::SendFlush;
+  std::optional<double> timeout;
+  static constexpr auto kFields = std::tuple{
+      field("timeout", &SendFlushParams::timeout, omitted(Number{})),
+  };
+  static Status check(const SendFlushParams& p, const Fields& f);
+  friend bool operator==(const SendFlushParams&, const SendFlushParams&) = default;
+};
+
+// Counts since the connection opened: streamed sends read (numbered 1..sent)
+// and those reported dropped (the sum of the send.dropped counts written
+// before this answer). confirmed: every peer answered its round trip; false
+// when one went offline or did not answer in time, so that sends handed to
+// its session may or may not have arrived (walkie-talkie: they were sent).
+struct SendFlushResult {
+  uint64_t sent = 0;
+  uint64_t dropped = 0;
+  bool confirmed = true;
+  static constexpr auto kFields = std::tuple{
+      field("sent", &SendFlushResult::sent, Uint{}),
+      field("dropped", &SendFlushResult::dropped, Uint{}),
+      field("confirmed", &SendFlushResult::confirmed, Bool{}),
+  };
+  friend bool operator==(const SendFlushResult&, const SendFlushResult&) = default;
+};
+
 // peer_offline, busy, payload_too_large: the reasons a send is dropped.
 inline bool is_drop_reason(Errc code) {
   return code == Errc::peer_offline || code == Errc::busy || code == Errc::payload_too_large;
@@ -140,13 +173,24 @@ struct Send : ClientRequest<SendParams, SendResult> {
       "fire-and-forget to a peer's handle; says whether it left or why it was dropped";
 };
 
+// The request form above answers each send; the same params sent as a
+// notification ([2, "send", [{…}]]) stream: no answer each, drops reported
+// by send.dropped (events.hpp), counts by send.flush.
+struct SendFlush : ClientRequest<SendFlushParams, SendFlushResult> {
+  static constexpr std::string_view kName = "send.flush";
+  static constexpr std::string_view kHelp =
+      "wait until the peers read this connection's streamed sends; counts sent and dropped";
+};
+
 inline constexpr std::string_view kExpose = Expose::kName;
 inline constexpr std::string_view kUnexpose = Unexpose::kName;
 inline constexpr std::string_view kCall = Call::kName;
 inline constexpr std::string_view kSend = Send::kName;
+inline constexpr std::string_view kSendFlush = SendFlush::kName;
 
 }  // namespace method
 
-using HandleMethods = std::tuple<method::Expose, method::Unexpose, method::Call, method::Send>;
+using HandleMethods =
+    std::tuple<method::Expose, method::Unexpose, method::Call, method::Send, method::SendFlush>;
 
 }  // namespace peernet::control

@@ -118,6 +118,9 @@ Status validate(const Envelope& e);
 Bytes encode(const Envelope& e);
 // The same, appended to `out`.
 void encode_to(Bytes& out, const Envelope& e);
+// A send envelope from views, exactly as encode(Send{handle, args}), without
+// copying the args into a Send first.
+Bytes encode_send(std::string_view handle, ByteView args);
 
 Result<Envelope> decode_envelope(ByteView data, const MsgpackLimits& limits = {});
 
