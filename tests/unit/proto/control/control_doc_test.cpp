@@ -133,6 +133,11 @@ std::vector<std::pair<std::string, Bytes>> examples() {
                                               false, Errc::peer_offline,
                                               "no session to peer(" + short_peer_id(kPi) + ")"})));
 
+  add("send-stream", RpcNotification{std::string(method::kSend),
+                                     encode_params(SendParams{"pi", "chat", mp::s("hello")})});
+  add("send.flush-request", make_request(30, SendFlushParams{}));
+  add("send.flush-response", result_response(30, encode_result(SendFlushResult{3, 3, true})));
+
   add("subscribe-request", make_request(12, SubscribeParams{std::vector<PeerEventKind>{
                                                 PeerEventKind::up, PeerEventKind::down}}));
   add("subscribe-response", result_response(12, encode_empty_result()));
@@ -207,6 +212,12 @@ std::vector<std::pair<std::string, Bytes>> examples() {
   add("handle.send-notification", make_notification(HandleSend{kPi, "pi", "chat", mp::s("hello")}));
 
   add("send.refused-notification", make_notification(SendRefused{kPi, "pi", "inbox", "no_such_handle"}));
+  add("send.dropped-notification",
+      make_notification(SendDropped{kPi, "pi", "chat", "peer_offline",
+                                    "no session to peer(" + short_peer_id(kPi) + ")", 1, 2}));
+  add("send.dropped-refused",
+      make_notification(SendDropped{kPi, "pi", "chat", "no_such_handle",
+                                    "the peer has no handle \"chat\" for us", std::nullopt, 1}));
 
   add("peer.up-notification",
       make_notification(PeerEvent{PeerEventKind::up, kLaptop, "laptop", {}, {}, {}, fingerprint(kLaptop)}));
@@ -442,6 +453,8 @@ TEST(ControlGuide, ExamplesDecode) {
       // (events.hpp); a client that wants it decodes its params.
       if (n->method == method::kSendRefused)
         EXPECT_TRUE(decode_params<control::SendRefused>(n->params).ok()) << name;
+      else if (n->method == method::kSend)  // the streamed send, from a client
+        EXPECT_TRUE(decode_params<control::SendParams>(n->params).ok()) << name;
       else
         EXPECT_TRUE(decode_notification(*n).ok()) << name;
     }

@@ -44,6 +44,24 @@ TEST(ControlEvents, HandleSendRoundTripsAsANotification) {
   EXPECT_EQ(std::get<HandleSend>(*back), s);
 }
 
+TEST(ControlEvents, SendDroppedRoundTripsWithItsNils) {
+  // A run the daemon numbered, and a peer's report (no number, no name).
+  for (const SendDropped& d :
+       {SendDropped{key(4), "pi", "chat", "peer_offline", "no session to pi", 17, 40},
+        SendDropped{key(4), std::nullopt, "chat", "no_such_handle", "no handle", std::nullopt, 1},
+        SendDropped{std::nullopt, std::nullopt, std::nullopt, "bad_request", "\"peer\": missing", 3, 1}}) {
+    RpcNotification n = make_notification(d);
+    EXPECT_EQ(n.method, "send.dropped");
+    auto back = decode_notification(n);
+    ASSERT_TRUE(back.ok()) << message_of(back);
+    EXPECT_EQ(std::get<SendDropped>(*back), d);
+  }
+  // Every key is always there: a client reads nil, never a missing key.
+  auto params = make_notification(SendDropped{}).params;
+  for (const char* k : {"peer", "peer_name", "handle", "reason", "message", "first", "count"})
+    EXPECT_NE(std::string(params.begin(), params.end()).find(k), std::string::npos) << k;
+}
+
 TEST(ControlEvents, PeerEventsRoundTrip) {
   std::vector<PeerEvent> events = {
       {PeerEventKind::up, key(1), "laptop", std::nullopt, std::nullopt, std::nullopt},

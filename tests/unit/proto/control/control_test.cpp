@@ -35,6 +35,7 @@ std::vector<RequestParams> samples() {
       UnexposeParams{"echo"},
       CallParams{"ABCDEFG", "echo", kArgs, 2.5},
       SendParams{"laptop", "chat", from_hex("a26869").value()},
+      SendFlushParams{5.0},
       SubscribeParams{std::vector<PeerEventKind>{PeerEventKind::up, PeerEventKind::discovered}},
       ConnectParams{"peer.example:7469"},
       PairOpenParams{300.0, "pi"},
@@ -69,6 +70,7 @@ TEST(ControlMethods, TableListsEveryMethodOnce) {
       {method::kUnexpose, Direction::to_daemon},
       {method::kCall, Direction::to_daemon},
       {method::kSend, Direction::to_daemon},
+      {method::kSendFlush, Direction::to_daemon},
       {method::kSubscribe, Direction::to_daemon},
       {method::kConnect, Direction::to_daemon},
       {method::PairOpen::kName, Direction::to_daemon},
@@ -86,6 +88,7 @@ TEST(ControlMethods, TableListsEveryMethodOnce) {
       {method::kPeerDiscovered, Direction::to_client},
       {method::kPeerWantsToPair, Direction::to_client},
       {method::kSendRefused, Direction::to_client},
+      {method::kSendDropped, Direction::to_client},
   };
   auto table = methods();
   ASSERT_EQ(table.size(), expected.size());
@@ -118,6 +121,7 @@ TEST(ControlMethods, OnlyTrustChangesNeedAdmin) {
 TEST(ControlMethods, RequestsAndNotifications) {
   for (const auto& m : methods()) {
     bool notification = m.name == method::kHandleSend || m.name == method::kSendRefused ||
+                        m.name == method::kSendDropped ||
                         peer_event_from_string(m.name).has_value();
     EXPECT_EQ(m.type, notification ? RpcType::notification : RpcType::request) << m.name;
     EXPECT_EQ(m.result.empty(), notification) << m.name;
@@ -186,6 +190,7 @@ TEST(ControlParams, RoundTripVariants) {
       CallParams{"p", "h", from_hex("c0").value(), std::nullopt},
       CallParams{"p", "h", kArgs, 3600.0},
       SendParams{"p", "h", from_hex("c0").value()},
+      SendFlushParams{std::nullopt},
       SubscribeParams{std::nullopt},
       SubscribeParams{std::vector<PeerEventKind>{}},
       SubscribeParams{std::vector<PeerEventKind>{PeerEventKind::up, PeerEventKind::down,
