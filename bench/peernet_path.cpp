@@ -163,4 +163,55 @@ SendStats run_sends(RpcConn& conn, const Handler& handler, const std::string& pe
   return st;
 }
 
+SendStats run_stream_sends(RpcConn& conn, const Handler& handler, const std::string& peer, size_t total,
+                           const Bytes& args) {
+  SendStats st;
+  Bytes params = control::encode_params(control::SendParams{peer, "sink", args});
+  const std::string method(control::method::kSend);
+  uint64_t base = handler.sends();
+  uint64_t reported = 0;
+  static uint32_t flush_id = 0x40000000;
+  const uint32_t id = ++flush_id;
+  int64_t t0 = now_ns();
+  // One thread writes every send while this one reads what comes back
+  // (drops), so that neither side's socket buffer can fill for good.
+  std::thread writer([&] {
+    Bytes chunk;
+    for (size_t i = 0; i < total; ++i) {
+      encode_to(chunk, RpcNotification{method, params});
+      if (chunk.size() >= 256 * 1024 || i + 1 == total) {
+        write_all(conn.fd(), chunk.data(), chunk.size());
+        chunk.clear();
+      }
+    }
+    encode_to(chunk, RpcRequest{id, std::string(control::method::kSendFlush), control::encode_params(control::SendFlushParams{})});
+    write_all(conn.fd(), chunk.data(), chunk.size());
+  });
+  st.sent = total;
+  std::optional<control::SendFlushResult> flushed;
+  while (!flushed) {
+    auto m = conn.next(60000);
+    if (!m) die("stream: no send.flush answer within 60 s");
+    if (auto* n = std::get_if<RpcNotification>(&*m); n && n->method == control::method::kSendDropped) {
+      auto d = control::decode_params<control::SendDropped>(n->params);
+      if (!d) die("send.dropped: " + d.error().message);
+      reported += d->count;
+    } else if (auto* r = std::get_if<RpcResponse>(&*m); r && r->msgid == id) {
+      auto res = control::decode_result<control::method::SendFlush>(r->is_error() ? Bytes{} : r->result);
+      if (!res) die("send.flush: bad answer");
+      flushed = *res;
+    }
+  }
+  writer.join();
+  // The flush counts since the connection opened; this run's drops are the
+  // ones reported during it.
+  st.dropped = reported;
+  st.delivered = total - std::min<uint64_t>(total, reported);
+  int64_t end = now_ns() + 10'000'000'000;
+  while (handler.sends() - base < st.delivered && now_ns() < end) ::usleep(100);
+  st.received = handler.sends() - base;
+  st.seconds = seconds_since(t0);
+  return st;
+}
+
 }  // namespace bench

@@ -57,4 +57,11 @@ struct SendStats {
 SendStats run_sends(RpcConn& conn, const Handler& handler, const std::string& peer, size_t window,
                     size_t total, const peernet::Bytes& args);
 
+// `total` streamed sends to "sink" on `peer` (the `send` notification: no
+// answer each), written by a second thread as fast as the daemon reads
+// them, then send.flush for the counts. dropped is what the daemon reported
+// (send.dropped, checked against the flush's total).
+SendStats run_stream_sends(RpcConn& conn, const Handler& handler, const std::string& peer, size_t total,
+                           const peernet::Bytes& args);
+
 }  // namespace bench

@@ -437,6 +437,7 @@ Status Daemon::send(const PublicKey& peer, std::string handle, Bytes args) {
 }
 
 Status Daemon::send_streamed(const PublicKey& peer, std::string_view handle, ByteView args) {
+  // The control connection checked handle and args as it read them.
   return impl_->send(peer, handle, args, Session::Priority::stream);
 }
 
@@ -444,7 +445,7 @@ Status Daemon::Impl::send(const PublicKey& peer, std::string_view handle, ByteVi
   Status st;
   if (!started || stopping)
     st = make_error(Errc::closed, "the daemon is not running");
-  else if (st = check_outgoing(handle, args); st)
+  else if (st = priority == Session::Priority::stream ? Status{} : check_outgoing(handle, args); st)
     st = registry->send_encoded(peer, encode_send(handle, args), priority);
   // A streamed send refused for a half-full queue waits and is tried again.
   if (!st && priority == Session::Priority::stream && st.error().code == Errc::busy) return st;

@@ -142,7 +142,10 @@ class Daemon {
   // answers Errc::busy without counting a drop; the caller then waits for
   // when_writable() and tries the same send again, so a stream is slowed
   // down, never dropped, by a slow link.
-  // The handle and args are not consumed, so that the caller can try again.
+  // The handle and args are not consumed, so that the caller can try again;
+  // the caller has checked them (a valid handle name, args exactly one
+  // msgpack object within MsgpackLimits): the control connection does as
+  // it reads them.
   Status send_streamed(const PublicKey& peer, std::string_view handle, ByteView args);
   // Runs `ready` (from a later loop callback or at once) when the peer's
   // active session has room again, or when it has none.

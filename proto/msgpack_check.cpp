@@ -119,9 +119,47 @@ bool is_map_header(uint8_t b) { return (b >= 0x80 && b <= 0x8f) || b == 0xde || 
 
 }  // namespace
 
+namespace {
+
+// The encoded size of a scalar (not a container, not an ext) from its
+// header alone; 0 for anything else. Such an object is one object at depth
+// 0, within every limit, and valid once all its bytes are there.
+uint64_t scalar_size(ByteView data) {
+  const uint8_t b = data[0];
+  auto be = [&](size_t n) -> uint64_t {
+    if (data.size() < 1 + n) return UINT64_MAX;  // the header itself is cut short
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; ++i) v = (v << 8) | data[1 + i];
+    return v;
+  };
+  auto sized = [&](size_t n) -> uint64_t {
+    uint64_t len = be(n);
+    return len == UINT64_MAX ? 0 : 1 + n + len;
+  };
+  if (b <= 0x7f || b >= 0xe0) return 1;
+  if (b >= 0xa0 && b <= 0xbf) return 1 + (b & 0x1f);
+  switch (b) {
+    case 0xc0: case 0xc2: case 0xc3: return 1;
+    case 0xcc: case 0xd0: return 2;
+    case 0xcd: case 0xd1: return 3;
+    case 0xca: case 0xce: case 0xd2: return 5;
+    case 0xcb: case 0xcf: case 0xd3: return 9;
+    case 0xc4: case 0xd9: return sized(1);
+    case 0xc5: case 0xda: return sized(2);
+    case 0xc6: case 0xdb: return sized(4);
+    default: return 0;
+  }
+}
+
+}  // namespace
+
 Result<size_t> check_object(ByteView data, const MsgpackLimits& limits) {
   if (data.empty())
     return make_error(Errc::protocol_error, "msgpack: no bytes where an object was expected");
+  // Most payloads are one str or bin: no parser needed. Anything else, and
+  // a scalar cut short (for the parser's error message), takes the parser.
+  if (uint64_t n = scalar_size(data); n > 0 && n <= data.size() && limits.max_objects >= 1)
+    return static_cast<size_t>(n);
   LimitVisitor visitor(limits);
   size_t off = 0;
   bool ok = false;

@@ -84,12 +84,17 @@ Status ControlClient::start() {
 
 void ControlClient::on_data(ByteView data) {
   auto self = shared_from_this();
-  // A copy, so that decoding can stop mid-chunk (backpressure) and go on
-  // later; the decoder keeps a view of it until next() says it needs more.
-  inbox_.assign(data.begin(), data.end());
-  if (auto st = decoder_.feed(inbox_); !st)
+  // Decoded in place, in libuv's buffer.
+  if (auto st = decoder_.feed(data); !st)
     return close("sent unreadable input: " + st.error().describe() + "; closing", LogLevel::notice);
   process_input();
+  // Stopped mid-chunk (backpressure): the buffer goes back to libuv when we
+  // return, so the rest is copied, to be decoded when reading resumes.
+  if (state_ != State::closed && !decoder_.unread().empty()) {
+    ByteView rest = decoder_.unread();
+    inbox_.assign(rest.begin(), rest.end());
+    decoder_.relocate(inbox_);
+  }
 }
 
 bool ControlClient::over_budget() const {
@@ -111,7 +116,15 @@ void ControlClient::process_input() {
       }
       return;
     }
-    auto m = decoder_.next();
+    auto raw = decoder_.next_raw();
+    if (!raw) return close("sent unreadable input: " + raw.error().describe() + "; closing", LogLevel::notice);
+    if (!*raw) break;
+    // Streamed sends, the bulk of a busy connection, are read in place.
+    if (auto send = control::read_streamed_send(**raw, decoder_.limits())) {
+      on_streamed_send(*send);
+      continue;
+    }
+    auto m = decoder_.decode(**raw);
     if (!m) {
       if (decoder_.failed())
         return close("sent unreadable input: " + m.error().describe() + "; closing",
@@ -125,7 +138,6 @@ void ControlClient::process_input() {
         log_.debug(tag() + ": " + m.error().describe() + ", ignoring");
       continue;
     }
-    if (!*m) break;
     dispatch(std::move(**m));
   }
   if (state_ == State::open && reading_paused_) {
@@ -218,13 +230,14 @@ const ControlRoute* find_route(std::string_view method) {
 // chunk they are reading; beyond that the client is not reading at all and
 // notifications are dropped. A message is always accepted when nothing is
 // queued, so one maximal response always fits.
-bool ControlClient::write(const RpcMessage& message, Kind kind) {
+template <class Encode>
+bool ControlClient::write_with(Kind kind, const Encode& encode) {
   if (state_ == State::closed) return false;
   // Drops collected so far go first: a send.flush answer, say, follows
   // every drop of the sends before it.
   if (drop_run_ && !emitting_drops_) emit_drops();
   const size_t before = out_.size();
-  encode_to(out_, message);
+  encode(out_);
   const size_t size = out_.size() - before;
   const size_t queued = stream_.write_queue_bytes() + before;
   const size_t limit = ctx_.write_queue_cap * (kind == Kind::notification ? kControlQueueFactor : 1);
@@ -259,6 +272,10 @@ bool ControlClient::write(const RpcMessage& message, Kind kind) {
   }
   account();
   return true;
+}
+
+bool ControlClient::write(const RpcMessage& message, Kind kind) {
+  return write_with(kind, [&](Bytes& out) { encode_to(out, message); });
 }
 
 size_t ControlClient::queued_bytes() const { return stream_.write_queue_bytes() + out_.size(); }
@@ -320,7 +337,8 @@ void ControlClient::begin_drain(bool cancel_outstanding) {
       // Still ours to account for: it will not be sent.
       StreamedSend s = std::move(*stalled_);
       stalled_.reset();
-      drop_streamed(s.seq, s.peer, s.handle, to_string(Errc::closed), "the daemon is shutting down");
+      drop_streamed(s.seq, s.peer, s.handle, to_string(Errc::closed),
+                    cancel_outstanding ? "the daemon is shutting down" : "the connection is closing");
     }
     state_ = State::draining;
     stream_.read_stop();
@@ -493,9 +511,14 @@ void ControlClient::resume_senders() {
 void ControlClient::deliver_send(IncomingSend send) {
   auto self = shared_from_this();
   if (state_ != State::open) return;
-  control::HandleSend note{send.peer, alias_of(send.peer), std::move(send.handle),
-                           std::move(send.args)};
-  write(control::make_notification(note), Kind::notification);
+  // The part before the handle is the same for every send of a peer.
+  if (send_prefix_.empty() || send_prefix_peer_ != send.peer || send_prefix_trust_ != daemon_.trust_generation()) {
+    send_prefix_ = control::handle_send_prefix(send.peer, alias_of(send.peer));
+    send_prefix_peer_ = send.peer;
+    send_prefix_trust_ = daemon_.trust_generation();
+  }
+  write_with(Kind::notification,
+             [&](Bytes& out) { control::append_handle_send(out, send_prefix_, send.handle, send.args); });
 }
 
 }  // namespace peernet

@@ -173,6 +173,9 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void on_notification(RpcNotification notification);
   void on_response(RpcResponse response);
   bool write(const RpcMessage& message, Kind kind);
+  // write() for a message `encode(out)` appends itself (connection.cpp).
+  template <class Encode>
+  bool write_with(Kind kind, const Encode& encode);
   void flush();
   size_t queued_bytes() const;
   void respond(uint32_t msgid, Result<Bytes> result);
@@ -217,10 +220,12 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
     std::string handle;
     Bytes args;
   };
-  void on_streamed_send(RpcNotification n);
-  // Hands it to the session, or waits (reading nothing more) while the
-  // session's queue is half full.
-  void stream_send(StreamedSend s);
+  void on_streamed_send(const control::SendView& v);  // read in place
+  void on_streamed_send(RpcNotification n);            // any other form
+  // Hands it to the session, or waits (keeping a copy, reading nothing
+  // more) while the session's queue is half full.
+  void stream_send(uint64_t seq, std::string_view peer_name, std::string_view handle, ByteView args);
+  void stream_send_to(uint64_t seq, const PublicKey& peer, std::string_view handle, ByteView args);
   void resume_stream();
   // Counts a drop and adds it to the run being collected (one send.dropped
   // per run of consecutive drops alike); `seq` nullopt for one the peer
@@ -253,7 +258,7 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   State state_ = State::open;
   uv::PipeStream stream_;
   RpcDecoder decoder_;
-  Bytes inbox_;                  // the chunk being decoded (the decoder keeps a view of it)
+  Bytes inbox_;                  // the rest of a chunk whose decoding paused (the decoder keeps a view of it)
   bool reading_paused_ = false;  // over the backpressure bounds: inbox_ may hold unread requests
   size_t accounted_ = 0;         // this client's part of ctx_.queued_total
   uv::Timer drain_timer_;
@@ -275,6 +280,11 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   bool warned_dropping_ = false;
   // Sessions paused while this client was congested (deliver_send).
   std::vector<std::function<void()>> drained_waiters_;
+
+  // handle.send up to the handle, for the peer that sent last (deliver_send).
+  Bytes send_prefix_;
+  PublicKey send_prefix_peer_;
+  uint64_t send_prefix_trust_ = 0;
 
   // Streamed sends.
   uint64_t stream_seq_ = 0;      // streamed sends read: the last one's number

@@ -114,28 +114,38 @@ void ControlClient::on_send_refused(const PublicKey& peer, const std::string& ha
 // more until the queue is down to a quarter, so a stream runs at the speed
 // of the link with bounded memory, and is never dropped for being fast.
 
+void ControlClient::on_streamed_send(const control::SendView& v) {
+  stream_send(++stream_seq_, v.peer, v.handle, v.args);
+}
+
 void ControlClient::on_streamed_send(RpcNotification n) {
-  const uint64_t seq = ++stream_seq_;
-  ++ctx_.counters.stream_sends;
   auto p = control::decode_params<control::SendParams>(n.params);
-  if (!p) return drop_streamed(seq, std::nullopt, std::nullopt, to_string(p.error().code), p.error().message);
-  if (p->peer != last_peer_name_ || last_peer_trust_ != daemon_.trust_generation()) {
-    auto key = resolve(p->peer, true);
-    if (!key) return drop_streamed(seq, std::nullopt, p->handle, to_string(key.error().code), key.error().message);
-    last_peer_name_ = p->peer;
+  if (!p) {
+    ++ctx_.counters.stream_sends;
+    return drop_streamed(++stream_seq_, std::nullopt, std::nullopt, to_string(p.error().code), p.error().message);
+  }
+  stream_send(++stream_seq_, p->peer, p->handle, p->args);
+}
+
+void ControlClient::stream_send(uint64_t seq, std::string_view peer_name, std::string_view handle, ByteView args) {
+  ++ctx_.counters.stream_sends;
+  if (peer_name != last_peer_name_ || last_peer_trust_ != daemon_.trust_generation()) {
+    auto key = resolve(peer_name, true);
+    if (!key)
+      return drop_streamed(seq, std::nullopt, std::string(handle), to_string(key.error().code), key.error().message);
+    last_peer_name_ = std::string(peer_name);
     last_peer_key_ = *key;
     last_peer_trust_ = daemon_.trust_generation();
   }
-  stream_send(StreamedSend{seq, last_peer_key_, std::move(p->handle), std::move(p->args)});
+  stream_send_to(seq, last_peer_key_, handle, args);
 }
 
-void ControlClient::stream_send(StreamedSend s) {
-  Status st = daemon_.send_streamed(s.peer, s.handle, s.args);
+void ControlClient::stream_send_to(uint64_t seq, const PublicKey& peer, std::string_view handle, ByteView args) {
+  Status st = daemon_.send_streamed(peer, handle, args);
   if (!st && st.error().code == Errc::busy) {
     // The session's queue is half full: wait for it, reading nothing more.
     ++ctx_.counters.stream_waits;
-    PublicKey peer = s.peer;
-    stalled_ = std::move(s);
+    stalled_ = StreamedSend{seq, peer, std::string(handle), Bytes(args.begin(), args.end())};
     if (!reading_paused_) {
       reading_paused_ = true;
       stream_.read_stop();
@@ -148,16 +158,17 @@ void ControlClient::stream_send(StreamedSend s) {
     });
     return;
   }
-  if (!st) return drop_streamed(s.seq, s.peer, s.handle, to_string(st.error().code), st.error().message);
-  if (stream_peers_.empty() || stream_peers_.back() != s.peer) {
-    if (std::find(stream_peers_.begin(), stream_peers_.end(), s.peer) == stream_peers_.end())
-      stream_peers_.push_back(s.peer);
+  if (!st) return drop_streamed(seq, peer, std::string(handle), to_string(st.error().code), st.error().message);
+  if (stream_peers_.empty() || stream_peers_.back() != peer) {
+    if (std::find(stream_peers_.begin(), stream_peers_.end(), peer) == stream_peers_.end())
+      stream_peers_.push_back(peer);
   }
-  if (stream_targets_.empty() || stream_targets_.back().first != s.peer || stream_targets_.back().second != s.handle) {
+  if (stream_targets_.empty() || stream_targets_.back().first != peer || stream_targets_.back().second != handle) {
     subscribe_refusals();
-    auto it = std::find(stream_targets_.begin(), stream_targets_.end(), std::pair{s.peer, s.handle});
+    auto it = std::find_if(stream_targets_.begin(), stream_targets_.end(),
+                           [&](const auto& t) { return t.first == peer && t.second == handle; });
     if (it != stream_targets_.end()) stream_targets_.erase(it);
-    stream_targets_.emplace_back(s.peer, s.handle);
+    stream_targets_.emplace_back(peer, std::string(handle));
     if (stream_targets_.size() > control::kMaxRefusalWatch) stream_targets_.pop_front();
   }
 }
@@ -167,7 +178,7 @@ void ControlClient::resume_stream() {
   if (!stalled_ || state_ != State::open) return;
   StreamedSend s = std::move(*stalled_);
   stalled_.reset();
-  stream_send(std::move(s));
+  stream_send_to(s.seq, s.peer, s.handle, s.args);
   if (!stalled_) process_input();
 }
 

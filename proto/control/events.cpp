@@ -1,5 +1,7 @@
 #include "proto/control/events.hpp"
 
+#include "proto/peer_id.hpp"
+
 #include "proto/control/codec.hpp"
 
 namespace peernet::control {
@@ -23,6 +25,36 @@ RpcNotification make_notification(const PeerEvent& e) {
 
 RpcNotification make_notification(const SendRefused& r) {
   return RpcNotification{std::string(SendRefused::Method::kName), encode_params(r)};
+}
+
+Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name) {
+  Bytes out;
+  MsgpackWriter w(out);
+  w.array(3);
+  w.uint(static_cast<uint64_t>(RpcType::notification));
+  w.str(HandleSend::Method::kName);
+  w.array(1);
+  w.map(static_cast<uint32_t>(std::tuple_size_v<decltype(HandleSend::kFields)>));
+  w.str("peer");
+  w.str(peer_id_text(peer));
+  w.str("peer_name");
+  if (peer_name)
+    w.str(*peer_name);
+  else
+    w.nil();
+  w.str("handle");
+  return out;
+}
+
+void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, ByteView args) {
+  out.insert(out.end(), prefix.begin(), prefix.end());
+  MsgpackWriter w(out);
+  w.str(handle);
+  w.str("args");
+  if (args.empty())
+    w.nil();
+  else
+    w.raw(args);
 }
 
 RpcNotification make_notification(const SendDropped& d) {

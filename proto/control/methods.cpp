@@ -2,6 +2,7 @@
 // listed in ClientMethods and ClientBoundMethods (codec.hpp).
 #include "proto/control/methods.hpp"
 
+#include <algorithm>
 #include <array>
 #include <span>
 #include <string>
@@ -91,6 +92,47 @@ Status CallParams::check(const CallParams& p, const Fields& f) {
     return f.error("timeout", format_number(*p.timeout) + " seconds is not in (0, " +
                                   format_number(kMaxTimeout) + "]");
   return {};
+}
+
+std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits& limits) {
+  // The fixed start: fixarray 3, 2, fixstr "send", fixarray 1.
+  static constexpr uint8_t kHead[] = {0x93, 0x02, 0xa4, 's', 'e', 'n', 'd', 0x91};
+  if (message.size() < sizeof kHead + 1 || !std::equal(std::begin(kHead), std::end(kHead), message.begin()))
+    return std::nullopt;
+  MsgpackReader r(message.subspan(sizeof kHead));
+  auto n = r.map("params");
+  if (!n || *n != 3) return std::nullopt;
+  SendView v;
+  bool peer = false, handle = false, args = false;
+  // Around the args: the params array, the map, three keys, peer and handle.
+  MsgpackLimits inner = limits;
+  if (inner.max_depth < 3 || inner.max_objects < 8) return std::nullopt;
+  inner.max_depth -= 2;
+  inner.max_objects -= 7;
+  for (int i = 0; i < 3; ++i) {
+    auto key = r.str("key");
+    if (!key) return std::nullopt;
+    if (*key == "peer" && !peer) {
+      auto s = r.str("peer");
+      if (!s || s->empty() || s->size() > kMaxPeerName) return std::nullopt;
+      v.peer = *s;
+      peer = true;
+    } else if (*key == "handle" && !handle) {
+      auto s = r.str("handle");
+      if (!s || !valid_handle_name(*s)) return std::nullopt;
+      v.handle = *s;
+      handle = true;
+    } else if (*key == "args" && !args) {
+      auto o = r.object("args", inner);
+      if (!o) return std::nullopt;
+      v.args = *o;
+      args = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!r.at_end()) return std::nullopt;
+  return v;
 }
 
 Status SendFlushParams::check(const SendFlushParams& p, const Fields& f) {

@@ -165,25 +165,33 @@ Result<MaybeMessage> RpcDecoder::finish(ByteView message) {
 }
 
 Result<MaybeMessage> RpcDecoder::next() {
+  PEERNET_TRY(std::optional<ByteView> raw, next_raw());
+  if (!raw) return MaybeMessage{};
+  return finish(*raw);
+}
+
+Result<std::optional<ByteView>> RpcDecoder::next_raw() {
+  using MaybeRaw = std::optional<ByteView>;
   if (error_) return *error_;
   bad_msgid_.reset();
+  if (!whole_.empty()) Bytes().swap(whole_);  // the previous straddling message was taken
 
   // Scan the chunk in place; copy only the start of a message it cuts off.
   MsgpackScanner::State state;
   if (partial_.empty()) {
-    if (input_.empty()) return MaybeMessage{};
+    if (input_.empty()) return MaybeRaw{};
     state = scanner_.scan(input_);
     if (state == MsgpackScanner::State::complete) {
       ByteView message = input_.first(scanner_.size());
       input_ = input_.subspan(message.size());
       scanner_.reset();
-      return finish(message);
+      return MaybeRaw(message);
     }
     if (state == MsgpackScanner::State::need_more) {
       // Less than min_size() <= max_message_ bytes.
       partial_.assign(input_.begin(), input_.end());
       input_ = {};
-      return MaybeMessage{};
+      return MaybeRaw{};
     }
   } else {
     // Top up the partial message, never past the scanner's lower bound on
@@ -196,12 +204,12 @@ Result<MaybeMessage> RpcDecoder::next() {
       input_ = input_.subspan(take);
       state = scanner_.scan(partial_);
     }
-    if (state == MsgpackScanner::State::need_more) return MaybeMessage{};
+    if (state == MsgpackScanner::State::need_more) return MaybeRaw{};
     if (state == MsgpackScanner::State::complete) {
-      Bytes message = std::move(partial_);
+      whole_ = std::move(partial_);
       partial_.clear();
       scanner_.reset();
-      return finish(message);
+      return MaybeRaw(ByteView(whole_));
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <msgpack.hpp>
 #include <random>
 
 namespace peernet {
@@ -92,6 +93,38 @@ TEST(MsgpackCheck, TruncationsAndInvalidBytes) {
       << r.error().message;
   EXPECT_NE(check_object(hex("9201")).error().message.find("truncated"), std::string::npos);
   EXPECT_FALSE(check_object({}).ok());
+}
+
+TEST(MsgpackCheck, ScalarsAgreeWithMsgpackC) {
+  // check_object sizes a scalar from its header without the parser: for
+  // every header byte that starts a str, bin, number, nil or boolean,
+  // followed by random bytes of every length up to 300, it must accept
+  // exactly what msgpack-c accepts, with the same size.
+  std::mt19937 rng(7);
+  for (int first = 0; first < 256; ++first) {
+    const auto b = static_cast<uint8_t>(first);
+    const bool container = (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
+    const bool ext = (b >= 0xc7 && b <= 0xc9) || (b >= 0xd4 && b <= 0xd8);
+    if (container || ext || b == 0xc1) continue;
+    for (size_t tail = 0; tail <= 300; ++tail) {
+      Bytes data{b};
+      // Small declared lengths, so that many inputs are complete.
+      for (size_t i = 0; i < tail; ++i) data.push_back(static_cast<uint8_t>(i < 4 ? rng() % 3 : rng()));
+      size_t off = 0;
+      bool parsed = false;
+      try {
+        msgpack::object_handle oh;
+        msgpack::unpack(oh, reinterpret_cast<const char*>(data.data()), data.size(), off);
+        parsed = true;
+      } catch (const msgpack::insufficient_bytes&) {
+      }
+      auto r = check_object(data);
+      ASSERT_EQ(r.ok(), parsed) << "0x" << to_hex(ByteView(&b, 1)) << " + " << tail;
+      if (parsed) {
+        EXPECT_EQ(*r, off) << "0x" << to_hex(ByteView(&b, 1)) << " + " << tail;
+      }
+    }
+  }
 }
 
 Bytes nested(size_t depth, uint8_t header = 0x91) {

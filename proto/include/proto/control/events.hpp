@@ -162,6 +162,13 @@ RpcNotification make_notification(const PeerEvent& e);
 RpcNotification make_notification(const SendRefused& r);
 RpcNotification make_notification(const SendDropped& d);
 
+// handle.send written straight into an output buffer, for a daemon that
+// delivers many: handle_send_prefix() (once per peer and alias) then
+// append_handle_send() per send. The bytes are exactly those of
+// encode(make_notification(HandleSend{peer, peer_name, handle, args})).
+Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name);
+void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, ByteView args);
+
 // A client's entry point for notifications. An unknown method is
 // Errc::unsupported (a client may ignore it: a later daemon may add some);
 // so is send.refused, which this library's clients do not collect.

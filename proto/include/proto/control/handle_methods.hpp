@@ -144,6 +144,21 @@ struct SendFlushResult {
   friend bool operator==(const SendFlushResult&, const SendFlushResult&) = default;
 };
 
+// A streamed send read in place: `[2, "send", [{"peer": str, "handle": str,
+// "args": any}]]`, its three keys in any order. The views point into the
+// message. Everything SendParams' decoder checks is checked here, the args
+// once with `limits` less the levels and objects around them, exactly as
+// the general path counts them. nullopt for any other message, and for a
+// streamed send this reader does not take (a key missing, unknown or
+// repeated, a wrong type, a bad value): the general decoder then decodes it
+// and says what is wrong.
+struct SendView {
+  std::string_view peer;
+  std::string_view handle;
+  ByteView args;
+};
+std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits& limits);
+
 // peer_offline, busy, payload_too_large: the reasons a send is dropped.
 inline bool is_drop_reason(Errc code) {
   return code == Errc::peer_offline || code == Errc::busy || code == Errc::payload_too_large;

@@ -44,6 +44,18 @@ TEST(ControlEvents, HandleSendRoundTripsAsANotification) {
   EXPECT_EQ(std::get<HandleSend>(*back), s);
 }
 
+TEST(ControlEvents, HandleSendWrittenInPlaceIsTheSameBytes) {
+  for (const HandleSend& s : {HandleSend{key(3), "pi", "chat", kArgs}, HandleSend{key(4), std::nullopt, "x", {}},
+                              HandleSend{key(5), std::string(200, 'a'), std::string(128, 'h'), Bytes(70000, 0x01)}}) {
+    Bytes out = {0xaa};  // appended after what is there
+    append_handle_send(out, handle_send_prefix(s.peer, s.peer_name), s.handle, s.args);
+    Bytes expected = {0xaa};
+    Bytes whole = encode(RpcMessage(make_notification(s)));
+    expected.insert(expected.end(), whole.begin(), whole.end());
+    EXPECT_EQ(out, expected) << s.handle;
+  }
+}
+
 TEST(ControlEvents, SendDroppedRoundTripsWithItsNils) {
   // A run the daemon numbered, and a peer's report (no number, no name).
   for (const SendDropped& d :

@@ -529,6 +529,76 @@ TEST(ControlStrict, ArgsWithinMsgpackLimits) {
   EXPECT_EQ(code_of(bad), Errc::bad_request);
 }
 
+// Streamed sends are read in place (read_streamed_send) on the daemon's hot
+// path: it must never accept what the general decoder refuses, nor read
+// anything differently, and must take the ordinary forms.
+TEST(ControlStreamedSend, ReadInPlaceAgreesWithTheDecoder) {
+  auto message = [](const Bytes& params) {
+    return encode(RpcMessage(RpcNotification{"send", params}));
+  };
+  auto nested = [](size_t depth) {
+    Bytes b(depth, 0x91);
+    b.push_back(0xc0);
+    return b;
+  };
+  const Bytes hello = mp::s("hello");
+  struct Case {
+    std::string name;
+    Bytes msg;
+    bool fast;  // the in-place reader must take it
+  };
+  std::vector<Case> cases = {
+      {"plain", message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("chat")}, {"args", hello}})), true},
+      {"keys in another order",
+       message(mp::params({{"args", hello}, {"handle", mp::s("chat")}, {"peer", mp::s("pi")}})), true},
+      {"args a map",
+       message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("a.b:c/d-e_f")},
+                           {"args", mp::map({{"k", mp::arr({mp::s("v"), Bytes{0x01}})}})}})),
+       true},
+      {"args nested 30 deep",
+       message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("h")}, {"args", nested(30)}})), true},
+      {"args nested 31 deep",
+       message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("h")}, {"args", nested(31)}})), false},
+      {"peer of 128 bytes",
+       message(mp::params({{"peer", mp::s(std::string(128, 'p'))}, {"handle", mp::s("h")}, {"args", hello}})), true},
+      {"peer of 129 bytes",
+       message(mp::params({{"peer", mp::s(std::string(129, 'p'))}, {"handle", mp::s("h")}, {"args", hello}})), false},
+      {"empty peer", message(mp::params({{"peer", mp::s("")}, {"handle", mp::s("h")}, {"args", hello}})), false},
+      {"bad handle", message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("a b")}, {"args", hello}})), false},
+      {"no args", message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("h")}})), false},
+      {"unknown key",
+       message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("h")}, {"args", hello}, {"x", hello}})), false},
+      {"peer twice", message(mp::params({{"peer", mp::s("pi")}, {"peer", mp::s("pi")}, {"handle", mp::s("h")}})), false},
+      {"peer a bin", message(mp::params({{"peer", Bytes{0xc4, 0x01, 0x70}}, {"handle", mp::s("h")}, {"args", hello}})),
+       false},
+      {"args a reserved ext",
+       message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("h")}, {"args", Bytes{0xd4, 0x80, 0x00}}})), false},
+      {"args an invalid byte",
+       message(mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("h")}, {"args", Bytes{0xc1}}})), false},
+      {"a request", encode(RpcMessage(RpcRequest{1, "send", mp::params({{"peer", mp::s("pi")},
+                                                                        {"handle", mp::s("h")},
+                                                                        {"args", hello}})})),
+       false},
+  };
+  for (const Case& c : cases) {
+    auto fast = read_streamed_send(c.msg, {});
+    EXPECT_EQ(fast.has_value(), c.fast) << c.name;
+    auto rpc = decode_rpc(c.msg);
+    auto* n = rpc.ok() ? std::get_if<RpcNotification>(&*rpc) : nullptr;
+    auto slow = n ? decode_params<control::SendParams>(n->params) : Result<control::SendParams>(make_error(Errc::bad_request, "not a notification"));
+    if (!fast) continue;
+    ASSERT_TRUE(slow.ok()) << c.name << ": the reader took what the decoder refuses: " << message_of(slow);
+    EXPECT_EQ(fast->peer, slow->peer) << c.name;
+    EXPECT_EQ(fast->handle, slow->handle) << c.name;
+    EXPECT_EQ(Bytes(fast->args.begin(), fast->args.end()), slow->args) << c.name;
+  }
+  // Every prefix of a valid one is refused, and so is a byte after it.
+  Bytes whole = cases[0].msg;
+  for (size_t n = 0; n < whole.size(); ++n)
+    EXPECT_FALSE(read_streamed_send(ByteView(whole).first(n), {}).has_value()) << n;
+  whole.push_back(0xc0);
+  EXPECT_FALSE(read_streamed_send(whole, {}).has_value());
+}
 
 // pair.open's window is checked like a call's timeout (pair_methods.hpp).
 TEST(ControlParams, PairOpenWindowRange) {
