@@ -406,7 +406,8 @@ Status Daemon::reload(Config config) {
   return {};
 }
 
-Status Daemon::call(const PublicKey& peer, std::string handle, Bytes args, double timeout_s, CallCallback cb) {
+Status Daemon::call(const PublicKey& peer, std::string_view handle, ByteView args, double timeout_s,
+                    CallCallback cb) {
   Impl& d = *impl_;
   if (!d.started || d.stopping) return make_error(Errc::closed, "the daemon is not running");
   if (!cb) return make_error(Errc::bad_request, "call without a callback");
@@ -421,7 +422,7 @@ Status Daemon::call(const PublicKey& peer, std::string handle, Bytes args, doubl
         if (Peer* p = reg->find(peer)) ++p->counters.call_errors;
     cb(std::move(r));
   };
-  Status st = d.registry->call(peer, std::move(handle), std::move(args), timeout_ms, std::move(counted));
+  Status st = d.registry->call(peer, handle, args, timeout_ms, std::move(counted));
   Peer* p = d.registry->find(peer);
   if (!st) {
     if (p != nullptr) ++p->counters.call_errors;

@@ -130,7 +130,7 @@ class Daemon {
   // msgpack object (empty args mean nil), Errc::closed after stop().
   // Otherwise `cb` runs exactly once (see CallCallback). `timeout_s` <= 0
   // means session.call_timeout.
-  Status call(const PublicKey& peer, std::string handle, Bytes args, double timeout_s,
+  Status call(const PublicKey& peer, std::string_view handle, ByteView args, double timeout_s,
               CallCallback cb);
 
   // Fire-and-forget. Ok means "handed to a live session to that peer";

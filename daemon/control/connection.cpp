@@ -124,6 +124,10 @@ void ControlClient::process_input() {
       on_streamed_send(*send);
       continue;
     }
+    if (auto call = control::read_call_request(**raw, decoder_.limits())) {
+      on_call_request(*call);
+      continue;
+    }
     auto m = decoder_.decode(**raw);
     if (!m) {
       if (decoder_.failed())
@@ -436,14 +440,20 @@ void ControlClient::deliver_call(IncomingCall call) {
     return call.responder.fail(to_string(Errc::handler_failed),
                                "the local program exposing " + quote(call.handle) + " is leaving");
   uint32_t msgid = next_outbound_msgid();
-  std::string handle = call.handle;
-  control::HandleCall request{call.peer, alias_of(call.peer), std::move(call.handle),
-                              std::move(call.args)};
-  if (!write(control::make_request(msgid, request), Kind::request)) {
-    call.responder.fail(to_string(Errc::busy), "the local program exposing " + quote(handle) +
+  // The part after the msgid up to the handle is the same for every call of a peer.
+  if (call_prefix_.empty() || call_prefix_peer_ != call.peer || call_prefix_trust_ != daemon_.trust_generation()) {
+    call_prefix_ = control::handle_call_prefix(call.peer, alias_of(call.peer));
+    call_prefix_peer_ = call.peer;
+    call_prefix_trust_ = daemon_.trust_generation();
+  }
+  if (!write_with(Kind::request, [&](Bytes& out) {
+        control::append_handle_call(out, msgid, call_prefix_, call.handle, call.args);
+      })) {
+    call.responder.fail(to_string(Errc::busy), "the local program exposing " + quote(call.handle) +
                                                    " is not reading its calls");
     return;
   }
+  std::string handle = std::move(call.handle);
   // The caller's own timeout is not known here (the peer protocol does not
   // carry it), so the configured default bounds how long the call is held.
   double timeout_s = daemon_.config().session.call_timeout;

@@ -171,6 +171,10 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void dispatch(RpcMessage message);
   void on_request(RpcRequest request);
   void on_notification(RpcNotification notification);
+  // A call request read in place (control::read_call_request).
+  void on_call_request(const control::CallView& call);
+  void start_call(uint32_t msgid, std::string_view peer, std::string_view handle, ByteView args,
+                  std::optional<double> timeout);
   void on_response(RpcResponse response);
   bool write(const RpcMessage& message, Kind kind);
   // write() for a message `encode(out)` appends itself (connection.cpp).
@@ -285,6 +289,10 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   Bytes send_prefix_;
   PublicKey send_prefix_peer_;
   uint64_t send_prefix_trust_ = 0;
+  // handle.call after the msgid up to the handle, likewise (deliver_call).
+  Bytes call_prefix_;
+  PublicKey call_prefix_peer_;
+  uint64_t call_prefix_trust_ = 0;
 
   // Streamed sends.
   uint64_t stream_seq_ = 0;      // streamed sends read: the last one's number
@@ -297,8 +305,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   // (peer, handle) targets of streamed sends, newest last (at most
   // kMaxRefusalWatch): a peer's refusal for one of them is a streamed drop.
   std::deque<std::pair<PublicKey, std::string>> stream_targets_;
-  // The last peer name resolved for a streamed send, while the trust list
-  // is the same: resolving is a search of the trust list.
+  // The last peer name resolved for a streamed send or a call, while the
+  // trust list is the same: resolving is a search of the trust list.
   std::string last_peer_name_;
   PublicKey last_peer_key_;
   uint64_t last_peer_trust_ = 0;  // Daemon::trust_generation() when resolved

@@ -50,14 +50,34 @@ void serve<control::method::Unexpose>(ControlClient& c, uint32_t msgid, control:
 
 template <>
 void serve<control::method::Call>(ControlClient& c, uint32_t msgid, control::CallParams p) {
-  auto key = c.resolve(p.peer, true);
-  if (!key) return c.respond(msgid, std::move(key).error());
-  uint64_t token = c.next_token();
+  c.start_call(msgid, p.peer, p.handle, p.args, p.timeout);
+}
+
+void ControlClient::on_call_request(const control::CallView& call) {
+  // What on_request checks for any request (call needs no admin).
+  if (outstanding_msgids_.count(call.msgid) != 0) {
+    ++ctx_.counters.duplicate_msgids;
+    return respond(call.msgid, make_error(Errc::bad_request,
+                                          "msgid " + std::to_string(call.msgid) +
+                                              " is that of a request still awaiting its response"));
+  }
+  start_call(call.msgid, call.peer, call.handle, call.args, call.timeout);
+}
+
+void ControlClient::start_call(uint32_t msgid, std::string_view peer, std::string_view handle, ByteView args,
+                               std::optional<double> timeout) {
+  if (peer != last_peer_name_ || last_peer_trust_ != daemon_.trust_generation()) {
+    auto key = resolve(peer, true);
+    if (!key) return respond(msgid, std::move(key).error());
+    last_peer_name_ = std::string(peer);
+    last_peer_key_ = *key;
+    last_peer_trust_ = daemon_.trust_generation();
+  }
+  uint64_t token = next_token();
   // timeout 0 asks the Daemon for session.call_timeout.
-  Status st = c.daemon_.call(*key, std::move(p.handle), std::move(p.args), p.timeout.value_or(0),
-                             c.async_answer(token));
-  if (!st) return c.respond(msgid, std::move(st).error());
-  c.begin_async(token, msgid);
+  Status st = daemon_.call(last_peer_key_, handle, args, timeout.value_or(0), async_answer(token));
+  if (!st) return respond(msgid, std::move(st).error());
+  begin_async(token, msgid);
 }
 
 template <>

@@ -18,7 +18,7 @@ uint64_t PendingCalls::new_id(Rng& rng) const {
   }
 }
 
-void PendingCalls::add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb,
+void PendingCalls::add(uint64_t id, uint64_t timeout_ms, Describe timeout_message, Callback cb,
                        uint64_t session) {
   uint64_t token = deadlines_.add(id, deadlines_.deadline_in(timeout_ms));
   calls_.emplace(id, Entry{token, std::move(timeout_message), std::move(cb), session});
@@ -57,7 +57,7 @@ std::vector<PendingCalls::Callback> PendingCalls::take_all() {
 }
 
 void PendingCalls::expire(std::vector<uint64_t> ids) {
-  std::vector<std::pair<Callback, std::string>> expired;
+  std::vector<std::pair<Callback, Describe>> expired;
   expired.reserve(ids.size());
   for (uint64_t id : ids) {
     auto it = calls_.find(id);
@@ -66,7 +66,7 @@ void PendingCalls::expire(std::vector<uint64_t> ids) {
   }
   // Callbacks last: one may end this object (a trust removal), so nothing
   // here touches it after they start.
-  for (auto& [cb, message] : expired) cb(make_error(Errc::timeout, std::move(message)));
+  for (auto& [cb, message] : expired) cb(make_error(Errc::timeout, message()));
 }
 
 }  // namespace peernet

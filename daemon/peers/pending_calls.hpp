@@ -33,10 +33,14 @@ class PendingCalls {
 
   // A random non-zero id that no pending call uses.
   uint64_t new_id(Rng& rng) const;
-  // `timeout_message` is the Errc::timeout message the callback gets if no
-  // answer comes within `timeout_ms`.
-  // `session`: the id of the session the call left on.
-  void add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb, uint64_t session = 0);
+  // `timeout_message` makes the Errc::timeout message the callback gets if
+  // no answer comes within `timeout_ms` (made then only: most calls are
+  // answered). `session`: the id of the session the call left on.
+  using Describe = std::function<std::string()>;
+  void add(uint64_t id, uint64_t timeout_ms, Describe timeout_message, Callback cb, uint64_t session = 0);
+  void add(uint64_t id, uint64_t timeout_ms, std::string timeout_message, Callback cb, uint64_t session = 0) {
+    add(id, timeout_ms, Describe([m = std::move(timeout_message)] { return m; }), std::move(cb), session);
+  }
   // Removes the call and returns its callback; empty for an unknown id (a
   // late or forged answer).
   Callback take(uint64_t id);
@@ -49,7 +53,7 @@ class PendingCalls {
  private:
   struct Entry {
     uint64_t token;  // Deadlines::add's
-    std::string timeout_message;
+    Describe timeout_message;
     Callback cb;
     uint64_t session = 0;
   };

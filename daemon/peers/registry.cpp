@@ -519,14 +519,17 @@ void Registry::when_writable(const PublicKey& key, std::function<void()> ready) 
   p->active->when_writable(std::move(ready));
 }
 
-Status Registry::call(const PublicKey& key, std::string handle, Bytes args, uint64_t timeout_ms, CallCallback cb) {
+Status Registry::call(const PublicKey& key, std::string_view handle, ByteView args, uint64_t timeout_ms,
+                      CallCallback cb) {
   Peer* p = find(key);
   if (p == nullptr || p->active == nullptr || !p->active->open())
     return make_error(Errc::peer_offline, "no session to " + peer_tag(key));
   uint64_t id = p->calls.new_id(rng_);
-  std::string timeout_message = "no answer from " + peer_tag(key) + " to the call of " + quote(handle) +
-                                " within " + std::to_string(timeout_ms) + " ms";
-  PEERNET_TRY_VOID(p->active->send(Call{id, std::move(handle), std::move(args)}, Session::Priority::work));
+  PEERNET_TRY_VOID(p->active->send_encoded(encode_call(id, handle, args), Session::Priority::work));
+  PendingCalls::Describe timeout_message = [key, handle = std::string(handle), timeout_ms] {
+    return "no answer from " + peer_tag(key) + " to the call of " + quote(handle) + " within " +
+           std::to_string(timeout_ms) + " ms";
+  };
   p->calls.add(id, timeout_ms, std::move(timeout_message), std::move(cb), p->active->id());
   return {};
 }

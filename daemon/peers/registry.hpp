@@ -170,7 +170,7 @@ class Registry final : public SessionHost {
   // when it has none open.
   void when_writable(const PublicKey& key, std::function<void()> ready);
   // Sends a call on the active session and registers it (see Daemon::call).
-  Status call(const PublicKey& key, std::string handle, Bytes args, uint64_t timeout_ms, CallCallback cb);
+  Status call(const PublicKey& key, std::string_view handle, ByteView args, uint64_t timeout_ms, CallCallback cb);
   // Sends the answer (Reply/ErrorReply, req_id set) to an incoming call on
   // the peer's active session, whichever session the call came on; dropped
   // (debug log) when the peer is gone. A reply too large for the peer

@@ -27,14 +27,17 @@ RpcNotification make_notification(const SendRefused& r) {
   return RpcNotification{std::string(SendRefused::Method::kName), encode_params(r)};
 }
 
-Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name) {
-  Bytes out;
-  MsgpackWriter w(out);
-  w.array(3);
-  w.uint(static_cast<uint64_t>(RpcType::notification));
-  w.str(HandleSend::Method::kName);
+namespace {
+
+// From the method name to the "handle" key of {peer, peer_name, handle,
+// args}: what handle.send and handle.call share for one peer.
+void write_delivery_prefix(MsgpackWriter& w, std::string_view method, const PublicKey& peer,
+                           const std::optional<std::string>& peer_name) {
+  static_assert(std::tuple_size_v<decltype(HandleSend::kFields)> == 4 &&
+                std::tuple_size_v<decltype(HandleCall::kFields)> == 4);
+  w.str(method);
   w.array(1);
-  w.map(static_cast<uint32_t>(std::tuple_size_v<decltype(HandleSend::kFields)>));
+  w.map(4);
   w.str("peer");
   w.str(peer_id_text(peer));
   w.str("peer_name");
@@ -43,10 +46,9 @@ Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>
   else
     w.nil();
   w.str("handle");
-  return out;
 }
 
-void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, ByteView args) {
+void write_delivery_rest(Bytes& out, ByteView prefix, std::string_view handle, ByteView args) {
   out.insert(out.end(), prefix.begin(), prefix.end());
   MsgpackWriter w(out);
   w.str(handle);
@@ -55,6 +57,36 @@ void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, By
     w.nil();
   else
     w.raw(args);
+}
+
+}  // namespace
+
+Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name) {
+  Bytes out;
+  MsgpackWriter w(out);
+  w.array(3);
+  w.uint(static_cast<uint64_t>(RpcType::notification));
+  write_delivery_prefix(w, HandleSend::Method::kName, peer, peer_name);
+  return out;
+}
+
+void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, ByteView args) {
+  write_delivery_rest(out, prefix, handle, args);
+}
+
+Bytes handle_call_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name) {
+  Bytes out;
+  MsgpackWriter w(out);
+  write_delivery_prefix(w, HandleCall::Method::kName, peer, peer_name);
+  return out;
+}
+
+void append_handle_call(Bytes& out, uint32_t msgid, ByteView prefix, std::string_view handle, ByteView args) {
+  MsgpackWriter w(out);
+  w.array(4);
+  w.uint(static_cast<uint64_t>(RpcType::request));
+  w.uint(msgid);
+  write_delivery_rest(out, prefix, handle, args);
 }
 
 RpcNotification make_notification(const SendDropped& d) {

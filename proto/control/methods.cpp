@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstring>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -132,6 +134,93 @@ std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits
     }
   }
   if (!r.at_end()) return std::nullopt;
+  return v;
+}
+
+namespace {
+
+// A finite msgpack number as Number{} reads it (float 64 or 32, or a
+// non-negative integer), else nullopt.
+std::optional<double> read_number(MsgpackReader& r, ByteView data) {
+  size_t at = r.offset();
+  if (at >= data.size()) return std::nullopt;
+  const uint8_t b = data[at];
+  double v = 0;
+  if (b == 0xcb || b == 0xca) {
+    size_t n = b == 0xcb ? 8 : 4;
+    if (data.size() - at < 1 + n) return std::nullopt;
+    uint64_t bits = 0;
+    for (size_t i = 0; i < n; ++i) bits = (bits << 8) | data[at + 1 + i];
+    if (n == 8) {
+      std::memcpy(&v, &bits, 8);
+    } else {
+      uint32_t b32 = static_cast<uint32_t>(bits);
+      float f;
+      std::memcpy(&f, &b32, 4);
+      v = f;
+    }
+    if (!std::isfinite(v)) return std::nullopt;
+    if (!r.object("number", {}).ok()) return std::nullopt;  // moves past it
+    return v;
+  }
+  if (b <= 0x7f || b == 0xcc || b == 0xcd || b == 0xce || b == 0xcf) {
+    auto u = r.uint("number");
+    if (!u) return std::nullopt;
+    return static_cast<double>(*u);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<CallView> read_call_request(ByteView message, const MsgpackLimits& limits) {
+  // fixarray 4, 0, then the msgid.
+  if (message.size() < 16 || message[0] != 0x94 || message[1] != 0x00) return std::nullopt;
+  MsgpackReader r(message.subspan(2));
+  ByteView rest = message.subspan(2);
+  auto id = r.uint("msgid");
+  if (!id || *id > UINT32_MAX) return std::nullopt;
+  auto method = r.str("method");
+  if (!method || *method != "call") return std::nullopt;
+  auto one = r.array("params");
+  if (!one || *one != 1) return std::nullopt;
+  auto n = r.map("params");
+  if (!n || (*n != 3 && *n != 4)) return std::nullopt;
+  CallView v;
+  v.msgid = static_cast<uint32_t>(*id);
+  bool peer = false, handle = false, args = false;
+  // Around the args: the params array, the map, the keys and other values.
+  MsgpackLimits inner = limits;
+  if (inner.max_depth < 3 || inner.max_objects < 10) return std::nullopt;
+  inner.max_depth -= 2;
+  inner.max_objects -= 9;
+  for (uint32_t i = 0; i < *n; ++i) {
+    auto key = r.str("key");
+    if (!key) return std::nullopt;
+    if (*key == "peer" && !peer) {
+      auto s = r.str("peer");
+      if (!s || s->empty() || s->size() > kMaxPeerName) return std::nullopt;
+      v.peer = *s;
+      peer = true;
+    } else if (*key == "handle" && !handle) {
+      auto s = r.str("handle");
+      if (!s || !valid_handle_name(*s)) return std::nullopt;
+      v.handle = *s;
+      handle = true;
+    } else if (*key == "args" && !args) {
+      auto o = r.object("args", inner);
+      if (!o) return std::nullopt;
+      v.args = *o;
+      args = true;
+    } else if (*key == "timeout" && !v.timeout) {
+      auto t = read_number(r, rest);
+      if (!t || !(*t > 0 && *t <= kMaxTimeout)) return std::nullopt;
+      v.timeout = *t;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!peer || !handle || !args || !r.at_end()) return std::nullopt;
   return v;
 }
 

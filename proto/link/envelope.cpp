@@ -142,6 +142,21 @@ Bytes encode_send(std::string_view handle, ByteView args) {
   return out;
 }
 
+Bytes encode_call(uint64_t req_id, std::string_view handle, ByteView args) {
+  Bytes out;
+  out.reserve(1 + 1 + 9 + 2 + handle.size() + (args.empty() ? 1 : args.size()));
+  MsgpackWriter p(out);
+  p.array(kArity[static_cast<uint32_t>(EnvelopeType::call)]);
+  p.uint(static_cast<uint32_t>(EnvelopeType::call));
+  p.uint(req_id);
+  p.str(handle);
+  if (args.empty())
+    p.nil();
+  else
+    p.raw(args);
+  return out;
+}
+
 void encode_to(Bytes& out, const Envelope& e) {
   MsgpackWriter p(out);
   const uint32_t code = static_cast<uint32_t>(type_of(e));

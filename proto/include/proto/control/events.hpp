@@ -168,6 +168,10 @@ RpcNotification make_notification(const SendDropped& d);
 // encode(make_notification(HandleSend{peer, peer_name, handle, args})).
 Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name);
 void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, ByteView args);
+// The same for handle.call requests: exactly the bytes of
+// encode(make_request(msgid, HandleCall{peer, peer_name, handle, args})).
+Bytes handle_call_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name);
+void append_handle_call(Bytes& out, uint32_t msgid, ByteView prefix, std::string_view handle, ByteView args);
 
 // A client's entry point for notifications. An unknown method is
 // Errc::unsupported (a client may ignore it: a later daemon may add some);

@@ -159,6 +159,18 @@ struct SendView {
 };
 std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits& limits);
 
+// A call request read in place the same way: `[0, msgid, "call", [{"peer",
+// "handle", "args", "timeout"?}]]`; nullopt for anything else or anything
+// the general decoder might refuse (then it decodes the request).
+struct CallView {
+  uint32_t msgid = 0;
+  std::string_view peer;
+  std::string_view handle;
+  ByteView args;
+  std::optional<double> timeout;
+};
+std::optional<CallView> read_call_request(ByteView message, const MsgpackLimits& limits);
+
 // peer_offline, busy, payload_too_large: the reasons a send is dropped.
 inline bool is_drop_reason(Errc code) {
   return code == Errc::peer_offline || code == Errc::busy || code == Errc::payload_too_large;

@@ -121,6 +121,8 @@ void encode_to(Bytes& out, const Envelope& e);
 // A send envelope from views, exactly as encode(Send{handle, args}), without
 // copying the args into a Send first.
 Bytes encode_send(std::string_view handle, ByteView args);
+// A call envelope from views, exactly as encode(Call{req_id, handle, args}).
+Bytes encode_call(uint64_t req_id, std::string_view handle, ByteView args);
 
 Result<Envelope> decode_envelope(ByteView data, const MsgpackLimits& limits = {});
 

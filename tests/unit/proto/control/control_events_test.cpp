@@ -56,6 +56,15 @@ TEST(ControlEvents, HandleSendWrittenInPlaceIsTheSameBytes) {
   }
 }
 
+TEST(ControlEvents, HandleCallWrittenInPlaceIsTheSameBytes) {
+  for (uint32_t msgid : {1u, 200u, 70000u, 0xffffffffu})
+    for (const HandleCall& c : {HandleCall{key(3), "pi", "echo", kArgs}, HandleCall{key(4), std::nullopt, "x", {}}}) {
+      Bytes out;
+      append_handle_call(out, msgid, handle_call_prefix(c.peer, c.peer_name), c.handle, c.args);
+      EXPECT_EQ(out, encode(RpcMessage(make_request(msgid, c)))) << msgid << " " << c.handle;
+    }
+}
+
 TEST(ControlEvents, SendDroppedRoundTripsWithItsNils) {
   // A run the daemon numbered, and a peer's report (no number, no name).
   for (const SendDropped& d :

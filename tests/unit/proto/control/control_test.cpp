@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cmath>
 #include <limits>
 #include <set>
@@ -598,6 +600,61 @@ TEST(ControlStreamedSend, ReadInPlaceAgreesWithTheDecoder) {
     EXPECT_FALSE(read_streamed_send(ByteView(whole).first(n), {}).has_value()) << n;
   whole.push_back(0xc0);
   EXPECT_FALSE(read_streamed_send(whole, {}).has_value());
+}
+
+TEST(ControlCallRequest, ReadInPlaceAgreesWithTheDecoder) {
+  auto request = [](uint32_t id, const Bytes& params) { return encode(RpcMessage(RpcRequest{id, "call", params})); };
+  auto f64 = [](double d) {
+    Bytes b{0xcb};
+    uint64_t bits;
+    std::memcpy(&bits, &d, 8);
+    for (int i = 7; i >= 0; --i) b.push_back(static_cast<uint8_t>(bits >> (8 * i)));
+    return b;
+  };
+  const Bytes args = mp::s("hi");
+  struct Case {
+    std::string name;
+    Bytes msg;
+    bool fast;
+  };
+  std::vector<Case> cases = {
+      {"plain", request(7, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("echo")}, {"args", args}})), true},
+      {"with a timeout",
+       request(70000, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("echo")}, {"args", args}, {"timeout", f64(2.5)}})),
+       true},
+      {"integer timeout",
+       request(1, mp::params({{"timeout", Bytes{0x05}}, {"peer", mp::s("pi")}, {"handle", mp::s("e")}, {"args", args}})),
+       true},
+      {"timeout 0", request(1, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("e")}, {"args", args}, {"timeout", f64(0)}})),
+       false},
+      {"timeout too long",
+       request(1, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("e")}, {"args", args}, {"timeout", f64(3601)}})), false},
+      {"timeout a string",
+       request(1, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("e")}, {"args", args}, {"timeout", mp::s("1")}})),
+       false},
+      {"no args", request(1, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("e")}, {"timeout", f64(1)}})), false},
+      {"bad handle", request(1, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("")}, {"args", args}})), false},
+      {"unknown key",
+       request(1, mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("e")}, {"args", args}, {"x", args}})), false},
+      {"a send", encode(RpcMessage(RpcRequest{1, "send", mp::params({{"peer", mp::s("pi")}, {"handle", mp::s("e")},
+                                                                     {"args", args}})})),
+       false},
+  };
+  for (const Case& c : cases) {
+    auto fast = read_call_request(c.msg, {});
+    EXPECT_EQ(fast.has_value(), c.fast) << c.name;
+    if (!fast) continue;
+    auto rpc = decode_rpc(c.msg);
+    ASSERT_TRUE(rpc.ok()) << c.name;
+    auto& q = std::get<RpcRequest>(*rpc);
+    auto slow = decode_params<control::CallParams>(q.params);
+    ASSERT_TRUE(slow.ok()) << c.name << ": " << message_of(slow);
+    EXPECT_EQ(fast->msgid, q.msgid) << c.name;
+    EXPECT_EQ(fast->peer, slow->peer) << c.name;
+    EXPECT_EQ(fast->handle, slow->handle) << c.name;
+    EXPECT_EQ(Bytes(fast->args.begin(), fast->args.end()), slow->args) << c.name;
+    EXPECT_EQ(fast->timeout, slow->timeout) << c.name;
+  }
 }
 
 // pair.open's window is checked like a call's timeout (pair_methods.hpp).
