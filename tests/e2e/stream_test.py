@@ -30,6 +30,9 @@ exposes handles and counts the handle.send notifications it reads.
   ctl         peernetctl send --stream: to the sink (exit 0, summary), with
               a line that is not JSON (exit 2, that line named), to ghost
               (exit 3, --json counts)
+  peer_lost   b closes the session while a holds a stream back: the sends
+              not handed to it dropped as one range up to the last, the
+              flush not confirmed; then a and b are paired again
 
 Everything lives in one temporary directory (removed on exit); only
 processes this script starts are signalled, by PID. Every wait and load
@@ -312,6 +315,7 @@ def runs_cover(drops, numbers, reason, what):
 
 def scenario_offline(a, b, sink, ghost):
     n = 500
+    before = a.counters()
     c = Control(a.sock)
     for i in range(n):
         c.stream({"peer": "ghost", "handle": "sink", "args": i})
@@ -329,6 +333,10 @@ def scenario_offline(a, b, sink, ghost):
     runs_cover(c.dropped(), range(n + 1, 2 * n + 1), "peer_offline", "offline, second flush")
     check(r == {"sent": 2 * n, "dropped": 2 * n, "confirmed": True}, f"second flush answered {r}")
     c.close()
+    # The operator's counters (status) saw them too.
+    after = a.counters()
+    for key in ("stream_sends", "stream_dropped"):
+        check(after[key] - before[key] == 2 * n, f"{key}: {before[key]} -> {after[key]}, expected +{2 * n}")
 
 
 def scenario_no_handle(a, b, sink, ghost):
@@ -539,6 +547,52 @@ def scenario_disconnect(a, b, sink, ghost):
     check(got == list(range(n)) + ["last"], f"the sink got {len(got)} sends, expected {n} then 'last'")
 
 
+def scenario_peer_lost(a, b, sink, ghost):
+    """The session to b closes while a stream to it waits: the sends not yet
+    handed to it are dropped (peer_offline, one range up to the last), the
+    flush is not confirmed, and the sink gets at most the ones before."""
+    n, size = 400, 64 << 10
+    sink.keep_args = False
+    sink.take_args("bulk")
+    waits_before = a.counters()["stream_waits"]
+    one = msgpack.packb([2, "send", [{"peer": "b", "handle": "bulk", "args": bytes(size)}]], use_bin_type=True)
+    c = Control(a.sock)
+    answer = {}
+
+    def stream_then_flush():
+        try:
+            c.s.sendall(one * n)
+            answer["flush"] = c.call("send.flush", {"timeout": 5.0})
+        except BaseException as e:  # reported below
+            answer["error"] = e
+
+    sink.hold.set()
+    t = threading.Thread(target=stream_then_flush, daemon=True)
+    try:
+        t.start()
+        wait_for(WAIT, "a to hold the stream back", lambda: a.counters()["stream_waits"] > waits_before)
+        b.rpc("trust.remove", {"peer": "a"})  # b closes the session
+        t.join(WAIT)
+    finally:
+        sink.hold.clear()
+    check(not t.is_alive() and "error" not in answer, f"the stream did not end: {answer}")
+    r = answer["flush"]
+    drops = c.dropped()
+    c.close()
+    check(drops, "nothing was dropped")
+    first = min(d["first"] for d in drops)
+    print(f"measured: peer_lost: flush {r}; sends {first}..{n} dropped in {len(drops)} send.dropped; "
+          f"sink got {sink.count('bulk')}")
+    runs_cover(drops, range(first, n + 1), "peer_offline", "peer lost")
+    check(r == {"sent": n, "dropped": n - first + 1, "confirmed": False}, f"flush answered {r}")
+    # b trusts a again; a dials it again (it has b's address).
+    b.rpc("trust.add", {"id": a.id, "name": "a"})
+    wait_for(WAIT, "a and b to be online again", lambda: a.online("b") and b.online("a"))
+    check(sink.count("bulk") < first, f"the sink got {sink.count('bulk')} sends, only {first - 1} left")
+    sink.take_args("bulk")
+    sink.keep_args = True
+
+
 def ctl(sock, args, stdin):
     p = subprocess.run([PEERNETCTL, "--socket", sock] + args, input=stdin.encode(),
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=WAIT)
@@ -574,7 +628,7 @@ def scenario_ctl(a, b, sink, ghost):
     print(f"measured: ctl: offline --json {out.strip()}")
 
 
-SCENARIOS = ["offline", "no_handle", "oversized", "bad_params", "backpressure", "disconnect", "ctl"]
+SCENARIOS = ["offline", "no_handle", "oversized", "bad_params", "backpressure", "disconnect", "ctl", "peer_lost"]
 
 
 def main():
