@@ -109,6 +109,9 @@ class Client:
         self._unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
         self._inbox: List[Any] = []  # requests and notifications that arrived during a request
         self._out = bytearray()  # written in order, before anything waits (_flush_out)
+        self._writing = False  # _flush_out is writing _out
+        self._busy = 0  # writes and requests under way: records read meanwhile are held
+        self._held_drops: List[SendDropped] = []
         self._stream_seq = 0  # streamed sends written on this connection
 
     def _reopen(self, deadline: Optional[float]) -> bool:
@@ -179,12 +182,26 @@ class Client:
         holds a stream back while the peer's session is full), what it
         writes meanwhile is read, so that neither side waits for the other:
         drop reports are taken, requests and notifications kept in order."""
-        sock = self._live() if self._out else None
-        while self._out:
-            # An on_dropped callback may stream more while this is written.
-            data, self._out = self._out, bytearray()
-            assert sock is not None
-            self._send_all(sock, memoryview(data))
+        if self._writing or not self._out:
+            return
+        sock = self._live()
+        self._writing = True
+        self._busy += 1
+        try:
+            while self._out:
+                data, self._out = self._out, bytearray()
+                self._send_all(sock, memoryview(data))
+        finally:
+            self._writing = False
+            self._busy -= 1
+        self._release_drops()
+
+    def _release_drops(self) -> None:
+        """Hands the records held during a write or a request to on_dropped
+        (or the list), now that neither is under way: on_dropped may stream
+        more, or make requests."""
+        while self._held_drops and not self._busy:
+            self._take_drop(self._held_drops.pop(0))
 
     def _send_all(self, sock: socket.socket, view: memoryview) -> None:
         done = 0
@@ -233,11 +250,17 @@ class Client:
         params = message[2]
         p = params[0] if isinstance(params, list) and params and isinstance(params[0], dict) else {}
         record = SendDropped.from_params(p)
+        if self._busy:
+            self._held_drops.append(record)
+        else:
+            self._take_drop(record)
+        return True
+
+    def _take_drop(self, record: SendDropped) -> None:
         if self.on_dropped is not None:
             self.on_dropped(record)
         else:
             self._dropped.append(record)
-        return True
 
     def _read(self, deadline: Optional[float]) -> Any:
         """The next message; None once `deadline` (time.monotonic()) passed.
@@ -283,22 +306,27 @@ class Client:
         """
         self._msgid = self._msgid % 0xFFFFFFFF + 1
         msgid = self._msgid
-        self._write([0, msgid, method, [params or {}]])
-        deadline = time.monotonic() + (self.timeout if wait is None else wait)
-        while True:
-            message = self._read(deadline)
-            if message is None:
-                raise Timeout(f"peernetd did not answer {method} in time")
-            if message[0] == 1:
-                if message[1] != msgid:
-                    continue  # a late answer to a request we gave up on
-                error, result = message[2], message[3]
-                if error is not None:
-                    if not isinstance(error, dict):
-                        raise ProtocolError(f"{method}: the error is not a map")
-                    raise error_from_code(str(error.get("code", "internal")), str(error.get("message", "")))
-                return result
-            self._inbox.append(message)
+        self._busy += 1
+        try:
+            self._write([0, msgid, method, [params or {}]])
+            deadline = time.monotonic() + (self.timeout if wait is None else wait)
+            while True:
+                message = self._read(deadline)
+                if message is None:
+                    raise Timeout(f"peernetd did not answer {method} in time")
+                if message[0] == 1:
+                    if message[1] != msgid:
+                        continue  # a late answer to a request we gave up on
+                    error, result = message[2], message[3]
+                    if error is not None:
+                        if not isinstance(error, dict):
+                            raise ProtocolError(f"{method}: the error is not a map")
+                        raise error_from_code(str(error.get("code", "internal")), str(error.get("message", "")))
+                    return result
+                self._inbox.append(message)
+        finally:
+            self._busy -= 1
+            self._release_drops()
 
     def hello(self, client: str = CLIENT_NAME) -> Dict[str, Any]:
         """``{version, daemon, id, admin}``: the daemon, and whether this
