@@ -295,6 +295,27 @@ def streaming():
         check(sum(x.count for x in records) == 200, f"no_such_handle records count {sum(x.count for x in records)}")
         check(a.dropped() == [], "records given to on_dropped are not kept")
 
+    # on_dropped may make requests and stream more: it runs when no other
+    # request or write is under way.
+    calls = []
+    first_flush = [True]
+
+    def on_dropped(record):
+        if first_flush[0] and len(calls) < 3:
+            calls.append(record.count)
+            check(c.status()["counters"]["stream_sends"] >= 1, "status from on_dropped")
+            c.send_stream("ghost", "stream-in", "from on_dropped")
+
+    with peernet.Client(SOCK_A, on_dropped=on_dropped) as c:
+        for i in range(20000):
+            c.send_stream("ghost", "stream-in", i)
+        r = c.flush_sends()
+        first_flush[0] = False
+        check(calls and r.sent == r.dropped and r.confirmed, f"flush {r}; calls {calls}")
+        r = c.flush_sends()  # and the sends on_dropped streamed
+        check(r == peernet.FlushResult(20000 + len(calls), 20000 + len(calls), True),
+              f"flush after on_dropped streamed {len(calls)}: {r}")
+
     # 100,000 small sends (to the offline peer, so the daemon writes drops
     # while the client writes: it must read them meanwhile).
     with peernet.Client(SOCK_A) as a:
