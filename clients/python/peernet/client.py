@@ -180,8 +180,8 @@ class Client:
     def _flush_out(self) -> None:
         """Writes everything in ``_out``. While the daemon does not read (it
         holds a stream back while the peer's session is full), what it
-        writes meanwhile is read, so that neither side waits for the other:
-        drop reports are taken, requests and notifications kept in order."""
+        writes meanwhile is read, so that neither side waits for the other
+        (_take_incoming)."""
         if self._writing or not self._out:
             return
         sock = self._live()
@@ -228,9 +228,10 @@ class Client:
                 sel.close()
 
     def _take_incoming(self, sock: socket.socket) -> None:
-        """Reads what arrived while writing: drop reports are taken at once,
-        requests and notifications kept for later. An answer cannot be for
-        the request being written, so it is a late one and dropped."""
+        """Reads what arrived while writing: drop reports are held for
+        on_dropped (or the list), requests and notifications kept for later.
+        An answer cannot be for the request being written, so it is a late
+        one and dropped."""
         try:
             data = sock.recv(65536)
         except BlockingIOError:
@@ -244,7 +245,8 @@ class Client:
                 self._inbox.append(message)
 
     def _took_drop(self, message: Any) -> bool:
-        """Takes a send.dropped notification (to on_dropped, or the list)."""
+        """Takes a send.dropped notification: to on_dropped (or the list),
+        or held while a write or a request is under way (_release_drops)."""
         if message[0] != 2 or message[1] != SEND_DROPPED:
             return False
         params = message[2]
