@@ -5,12 +5,18 @@ Run by clients_python_test.sh, which starts daemons a and b, pairs them
 (aliases "a" and "b") and passes: SOCK_A SOCK_B ID_A ID_B PORT_A. Checks the
 blocking Client and the AsyncClient: identity, peers, trust, expose (a
 callable and a decorator; async handlers), call across the daemons, send,
-events, typed errors, and a handler that raises -> handler_failed. Every
-wait is bounded; nothing is timed.
+events, typed errors, a handler that raises -> handler_failed, and
+streamed sends (send_stream, flush_sends, SendDropped records: to an
+offline peer, to a missing handle, to a live one). Every wait is bounded;
+nothing is timed (the time of 100,000 streamed sends is printed, not
+checked).
 """
 import asyncio
+import base64
+import os
 import sys
 import threading
+import time
 
 import peernet
 
@@ -162,6 +168,209 @@ def wait_online(client):
 
 
 # ---------------------------------------------------------------------------
+# Streamed sends
+
+B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+def peer_id(key):
+    """The peer id of a public key (guides/protocol.md §1)."""
+    text = base64.b32encode(key).decode().rstrip("=")
+    out = ""
+    for i in range(4):
+        chunk = text[13 * i:13 * i + 13]
+        s, factor = 0, 2
+        for ch in reversed(chunk):
+            p = B32.index(ch) * factor
+            s += p // 32 + p % 32
+            factor = 3 - factor
+        out += chunk + B32[(32 - s % 32) % 32]
+    return "-".join(out[i:i + 7] for i in range(0, 56, 7))
+
+
+# A trusted peer nobody is: always offline.
+GHOST = peer_id(os.urandom(32))
+
+
+def covers(records, first, last, reason, what):
+    """The records number exactly first..last, each once, all for `reason`."""
+    numbers = []
+    for r in records:
+        check(isinstance(r, peernet.SendDropped) and r.reason == reason and r.first is not None,
+              f"{what}: {r}")
+        numbers.extend(r.numbers)
+    check(sorted(numbers) == list(range(first, last + 1)),
+          f"{what}: the records name {len(numbers)} sends, expected {first}..{last}: {records[:3]}")
+
+
+def streaming():
+    got = []
+    slow = []
+    lock = threading.Lock()
+    done = threading.Event()
+    ready = threading.Event()
+    failure = []
+
+    def server():
+        try:
+            with peernet.Client(SOCK_B) as srv:
+                def on_send(args, peer):
+                    with lock:
+                        got.append(args)
+
+                def on_slow(args, peer):
+                    time.sleep(0.005)  # a slow handler: the stream waits for it
+                    with lock:
+                        slow.append(len(args))
+
+                srv.expose("stream-in", on_send=on_send)
+                srv.expose("stream-slow", on_send=on_slow)
+                ready.set()
+                while not done.is_set():
+                    srv.serve(timeout=0.2)
+        except BaseException as e:  # reported by the main thread
+            failure.append(e)
+            ready.set()
+
+    t = threading.Thread(target=server, daemon=True)
+    t.start()
+    check(ready.wait(WAIT) and not failure, f"stream server did not start: {failure}")
+
+    def received(n):
+        for _ in range(int(WAIT * 20)):
+            with lock:
+                if len(got) >= n:
+                    return list(got)
+            time.sleep(0.05)
+        raise AssertionError(f"the server received {len(got)} of {n} streamed sends")
+
+    with peernet.Client(SOCK_A) as a:
+        a.trust_add(GHOST, name="ghost")
+        # An offline peer: every send dropped, numbered 1..n.
+        numbers = [a.send_stream("ghost", "stream-in", {"i": i}) for i in range(1000)]
+        check(numbers == list(range(1, 1001)), "send_stream numbers")
+        r = a.flush_sends()
+        check(r == peernet.FlushResult(sent=1000, dropped=1000, confirmed=True), f"flush: {r}")
+        records = a.dropped()
+        covers(records, 1, 1000, "peer_offline", "offline")
+        check(all(x.peer == GHOST and x.peer_name == "ghost" and x.handle == "stream-in" for x in records),
+              f"offline records: {records[:2]}")
+        check(a.dropped() == [], "dropped() does not empty its list")
+        # A live handle: the counts go on from there; nothing dropped.
+        for i in range(500):
+            a.send_stream("b", "stream-in", i)
+        r = a.flush_sends(timeout=WAIT)
+        check(r == peernet.FlushResult(1500, 1000, True) and a.dropped() == [], f"flush: {r}")
+        check(received(500) == list(range(500)), "the server received other values")
+        # What send_stream buffered is written before any request waits.
+        a.send_stream("b", "stream-in", "before status")
+        a.status()
+        check(received(501)[-1] == "before status", "the streamed send was held back")
+        # 300 sends of 64 KiB to a slow handler: the daemon holds the stream
+        # back (it stops reading the client), send_stream waits, all arrive.
+        waits = a.status()["counters"]["stream_waits"]
+        for i in range(300):
+            a.send_stream("b", "stream-slow", bytes(64 << 10))
+        r = a.flush_sends(timeout=WAIT)
+        check(r == peernet.FlushResult(1801, 1000, True) and a.dropped() == [], f"flush: {r}")
+        for _ in range(int(WAIT * 20)):
+            with lock:
+                if len(slow) >= 300:
+                    break
+            time.sleep(0.05)
+        check(slow == [64 << 10] * 300, f"the slow handler got {len(slow)} of 300 sends")
+        print(f"measured: stream_waits {waits} -> {a.status()['counters']['stream_waits']} "
+              "for 300 x 64 KiB to a slow handler", flush=True)
+
+    # A missing handle on the peer: no_such_handle records (first None),
+    # all of them taken when flush_sends returns; here through on_dropped.
+    records = []
+    with peernet.Client(SOCK_A, on_dropped=records.append) as a:
+        for i in range(200):
+            a.send_stream("b", "nothing-here", i)
+        r = a.flush_sends()
+        check(r == peernet.FlushResult(200, 200, True), f"flush: {r}")
+        check(all(x.reason == "no_such_handle" and x.first is None and x.numbers == range(0) and
+                  x.peer == ID_B for x in records), f"no_such_handle records: {records[:2]}")
+        check(sum(x.count for x in records) == 200, f"no_such_handle records count {sum(x.count for x in records)}")
+        check(a.dropped() == [], "records given to on_dropped are not kept")
+
+    # on_dropped may make requests and stream more: it runs when no other
+    # request or write is under way.
+    calls = []
+    first_flush = [True]
+
+    def on_dropped(record):
+        if first_flush[0] and len(calls) < 3:
+            calls.append(record.count)
+            check(c.status()["counters"]["stream_sends"] >= 1, "status from on_dropped")
+            c.send_stream("ghost", "stream-in", "from on_dropped")
+
+    with peernet.Client(SOCK_A, on_dropped=on_dropped) as c:
+        for i in range(20000):
+            c.send_stream("ghost", "stream-in", i)
+        r = c.flush_sends()
+        first_flush[0] = False
+        check(calls and r.sent == r.dropped and r.confirmed, f"flush {r}; calls {calls}")
+        r = c.flush_sends()  # and the sends on_dropped streamed
+        check(r == peernet.FlushResult(20000 + len(calls), 20000 + len(calls), True),
+              f"flush after on_dropped streamed {len(calls)}: {r}")
+
+    # 100,000 small sends (to the offline peer, so the daemon writes drops
+    # while the client writes: it must read them meanwhile).
+    with peernet.Client(SOCK_A) as a:
+        start = time.monotonic()
+        for i in range(100000):
+            a.send_stream("ghost", "stream-in", i)
+        wrote = time.monotonic() - start
+        r = a.flush_sends()
+        took = time.monotonic() - start
+        covers(a.dropped(), 1, 100000, "peer_offline", "100,000 sends")
+        check(r == peernet.FlushResult(100000, 100000, True), f"flush: {r}")
+        print(f"measured: 100,000 streamed sends: written in {wrote:.2f} s, flushed after {took:.2f} s", flush=True)
+        a.trust_remove("ghost")
+
+    done.set()
+    t.join(WAIT)
+    check(not t.is_alive() and not failure, f"stream server: {failure}")
+    print("streaming: ok", flush=True)
+
+
+async def async_streaming():
+    srv = await peernet.AsyncClient.connect(SOCK_B)
+    sends = asyncio.Queue()
+    await srv.expose("astream-in", on_send=lambda args, peer: sends.put_nowait(args))
+    records = []
+    async with await peernet.AsyncClient.connect(SOCK_A, on_dropped=records.append) as a:
+        await a.trust_add(GHOST, name="ghost")
+        numbers = [await a.send_stream("ghost", "astream-in", i) for i in range(300)]
+        check(numbers == list(range(1, 301)), "async send_stream numbers")
+        r = await a.flush_sends()
+        check(r == peernet.FlushResult(300, 300, True), f"async flush: {r}")
+        covers(records, 1, 300, "peer_offline", "async offline")
+        check(a.dropped() == [], "records given to on_dropped are not kept")
+        # Nothing is held back while the program waits for something else.
+        for i in range(50):
+            await a.send_stream("b", "astream-in", i)
+        got = [await asyncio.wait_for(sends.get(), WAIT) for _ in range(50)]
+        check(got == list(range(50)), f"async streamed sends arrived: {got}")
+        r = await a.flush_sends(timeout=WAIT)
+        check(r == peernet.FlushResult(350, 300, True), f"async flush: {r}")
+        await a.trust_remove("ghost")
+    async with await peernet.AsyncClient.connect(SOCK_A) as a:
+        for i in range(100):
+            await a.send_stream("b", "nothing-here", i)
+        r = await a.flush_sends()
+        check(r == peernet.FlushResult(100, 100, True), f"async flush: {r}")
+        got = a.dropped()
+        check(all(x.reason == "no_such_handle" and x.first is None for x in got) and
+              sum(x.count for x in got) == 100, f"async no_such_handle records: {got[:2]}")
+        check(a.dropped() == [], "dropped() does not empty its list")
+    await srv.close()
+    print("async streaming: ok", flush=True)
+
+
+# ---------------------------------------------------------------------------
 # asyncio
 
 
@@ -238,6 +447,10 @@ def main():
     with peernet.Client(SOCK_B) as b:
         wait_online(b)
     asyncio.run(asyncio_part())
+    with peernet.Client(SOCK_B) as b:
+        wait_online(b)
+    streaming()
+    asyncio.run(async_streaming())
     return 0
 
 

@@ -5,8 +5,9 @@
 #   1. clients_python_test.py, with the package from the source tree
 #      (PYTHONPATH): the blocking Client and the AsyncClient, across the
 #      two daemons (expose, call, send, events, typed errors, a handler that
-#      raises -> handler_failed); the default socket, as peernetctl picks
-#      it; a Client(reconnect=True) serving across a restart of its daemon;
+#      raises -> handler_failed, streamed sends and their drop records);
+#      the default socket, as peernetctl picks it; a Client(reconnect=True)
+#      serving across a restart of its daemon;
 #   2. `pip install --no-build-isolation` of a copy of clients/python into a
 #      fresh `python3 -m venv --system-site-packages` venv of Debian's
 #      /usr/bin/python3 (no package index: msgpack and setuptools come from
@@ -50,6 +51,8 @@ PYTHONPATH="$src/clients/python" PEERNET_SOCKET="$sock_a" timeout 300 "$py" "$he
   fail "clients_python_test.py failed"
 has py.out "blocking: ok" || fail "blocking part did not finish"
 has py.out "asyncio: ok" || fail "asyncio part did not finish"
+has py.out "streaming: ok" || fail "streaming part did not finish"
+has py.out "async streaming: ok" || fail "async streaming part did not finish"
 
 # Without $PEERNET_SOCKET the package picks the socket peernetctl (through
 # libpeernet-client) picks: here the user-mode socket under

@@ -9,10 +9,12 @@ handles on peers, through the local peernetd::
         print(p.call("laptop", "echo", {"text": "hi"}, timeout=5))
 
 :class:`Client` blocks; :class:`AsyncClient` is the same for asyncio.
+``send_stream`` streams sends without waiting for each (drops come back as
+:class:`SendDropped` records, ``flush_sends`` answers the totals).
 Errors are one class per stable code of the control API, all
 :class:`PeernetError` with ``.code`` and ``.message``.
 """
-from ._common import PEER_EVENTS, SYSTEM_SOCKET, Event, Peer, default_socket_path
+from ._common import PEER_EVENTS, SYSTEM_SOCKET, Event, FlushResult, Peer, SendDropped, default_socket_path
 from .aio import AsyncClient
 from .client import Client
 from .errors import (
@@ -53,6 +55,8 @@ __all__ = [
     "AsyncClient",
     "Peer",
     "Event",
+    "SendDropped",
+    "FlushResult",
     "PEER_EVENTS",
     "SYSTEM_SOCKET",
     "default_socket_path",

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, NamedTuple, Optional
 
+import msgpack
+
 from .errors import PeernetError
 
 #: The system daemon's socket (``peernetd --system``, the systemd unit).
@@ -50,6 +52,87 @@ class Event:
     @classmethod
     def from_params(cls, kind: str, params: Dict[str, Any]) -> "Event":
         return cls(kind, params.get("id", ""), params.get("name"), params.get("fingerprint"), params)
+
+
+@dataclass(frozen=True)
+class SendDropped:
+    """Streamed sends (:meth:`Client.send_stream`) that were not delivered:
+    the daemon's ``send.dropped`` notification.
+
+    The daemon numbers a connection's streamed sends 1, 2, 3, ... in the
+    order it reads them (the numbers ``send_stream`` returns); this record
+    covers ``first`` .. ``first + count - 1``, all dropped for ``reason`` (a
+    code: ``peer_offline``, ``payload_too_large``, ``no_such_peer``,
+    ``bad_request``, ``untrusted_peer``, ``closed``...). ``first`` is None
+    for drops the peer reported (``no_such_handle``: it does not say which
+    sends), so then only ``count`` is known. ``peer`` (an id) and ``handle``
+    are None when the send did not name a trusted peer or a valid handle.
+    """
+
+    reason: str
+    message: str
+    count: int
+    first: Optional[int]
+    peer: Optional[str]
+    peer_name: Optional[str]
+    handle: Optional[str]
+
+    @property
+    def numbers(self) -> range:
+        """The numbers of the dropped sends (empty when ``first`` is None)."""
+        return range(0) if self.first is None else range(self.first, self.first + self.count)
+
+    @classmethod
+    def from_params(cls, params: Dict[str, Any]) -> "SendDropped":
+        first = params.get("first")
+        return cls(
+            str(params.get("reason", "")),
+            str(params.get("message", "")),
+            int(params.get("count", 0) or 0),
+            None if first is None else int(first),
+            params.get("peer"),
+            params.get("peer_name"),
+            params.get("handle"),
+        )
+
+
+class FlushResult(NamedTuple):
+    """The answer of ``send.flush`` (:meth:`Client.flush_sends`): counts since
+    the connection opened. ``sent``: streamed sends the daemon read (the last
+    number); ``dropped``: of them, reported in :class:`SendDropped` records
+    (all of which arrived before this answer); ``confirmed``: every peer
+    streamed to since the last flush answered a round trip, so the ones not
+    dropped reached it (False when a peer went offline or did not answer
+    in time: those sends were sent, and may or may not have arrived)."""
+
+    sent: int
+    dropped: int
+    confirmed: bool
+
+    @classmethod
+    def from_result(cls, result: Any) -> "FlushResult":
+        if not isinstance(result, dict):
+            from .errors import ProtocolError
+
+            raise ProtocolError(f"send.flush: the result is not a map: {result!r:.200}")
+        return cls(int(result.get("sent", 0)), int(result.get("dropped", 0)), bool(result.get("confirmed", False)))
+
+
+#: The notification the daemon reports streamed sends dropped with.
+SEND_DROPPED = "send.dropped"
+
+#: Streamed sends are packed into one buffer and written once it holds this
+#: many bytes (or before anything waits).
+STREAM_BUFFER = 64 << 10
+
+
+def stream_message(peer: str, handle: str, args: Any) -> bytes:
+    """A streamed send: the ``send`` notification."""
+    return msgpack.packb([2, "send", [{"peer": peer, "handle": handle, "args": args}]], use_bin_type=True)
+
+
+def flush_params(timeout: Optional[float]) -> Dict[str, Any]:
+    return {} if timeout is None else {"timeout": float(timeout)}
 
 
 def _exists(path: str) -> bool:

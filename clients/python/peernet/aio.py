@@ -12,18 +12,24 @@ import msgpack
 from ._common import (
     CLIENT_NAME,
     PEER_EVENTS,
+    SEND_DROPPED,
+    STREAM_BUFFER,
     Event,
+    FlushResult,
     Peer,
+    SendDropped,
     call_params,
     call_wait,
     connect_error,
     default_socket_path,
     error_map,
+    flush_params,
     given,
+    stream_message,
 )
 from .errors import Closed, NoSuchHandle, PeernetError, ProtocolError, Timeout, error_from_code
 
-__all__ = ["AsyncClient", "AsyncCallHandler", "AsyncSendHandler"]
+__all__ = ["AsyncClient", "AsyncCallHandler", "AsyncSendHandler", "AsyncDroppedHandler"]
 
 log = logging.getLogger("peernet")
 
@@ -31,6 +37,8 @@ log = logging.getLogger("peernet")
 AsyncCallHandler = Callable[[Any, Peer], Union[Any, Awaitable[Any]]]
 #: on_send(args, peer), or a coroutine.
 AsyncSendHandler = Callable[[Any, Peer], Union[Any, Awaitable[Any]]]
+#: on_dropped(record), or a coroutine: streamed sends that were not delivered.
+AsyncDroppedHandler = Callable[[SendDropped], Union[Any, Awaitable[Any]]]
 
 
 class AsyncClient:
@@ -44,9 +52,20 @@ class AsyncClient:
     in a task of its own (handlers may be plain functions or coroutines),
     and peer events go to :meth:`events`. Errors are the classes of
     :mod:`peernet.errors`, as with :class:`peernet.Client`.
+
+    ``on_dropped``: called (a function or a coroutine function) with each
+    :class:`peernet.SendDropped` record as it arrives; without it the
+    records are kept for :meth:`dropped`.
     """
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, timeout: float) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        path: str,
+        timeout: float,
+        on_dropped: Optional[AsyncDroppedHandler] = None,
+    ) -> None:
         self.path = path
         #: Seconds any request but ``call`` may wait for its answer.
         self.timeout = timeout
@@ -59,6 +78,11 @@ class AsyncClient:
         self._tasks: Set["asyncio.Task[Any]"] = set()
         self._closed: Optional[PeernetError] = None
         self._declared: List[Tuple[str, AsyncCallHandler, Optional[List[str]]]] = []
+        self.on_dropped: Optional[AsyncDroppedHandler] = on_dropped
+        self._dropped: List[SendDropped] = []
+        self._out = bytearray()  # streamed sends not handed to the transport yet
+        self._out_scheduled = False
+        self._stream_seq = 0
         self._done = asyncio.get_running_loop().create_future()
         self._read_task = asyncio.ensure_future(self._read_loop())
         #: Called with each peer event (plain function or coroutine) instead
@@ -66,17 +90,28 @@ class AsyncClient:
         self.on_event: Optional[Callable[[Event], Any]] = None
 
     @classmethod
-    async def connect(cls, path: Optional[str] = None, *, timeout: float = 60.0) -> "AsyncClient":
+    async def connect(
+        cls,
+        path: Optional[str] = None,
+        *,
+        timeout: float = 60.0,
+        on_dropped: Optional[AsyncDroppedHandler] = None,
+    ) -> "AsyncClient":
         """Connects to ``path`` (default :func:`peernet.default_socket_path`)."""
         path = path or default_socket_path()
         try:
             reader, writer = await asyncio.open_unix_connection(path, limit=64 << 20)
         except OSError as e:
             raise connect_error(path, e) from None
-        return cls(reader, writer, path, timeout)
+        return cls(reader, writer, path, timeout, on_dropped)
 
     async def close(self) -> None:
-        """Closes the connection; the daemon withdraws its handles."""
+        """Closes the connection; the daemon withdraws its handles. Streamed
+        sends not written yet are handed to the transport first (the daemon
+        still sends them); await :meth:`flush_sends` before to know they
+        arrived."""
+        if self._closed is None:
+            self._write_out()
         self._shut(Closed("the client is closed"))
         self._read_task.cancel()
         for t in list(self._tasks):
@@ -110,7 +145,15 @@ class AsyncClient:
     def _write(self, message: Any) -> None:
         if self._closed is not None:
             raise self._closed
+        self._write_out()
         self._writer.write(msgpack.packb(message, use_bin_type=True))
+
+    def _write_out(self) -> None:
+        """Hands the buffered streamed sends to the transport, in order."""
+        self._out_scheduled = False
+        if self._out and self._closed is None:
+            data, self._out = self._out, bytearray()
+            self._writer.write(data)
 
     async def _read_loop(self) -> None:
         unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
@@ -159,7 +202,13 @@ class AsyncClient:
             return
         method, params = message[1], message[2]
         p = params[0] if params and isinstance(params[0], dict) else {}
-        if method == "handle.send":
+        if method == SEND_DROPPED:
+            record = SendDropped.from_params(p)
+            if self.on_dropped is not None:
+                self._spawn(_maybe_await(self.on_dropped(record)))
+            else:
+                self._dropped.append(record)
+        elif method == "handle.send":
             on_send = self._handlers.get(p.get("handle", ""), (None, None))[1]
             if on_send is not None:
                 self._spawn(self._run_send(on_send, p))
@@ -256,6 +305,48 @@ class AsyncClient:
     async def send(self, peer: str, handle: str, args: Any = None) -> Dict[str, Any]:
         """Fire-and-forget; ``{"delivered": False, "reason", "message"}`` when dropped."""
         return await self.request("send", {"peer": peer, "handle": handle, "args": args})
+
+    async def send_stream(self, peer: str, handle: str, args: Any = None) -> int:
+        """Streams a send without an answer of its own (the ``send``
+        notification); returns its number on this connection (1, 2, 3,
+        ...), which :class:`peernet.SendDropped` records name.
+
+        Sends are buffered and handed to the transport in batches, and at
+        the latest when the program next waits for anything (the event loop
+        runs the write). This waits only while the transport is full: when
+        the peer's session is full the daemon stops reading this
+        connection, so a stream runs at the speed of the link and the peer.
+        Drops are reported to ``on_dropped`` or :meth:`dropped`."""
+        if self._closed is not None:
+            raise self._closed
+        self._out += stream_message(peer, handle, args)
+        self._stream_seq += 1
+        if len(self._out) >= STREAM_BUFFER:
+            self._write_out()
+            try:
+                await self._writer.drain()
+            except ConnectionError as e:
+                self._shut(Closed(f"peernetd closed the connection ({e})"))
+                raise self._closed from None  # type: ignore[misc]
+        elif not self._out_scheduled:
+            self._out_scheduled = True
+            asyncio.get_running_loop().call_soon(self._write_out)
+        return self._stream_seq
+
+    async def flush_sends(self, timeout: Optional[float] = None) -> FlushResult:
+        """Waits until every peer streamed to since the last flush has read
+        this connection's streamed sends (``send.flush``; ``timeout``
+        seconds for that, default the daemon's ``session.call_timeout``).
+        Every :class:`peernet.SendDropped` record for them has arrived when
+        it returns. The counts are since the connection opened."""
+        result = await self.request("send.flush", flush_params(timeout), wait=call_wait(timeout))
+        return FlushResult.from_result(result)
+
+    def dropped(self) -> List[SendDropped]:
+        """The :class:`peernet.SendDropped` records received so far
+        (without ``on_dropped``), oldest first; the list is emptied."""
+        records, self._dropped = self._dropped, []
+        return records
 
     async def subscribe(self, events: Optional[Iterable[str]] = None) -> None:
         """Chooses the peer events this connection receives (default: all)."""

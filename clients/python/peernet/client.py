@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import selectors
 import socket
 import time
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -11,18 +12,24 @@ import msgpack
 from ._common import (
     CLIENT_NAME,
     PEER_EVENTS,
+    SEND_DROPPED,
+    STREAM_BUFFER,
     Event,
+    FlushResult,
     Peer,
+    SendDropped,
     call_params,
     call_wait,
     connect_error,
     default_socket_path,
     error_map,
+    flush_params,
     given,
+    stream_message,
 )
 from .errors import Closed, Forbidden, NoSuchHandle, PeernetError, ProtocolError, Timeout, error_from_code
 
-__all__ = ["Client", "CallHandler", "SendHandler"]
+__all__ = ["Client", "CallHandler", "SendHandler", "DroppedHandler"]
 
 log = logging.getLogger("peernet")
 
@@ -30,6 +37,8 @@ log = logging.getLogger("peernet")
 CallHandler = Callable[[Any, Peer], Any]
 #: on_send(args, peer); its return value is ignored.
 SendHandler = Callable[[Any, Peer], Any]
+#: on_dropped(record): streamed sends that were not delivered.
+DroppedHandler = Callable[[SendDropped], Any]
 
 
 class Client:
@@ -52,6 +61,10 @@ class Client:
     until it is back, or the serve's timeout passes), expose the same
     handles and subscribe to the same events, and carry on. A request
     that was waiting still fails with :class:`Closed`.
+
+    ``on_dropped``: called with each :class:`SendDropped` record (streamed
+    sends not delivered, :meth:`send_stream`) as it is read; without it the
+    records are kept for :meth:`dropped`.
     """
 
     def __init__(
@@ -61,6 +74,7 @@ class Client:
         timeout: float = 60.0,
         reconnect: bool = False,
         reconnect_interval: float = 0.5,
+        on_dropped: Optional[DroppedHandler] = None,
     ) -> None:
         self.path: str = path or default_socket_path()
         #: Seconds any request but ``call`` may wait for its answer.
@@ -75,6 +89,8 @@ class Client:
         self._subscribed = False
         self._closed_by_user = False
         self._stopping = False
+        self.on_dropped: Optional[DroppedHandler] = on_dropped
+        self._dropped: List[SendDropped] = []
         self._open()
         #: Called with each peer event when no :meth:`events` loop takes it
         #: (during :meth:`serve`). Subscribe first.
@@ -92,6 +108,11 @@ class Client:
         self._sock = sock
         self._unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
         self._inbox: List[Any] = []  # requests and notifications that arrived during a request
+        self._out = bytearray()  # written in order, before anything waits (_flush_out)
+        self._writing = False  # _flush_out is writing _out
+        self._busy = 0  # writes and requests under way: records read meanwhile are held
+        self._held_drops: List[SendDropped] = []
+        self._stream_seq = 0  # streamed sends written on this connection
 
     def _reopen(self, deadline: Optional[float]) -> bool:
         """Connects again after the daemon went away and restores the
@@ -117,11 +138,19 @@ class Client:
         return True
 
     def close(self) -> None:
-        """Closes the connection; the daemon withdraws its handles."""
+        """Closes the connection; the daemon withdraws its handles. Streamed
+        sends not written yet are written first (the daemon still sends
+        them); call :meth:`flush_sends` before to know they arrived."""
         self._closed_by_user = True
+        if self._sock is not None and self._out:
+            try:
+                self._flush_out()
+            except PeernetError:
+                pass
         self._drop()
 
     def _drop(self) -> None:
+        self._out.clear()
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -134,7 +163,9 @@ class Client:
 
     def fileno(self) -> int:
         """The socket, for select()/poll(); :meth:`serve` with ``timeout=0``
-        then handles what arrived."""
+        then handles what arrived. Streamed sends not written yet are
+        written first."""
+        self._flush_out()
         return self._live().fileno()
 
     def _live(self) -> socket.socket:
@@ -143,17 +174,104 @@ class Client:
         return self._sock
 
     def _write(self, message: Any) -> None:
+        self._out += msgpack.packb(message, use_bin_type=True)
+        self._flush_out()
+
+    def _flush_out(self) -> None:
+        """Writes everything in ``_out``. While the daemon does not read (it
+        holds a stream back while the peer's session is full), what it
+        writes meanwhile is read, so that neither side waits for the other
+        (_take_incoming)."""
+        if self._writing or not self._out:
+            return
+        sock = self._live()
+        self._writing = True
+        self._busy += 1
         try:
-            self._live().sendall(msgpack.packb(message, use_bin_type=True))
+            while self._out:
+                data, self._out = self._out, bytearray()
+                self._send_all(sock, memoryview(data))
+        finally:
+            self._writing = False
+            self._busy -= 1
+        self._release_drops()
+
+    def _release_drops(self) -> None:
+        """Hands the records held during a write or a request to on_dropped
+        (or the list), now that neither is under way: on_dropped may stream
+        more, or make requests."""
+        while self._held_drops and not self._busy:
+            self._take_drop(self._held_drops.pop(0))
+
+    def _send_all(self, sock: socket.socket, view: memoryview) -> None:
+        done = 0
+        sel: Optional[selectors.BaseSelector] = None
+        try:
+            sock.setblocking(False)
+            while done < len(view):
+                try:
+                    done += sock.send(view[done:])
+                    continue
+                except BlockingIOError:
+                    pass
+                if sel is None:
+                    sel = selectors.DefaultSelector()
+                    sel.register(sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+                for _, events in sel.select():
+                    if events & selectors.EVENT_READ:
+                        self._take_incoming(sock)
         except OSError as e:
             self._drop()
             raise Closed(f"peernetd closed the connection ({e.strerror or e})") from None
+        finally:
+            if sel is not None:
+                sel.close()
+
+    def _take_incoming(self, sock: socket.socket) -> None:
+        """Reads what arrived while writing: drop reports are held for
+        on_dropped (or the list), requests and notifications kept for later.
+        An answer cannot be for the request being written, so it is a late
+        one and dropped."""
+        try:
+            data = sock.recv(65536)
+        except BlockingIOError:
+            return
+        if not data:
+            raise ConnectionResetError("peernetd closed the connection")
+        self._unpacker.feed(data)
+        for message in self._unpacker:
+            message = self._check(message)
+            if message[0] != 1 and not self._took_drop(message):
+                self._inbox.append(message)
+
+    def _took_drop(self, message: Any) -> bool:
+        """Takes a send.dropped notification: to on_dropped (or the list),
+        or held while a write or a request is under way (_release_drops)."""
+        if message[0] != 2 or message[1] != SEND_DROPPED:
+            return False
+        params = message[2]
+        p = params[0] if isinstance(params, list) and params and isinstance(params[0], dict) else {}
+        record = SendDropped.from_params(p)
+        if self._busy:
+            self._held_drops.append(record)
+        else:
+            self._take_drop(record)
+        return True
+
+    def _take_drop(self, record: SendDropped) -> None:
+        if self.on_dropped is not None:
+            self.on_dropped(record)
+        else:
+            self._dropped.append(record)
 
     def _read(self, deadline: Optional[float]) -> Any:
         """The next message; None once `deadline` (time.monotonic()) passed.
-        None waits forever."""
+        None waits forever. Streamed sends not written yet are written first."""
+        self._flush_out()
         for message in self._unpacker:
-            return self._check(message)
+            message = self._check(message)
+            if not self._took_drop(message):
+                return message
         sock = self._live()
         while True:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -170,7 +288,9 @@ class Client:
                 raise Closed("peernetd closed the connection")
             self._unpacker.feed(data)
             for message in self._unpacker:
-                return self._check(message)
+                message = self._check(message)
+                if not self._took_drop(message):
+                    return message
 
     def _check(self, message: Any) -> Any:
         if not isinstance(message, list) or len(message) not in (3, 4) or message[0] not in (0, 1, 2):
@@ -188,22 +308,27 @@ class Client:
         """
         self._msgid = self._msgid % 0xFFFFFFFF + 1
         msgid = self._msgid
-        self._write([0, msgid, method, [params or {}]])
-        deadline = time.monotonic() + (self.timeout if wait is None else wait)
-        while True:
-            message = self._read(deadline)
-            if message is None:
-                raise Timeout(f"peernetd did not answer {method} in time")
-            if message[0] == 1:
-                if message[1] != msgid:
-                    continue  # a late answer to a request we gave up on
-                error, result = message[2], message[3]
-                if error is not None:
-                    if not isinstance(error, dict):
-                        raise ProtocolError(f"{method}: the error is not a map")
-                    raise error_from_code(str(error.get("code", "internal")), str(error.get("message", "")))
-                return result
-            self._inbox.append(message)
+        self._busy += 1
+        try:
+            self._write([0, msgid, method, [params or {}]])
+            deadline = time.monotonic() + (self.timeout if wait is None else wait)
+            while True:
+                message = self._read(deadline)
+                if message is None:
+                    raise Timeout(f"peernetd did not answer {method} in time")
+                if message[0] == 1:
+                    if message[1] != msgid:
+                        continue  # a late answer to a request we gave up on
+                    error, result = message[2], message[3]
+                    if error is not None:
+                        if not isinstance(error, dict):
+                            raise ProtocolError(f"{method}: the error is not a map")
+                        raise error_from_code(str(error.get("code", "internal")), str(error.get("message", "")))
+                    return result
+                self._inbox.append(message)
+        finally:
+            self._busy -= 1
+            self._release_drops()
 
     def hello(self, client: str = CLIENT_NAME) -> Dict[str, Any]:
         """``{version, daemon, id, admin}``: the daemon, and whether this
@@ -249,6 +374,43 @@ class Client:
         """Fire-and-forget. A send that cannot leave now is dropped, which is
         a result, not an error: ``{"delivered": False, "reason", "message"}``."""
         return self.request("send", {"peer": peer, "handle": handle, "args": args})
+
+    def send_stream(self, peer: str, handle: str, args: Any = None) -> int:
+        """Streams a send: fire-and-forget without an answer of its own (the
+        ``send`` notification). Returns its number on this connection (1, 2,
+        3, ...), which :class:`SendDropped` records name.
+
+        Sends are buffered and written in batches; anything that waits (a
+        request, :meth:`flush_sends`, :meth:`serve`, :meth:`events`,
+        :meth:`fileno`, :meth:`close`) writes them first. When the peer's
+        session is full the daemon stops reading this connection, and this
+        method blocks until it reads again: a stream runs at the speed of
+        the link and the peer. Drops are reported later, to ``on_dropped``
+        or :meth:`dropped`."""
+        self._live()
+        self._out += stream_message(peer, handle, args)
+        self._stream_seq += 1
+        if len(self._out) >= STREAM_BUFFER:
+            self._flush_out()
+        return self._stream_seq
+
+    def flush_sends(self, timeout: Optional[float] = None) -> FlushResult:
+        """Writes the streamed sends not written yet and waits until every
+        peer streamed to since the last flush has read them (``send.flush``;
+        ``timeout`` seconds for that, default the daemon's
+        ``session.call_timeout``). Every :class:`SendDropped` record for
+        those sends has been taken when it returns. The counts are since
+        the connection opened."""
+        result = self.request("send.flush", flush_params(timeout), wait=call_wait(timeout))
+        return FlushResult.from_result(result)
+
+    def dropped(self) -> List[SendDropped]:
+        """The :class:`SendDropped` records read so far (without
+        ``on_dropped``), oldest first; the list is emptied. Records arrive
+        while the client reads: call :meth:`flush_sends` first to have all
+        of them for the sends before it."""
+        records, self._dropped = self._dropped, []
+        return records
 
     def subscribe(self, events: Optional[Iterable[str]] = None) -> None:
         """Chooses the peer events this connection receives (default: all)."""
