@@ -38,6 +38,24 @@ std::optional<RpcMessage> RpcConn::next_buffered() {
   return std::move(**m);
 }
 
+std::optional<ByteView> RpcConn::next_raw_buffered() {
+  if (!fed_) return std::nullopt;
+  auto m = decoder_.next_raw();
+  if (!m) die("control socket: " + m.error().message);
+  if (!*m) {
+    fed_ = false;
+    return std::nullopt;
+  }
+  return **m;
+}
+
+std::optional<ByteView> RpcConn::next_raw(int timeout_ms) {
+  for (;;) {
+    if (auto m = next_raw_buffered()) return m;
+    if (!read_some(timeout_ms)) return std::nullopt;
+  }
+}
+
 bool RpcConn::read_some(int timeout_ms) {
   pollfd pfd{fd_, POLLIN, 0};
   int r = ::poll(&pfd, 1, timeout_ms);

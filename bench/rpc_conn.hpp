@@ -31,6 +31,10 @@ class RpcConn {
   std::optional<peernet::RpcMessage> next(int timeout_ms);
   // A message already read and decoded, without waiting.
   std::optional<peernet::RpcMessage> next_buffered();
+  // A message already read, undecoded (its bytes, valid until the next
+  // call), without waiting; and waiting up to `timeout_ms` for one.
+  std::optional<peernet::ByteView> next_raw_buffered();
+  std::optional<peernet::ByteView> next_raw(int timeout_ms);
 
   // One request, waiting for its response (setup only).
   peernet::RpcResponse request(const peernet::RpcRequest& r);

@@ -137,6 +137,11 @@ struct Daemon::Impl {
   uint64_t calls_in_duplicate = 0;
   uint64_t sends_refused = 0, sends_refusals_sent = 0;
   std::map<SubscriptionId, RefusedObserver> refused_observers;
+  struct RefusalLog {
+    uint64_t last_ms = 0;
+    uint64_t suppressed = 0;
+  };
+  std::unordered_map<std::string, RefusalLog> refusal_log;  // by peer key bytes + handle
   SubscriptionId next_refused_id = 1;
   void on_send_refused(Peer& p, std::string handle, std::string code);
   control::PeerShowResult show(const Peer& p) const;
@@ -230,7 +235,22 @@ void Daemon::Impl::on_send(Peer& p, Session& from, Send&& m) {
 
 void Daemon::Impl::on_send_refused(Peer& p, std::string handle, std::string code) {
   ++sends_refused;
-  log.info(p.tag() + " did not deliver a send to " + quote(handle) + ": " + quote(code));
+  // Logged once a minute per peer and handle: a stream to a missing handle
+  // is refused once per send (sends_refused counts them all).
+  {
+    std::string target = std::string(p.key.view().begin(), p.key.view().end()) + handle;
+    if (refusal_log.size() > 1024) refusal_log.clear();
+    RefusalLog& r = refusal_log[target];
+    uint64_t now = uv_now(loop);
+    if (r.last_ms == 0 || now - r.last_ms >= 60'000) {
+      std::string also = r.suppressed > 0 ? " (and " + std::to_string(r.suppressed) + " more since the last report)" : "";
+      log.info(p.tag() + " did not deliver a send to " + quote(handle) + ": " + quote(code) + also);
+      r.last_ms = now;
+      r.suppressed = 0;
+    } else {
+      ++r.suppressed;
+    }
+  }
   PublicKey key = p.key;
   // Observers may unsubscribe while we iterate: walk a snapshot of the ids.
   std::vector<SubscriptionId> ids;
