@@ -235,18 +235,27 @@ const ControlRoute* find_route(std::string_view method) {
 // notifications are dropped. A message is always accepted when nothing is
 // queued, so one maximal response always fits.
 template <class Encode>
-bool ControlClient::write_with(Kind kind, const Encode& encode) {
+bool ControlClient::write_with(Kind kind, const Encode& encode, Bytes* payload) {
   if (state_ == State::closed) return false;
   // Drops collected so far go first: a send.flush answer, say, follows
   // every drop of the sends before it.
   if (drop_run_ && !emitting_drops_) emit_drops();
-  const size_t before = out_.size();
-  encode(out_);
-  const size_t size = out_.size() - before;
+  if (out_.empty() || !out_tail_shared_) {
+    out_.emplace_back();
+    out_tail_shared_ = true;
+  }
+  const size_t before = out_bytes_;
+  const size_t tail_before = out_.back().size();
+  encode(out_.back());
+  const size_t size = out_.back().size() - tail_before + (payload != nullptr ? payload->size() : 0);
   const size_t queued = stream_.write_queue_bytes() + before;
   const size_t limit = ctx_.write_queue_cap * (kind == Kind::notification ? kControlQueueFactor : 1);
   if (queued > 0 && queued + size > limit) {
-    out_.resize(before);
+    out_.back().resize(tail_before);
+    if (out_.back().empty()) {
+      out_.pop_back();
+      out_tail_shared_ = false;
+    }
     switch (kind) {
       case Kind::notification:
         ++ctx_.counters.notifications_dropped;
@@ -266,6 +275,12 @@ bool ControlClient::write_with(Kind kind, const Encode& encode) {
         return false;
     }
   }
+  out_bytes_ += size;
+  if (payload != nullptr) {
+    // Its own buffer, moved: written with the others in one writev.
+    out_.push_back(std::move(*payload));
+    out_tail_shared_ = false;
+  }
   if (!flush_timer_.active()) {
     // A zero timeout runs first thing in the loop's next iteration, after
     // this one's callbacks and before it waits for I/O again.
@@ -282,15 +297,16 @@ bool ControlClient::write(const RpcMessage& message, Kind kind) {
   return write_with(kind, [&](Bytes& out) { encode_to(out, message); });
 }
 
-size_t ControlClient::queued_bytes() const { return stream_.write_queue_bytes() + out_.size(); }
+size_t ControlClient::queued_bytes() const { return stream_.write_queue_bytes() + out_bytes_; }
 
 void ControlClient::flush() {
   flush_timer_.stop();
   if (drop_run_) emit_drops();
   if (out_.empty() || state_ == State::closed) return;
-  std::vector<Bytes> buffers;
-  buffers.push_back(std::move(out_));
+  std::vector<Bytes> buffers = std::move(out_);
   out_.clear();
+  out_bytes_ = 0;
+  out_tail_shared_ = false;
   auto st = stream_.write(std::move(buffers), [this](Status done) {
     auto self = shared_from_this();
     if (!done) return close("disconnected: " + done.error().describe(), LogLevel::debug);
@@ -389,6 +405,7 @@ void ControlClient::close(std::string_view why, LogLevel level) {
   stalled_.reset();
   drop_run_.reset();
   out_.clear();
+  out_bytes_ = 0;
   outstanding_.clear();
   outstanding_msgids_.clear();
   account();
@@ -526,6 +543,13 @@ void ControlClient::deliver_send(IncomingSend send) {
     send_prefix_ = control::handle_send_prefix(send.peer, alias_of(send.peer));
     send_prefix_peer_ = send.peer;
     send_prefix_trust_ = daemon_.trust_generation();
+  }
+  if (send.args.size() >= kSeparatePayload) {
+    // A large payload is not copied again: its buffer is written as is.
+    write_with(
+        Kind::notification, [&](Bytes& out) { control::append_handle_send_head(out, send_prefix_, send.handle); },
+        &send.args);
+    return;
   }
   write_with(Kind::notification,
              [&](Bytes& out) { control::append_handle_send(out, send_prefix_, send.handle, send.args); });

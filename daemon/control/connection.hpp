@@ -178,8 +178,12 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   void on_response(RpcResponse response);
   bool write(const RpcMessage& message, Kind kind);
   // write() for a message `encode(out)` appends itself (connection.cpp).
+  // `payload`, when given, follows what `encode` wrote as a buffer of its
+  // own, moved rather than copied.
   template <class Encode>
-  bool write_with(Kind kind, const Encode& encode);
+  bool write_with(Kind kind, const Encode& encode, Bytes* payload = nullptr);
+  // Args at least this large are delivered as a buffer of their own.
+  static constexpr size_t kSeparatePayload = 16 * 1024;
   void flush();
   size_t queued_bytes() const;
   void respond(uint32_t msgid, Result<Bytes> result);
@@ -266,7 +270,11 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   bool reading_paused_ = false;  // over the backpressure bounds: inbox_ may hold unread requests
   size_t accounted_ = 0;         // this client's part of ctx_.queued_total
   uv::Timer drain_timer_;
-  Bytes out_;             // encoded messages not yet handed to the stream
+  // Encoded messages not yet handed to the stream: small ones share the
+  // last buffer, a large payload is a buffer of its own (write_with).
+  std::vector<Bytes> out_;
+  size_t out_bytes_ = 0;
+  bool out_tail_shared_ = false;  // out_.back() may take more messages
   uv::Timer flush_timer_;  // writes out_ in the loop's next iteration
 
   uint64_t last_token_ = 0;

@@ -74,6 +74,13 @@ void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, By
   write_delivery_rest(out, prefix, handle, args);
 }
 
+void append_handle_send_head(Bytes& out, ByteView prefix, std::string_view handle) {
+  out.insert(out.end(), prefix.begin(), prefix.end());
+  MsgpackWriter w(out);
+  w.str(handle);
+  w.str("args");
+}
+
 Bytes handle_call_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name) {
   Bytes out;
   MsgpackWriter w(out);

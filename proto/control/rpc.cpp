@@ -11,6 +11,12 @@ using MaybeMessage = std::optional<RpcMessage>;
 
 constexpr std::string_view kTypeNames[] = {"request", "response", "notification"};
 
+// Room for at least `n` bytes, growing geometrically: the scanner's lower
+// bound may rise a few bytes at a time (a message of many small objects).
+void grow(Bytes& b, size_t n) {
+  if (b.capacity() < n) b.reserve(std::max(n, 2 * b.capacity()));
+}
+
 Error invalid(std::string message) { return make_error(Errc::protocol_error, std::move(message)); }
 
 Result<uint32_t> read_msgid(MsgpackReader& r, std::string_view what) {
@@ -188,7 +194,9 @@ Result<std::optional<ByteView>> RpcDecoder::next_raw() {
       return MaybeRaw(message);
     }
     if (state == MsgpackScanner::State::need_more) {
-      // Less than min_size() <= max_message_ bytes.
+      // Less than min_size() <= max_message_ bytes; room for what the
+      // scanner knows is coming, so that topping up copies nothing twice.
+      grow(partial_, scanner_.min_size());
       partial_.assign(input_.begin(), input_.end());
       input_ = {};
       return MaybeRaw{};
@@ -199,6 +207,7 @@ Result<std::optional<ByteView>> RpcDecoder::next_raw() {
     state = MsgpackScanner::State::need_more;
     while (state == MsgpackScanner::State::need_more && !input_.empty()) {
       size_t take = std::min(scanner_.min_size() - partial_.size(), input_.size());
+      grow(partial_, scanner_.min_size());
       partial_.insert(partial_.end(), input_.begin(),
                       input_.begin() + static_cast<ptrdiff_t>(take));
       input_ = input_.subspan(take);

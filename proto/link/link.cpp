@@ -128,7 +128,10 @@ Status Link::receive(ByteView data, const RemoteCheck& check, Received& out) {
   }
   // A burst of large messages may have grown the scratch buffer; an idle
   // session should not keep 64 KiB for it.
-  if (plaintext_.capacity() > 16 * 1024) Bytes().swap(plaintext_);
+  if (plaintext_size_ > 16 * 1024) {
+    plaintext_.reset();
+    plaintext_size_ = 0;
+  }
   return {};
 }
 
@@ -220,10 +223,14 @@ Status Link::on_transport_frame(ByteView body, Received& out) {
 Status Link::read_transport_message(ByteView body, Received& out) {
   if (body.size() < noise::kTagLen)
     return make_error(Errc::protocol_error, "transport message shorter than its tag");
-  plaintext_.resize(body.size() - noise::kTagLen);
-  PEERNET_TRY(size_t n, transport_->decrypt(body, plaintext_));
+  const size_t size = body.size() - noise::kTagLen;
+  if (plaintext_size_ < size) {
+    plaintext_.reset(new uint8_t[size]);
+    plaintext_size_ = size;
+  }
+  PEERNET_TRY(size_t n, transport_->decrypt(body, MutableByteView(plaintext_.get(), size)));
   ++messages_received_;
-  PEERNET_TRY_VOID(reader_.feed(ByteView(plaintext_.data(), n)));
+  PEERNET_TRY_VOID(reader_.feed(ByteView(plaintext_.get(), n)));
   bool closed = false;
   for (;;) {
     PEERNET_TRY(auto env, reader_.next());

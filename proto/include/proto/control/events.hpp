@@ -168,6 +168,9 @@ RpcNotification make_notification(const SendDropped& d);
 // encode(make_notification(HandleSend{peer, peer_name, handle, args})).
 Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name);
 void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, ByteView args);
+// All of it but the args (non-empty), which the caller writes right after:
+// a large payload can then travel as a buffer of its own.
+void append_handle_send_head(Bytes& out, ByteView prefix, std::string_view handle);
 // The same for handle.call requests: exactly the bytes of
 // encode(make_request(msgid, HandleCall{peer, peer_name, handle, args})).
 Bytes handle_call_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name);

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -167,7 +168,10 @@ class Link {
   RecordReader reader_;
   RecordWriter writer_;
   std::vector<Bytes> pending_frames_;  // handshake messages not yet taken
-  Bytes plaintext_;                    // scratch for decryption
+  // Scratch for decryption: not zero-filled (every byte used is written by
+  // the decryption first), freed after each receive() when large.
+  std::unique_ptr<uint8_t[]> plaintext_;
+  size_t plaintext_size_ = 0;
   bool rekey_requested_ = false;
   bool closing_ = false;
   bool remote_closed_ = false;

@@ -53,6 +53,12 @@ TEST(ControlEvents, HandleSendWrittenInPlaceIsTheSameBytes) {
     Bytes whole = encode(RpcMessage(make_notification(s)));
     expected.insert(expected.end(), whole.begin(), whole.end());
     EXPECT_EQ(out, expected) << s.handle;
+    if (s.args.empty()) continue;
+    // The head, and the args as a buffer of their own, are the same bytes.
+    Bytes head = {0xaa};
+    append_handle_send_head(head, handle_send_prefix(s.peer, s.peer_name), s.handle);
+    head.insert(head.end(), s.args.begin(), s.args.end());
+    EXPECT_EQ(head, expected) << s.handle;
   }
 }
 
