@@ -2,7 +2,7 @@
 //
 //   peernet-bench [--peernetd PATH] [--json PATH] [--quick]
 //   peernet-bench fwd LISTEN CONNECT [seal]     (a floor forwarder; internal)
-//   peernet-bench profile stream|send|calls COUNT [PAYLOAD|WINDOW]
+//   peernet-bench profile stream|send|calls COUNT [PAYLOAD|WINDOW] [--peernetd PATH]
 //       one workload on a fresh pair of daemons, for a profiler
 //       (PEERNET_BENCH_WRAP): prints its rate and each daemon's CPU time
 //
@@ -568,7 +568,13 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   if (argc > 1 && std::strcmp(argv[1], "fwd") == 0) return fwd_main(argc, argv);
   std::string peernetd = (std::filesystem::path(self_exe()).parent_path().parent_path() / "daemon" / "peernetd").string();
-  if (argc > 1 && std::strcmp(argv[1], "profile") == 0) return profile_main(peernetd, argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "profile") == 0) {
+    if (argc > 3 && std::strcmp(argv[argc - 2], "--peernetd") == 0) {
+      peernetd = argv[argc - 1];
+      argc -= 2;
+    }
+    return profile_main(peernetd, argc, argv);
+  }
   std::string json_path;
   std::string only;
   Counts n;
