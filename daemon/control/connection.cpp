@@ -242,6 +242,9 @@ bool ControlClient::write_with(Kind kind, const Encode& encode, Bytes* payload) 
   if (drop_run_ && !emitting_drops_) emit_drops();
   if (out_.empty() || !out_tail_shared_) {
     out_.emplace_back();
+    // About what the last batch took, so that a busy stream of
+    // deliveries does not grow its buffer step by step each time.
+    out_.back().reserve(std::min(last_batch_bytes_, size_t{256} << 10));
     out_tail_shared_ = true;
   }
   const size_t before = out_bytes_;
@@ -305,6 +308,7 @@ void ControlClient::flush() {
   if (out_.empty() || state_ == State::closed) return;
   std::vector<Bytes> buffers = std::move(out_);
   out_.clear();
+  last_batch_bytes_ = out_bytes_;
   out_bytes_ = 0;
   out_tail_shared_ = false;
   auto st = stream_.write(std::move(buffers), [this](Status done) {

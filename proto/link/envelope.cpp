@@ -210,83 +210,82 @@ Result<Envelope> decode_envelope(ByteView data, const MsgpackLimits& limits) {
   if (code < 1 || code > 8)
     return make_error(Errc::protocol_error, "unknown envelope type " + std::to_string(code));
   const auto type = static_cast<EnvelopeType>(code);
-  const std::string name(to_string(type));
+  const std::string_view name = to_string(type);
   if (n != kArity[code])
-    return make_error(Errc::protocol_error, name + " envelope has " + std::to_string(n) +
+    return make_error(Errc::protocol_error, std::string(name) + " envelope has " + std::to_string(n) +
                                                 " elements, expected " +
                                                 std::to_string(kArity[code]));
-  auto what = [&](const char* field) { return name + " " + field; };
 
   Envelope env;
   switch (type) {
     case EnvelopeType::call: {
       Call c;
-      PEERNET_TRY(c.req_id, r.uint(what("req_id")));
+      PEERNET_TRY(c.req_id, r.uint("call req_id"));
       if (c.req_id == 0) return make_error(Errc::protocol_error, "call req_id: must not be 0");
-      PEERNET_TRY(c.handle, read_str(r, what("handle"), handle_problem));
-      PEERNET_TRY(c.args, read_object(r, what("args"), limits));
+      PEERNET_TRY(c.handle, read_str(r, "call handle", handle_problem));
+      PEERNET_TRY(c.args, read_object(r, "call args", limits));
       env = std::move(c);
       break;
     }
     case EnvelopeType::reply: {
       Reply x;
-      PEERNET_TRY(x.req_id, r.uint(what("req_id")));
-      PEERNET_TRY(x.result, read_object(r, what("result"), limits));
+      PEERNET_TRY(x.req_id, r.uint("reply req_id"));
+      PEERNET_TRY(x.result, read_object(r, "reply result", limits));
       env = std::move(x);
       break;
     }
     case EnvelopeType::error: {
       ErrorReply x;
-      PEERNET_TRY(x.req_id, r.uint(what("req_id")));
-      PEERNET_TRY(x.code, read_str(r, what("code"), code_problem));
-      PEERNET_TRY(x.message, read_str(r, what("message"), message_problem));
+      PEERNET_TRY(x.req_id, r.uint("error req_id"));
+      PEERNET_TRY(x.code, read_str(r, "error code", code_problem));
+      PEERNET_TRY(x.message, read_str(r, "error message", message_problem));
       env = std::move(x);
       break;
     }
     case EnvelopeType::send: {
       Send x;
-      PEERNET_TRY(x.handle, read_str(r, what("handle"), handle_problem));
-      PEERNET_TRY(x.args, read_object(r, what("args"), limits));
+      PEERNET_TRY(x.handle, read_str(r, "send handle", handle_problem));
+      PEERNET_TRY(x.args, read_object(r, "send args", limits));
       env = std::move(x);
       break;
     }
     case EnvelopeType::ping: {
       Ping x;
-      PEERNET_TRY(x.nonce, r.uint(what("nonce")));
+      PEERNET_TRY(x.nonce, r.uint("ping nonce"));
       env = x;
       break;
     }
     case EnvelopeType::pong: {
       Pong x;
-      PEERNET_TRY(x.nonce, r.uint(what("nonce")));
+      PEERNET_TRY(x.nonce, r.uint("pong nonce"));
       env = x;
       break;
     }
     case EnvelopeType::close: {
       Close x;
-      PEERNET_TRY(x.reason, read_str(r, what("reason"), code_problem));
-      PEERNET_TRY(x.message, read_str(r, what("message"), message_problem));
+      PEERNET_TRY(x.reason, read_str(r, "close reason", code_problem));
+      PEERNET_TRY(x.message, read_str(r, "close message", message_problem));
       env = std::move(x);
       break;
     }
     case EnvelopeType::pair: {
       Pair x;
-      PEERNET_TRY(uint64_t step, r.uint(what("step")));
+      PEERNET_TRY(uint64_t step, r.uint("pair step"));
       if (step < 1 || step > 4) return make_error(Errc::protocol_error, "pair step: not 1..4");
       x.step = static_cast<uint8_t>(step);
-      PEERNET_TRY(ByteView data, r.bin(what("data")));
+      PEERNET_TRY(ByteView data, r.bin("pair data"));
       if (data.size() > kMaxPairData)
         return make_error(Errc::protocol_error, "pair data: " + std::to_string(data.size()) +
                                                     " bytes exceed the limit of 64");
       x.data.assign(data.begin(), data.end());
-      PEERNET_TRY(x.name, read_str(r, what("name"), pair_name_problem));
+      PEERNET_TRY(x.name, read_str(r, "pair name", pair_name_problem));
       env = std::move(x);
       break;
     }
   }
   if (!r.at_end())
     return make_error(Errc::protocol_error,
-                      std::to_string(r.remaining()) + " bytes after the " + name + " envelope");
+                      std::to_string(r.remaining()) + " bytes after the " + std::string(name) + " envelope");
   return env;
 }
 
