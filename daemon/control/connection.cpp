@@ -65,6 +65,7 @@ ControlClient::~ControlClient() {
   // go of everything held in the Daemon, answering nobody on the socket.
   if (state_ == State::open) release();
   ctx_.queued_total -= std::min(ctx_.queued_total, accounted_);
+  ctx_.counters.queued_bytes = ctx_.queued_total;
 }
 
 std::string ControlClient::tag() const {
@@ -165,6 +166,7 @@ void ControlClient::account() {
   size_t now = state_ == State::closed ? 0 : queued_bytes();
   ctx_.queued_total = ctx_.queued_total + now - accounted_;
   accounted_ = now;
+  ctx_.counters.queued_bytes = ctx_.queued_total;
 }
 
 void ControlClient::on_eof() {

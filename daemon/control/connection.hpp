@@ -62,6 +62,7 @@ struct ControlCounters {
   uint64_t clients_refused_per_uid = 0; // over control.max_clients_per_uid
   uint64_t reads_paused = 0;            // times a client's requests waited for its answers to drain
   uint64_t duplicate_msgids = 0;        // requests reusing the msgid of one in flight
+  uint64_t queued_bytes = 0;            // now: ControlContext::queued_total
   // Streamed sends (the `send` notification, control-api.md "Streaming sends").
   uint64_t stream_sends = 0;            // read from clients
   uint64_t stream_dropped = 0;          // reported dropped to them (send.dropped)

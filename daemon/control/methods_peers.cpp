@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "control/connection.hpp"
+#include "control/metrics.hpp"
 #include "discovery/interfaces.hpp"
 #include "proto/link/envelope.hpp"
 #include "proto/peer_id.hpp"
@@ -83,44 +84,7 @@ void serve<control::method::Status>(ControlClient& c, uint32_t msgid, control::S
   r.peers_online = st.peers_online;
   r.peers_total = st.peers_trusted;
   r.handles = st.handles;
-  r.counters = {
-      {"calls_in", st.calls_in},
-      {"calls_out", st.calls_out},
-      {"sends_in", st.sends_in},
-      {"sends_out", st.sends_out},
-      {"sends_dropped", st.sends_dropped},
-      {"sends_refused", st.sends_refused},
-      {"sends_refusals_sent", st.sends_refusals_sent},
-      {"bytes_in", st.bytes_in},
-      {"bytes_out", st.bytes_out},
-      {"handshakes_ok", st.handshakes_ok},
-      {"handshakes_failed", st.handshakes_failed},
-      {"handshakes_pending", st.handshakes_pending},
-      {"handshakes_refused_full", st.handshakes_refused_full},
-      {"handshakes_refused_per_address", st.handshakes_refused_per_address},
-      {"handshakes_refused_rate", st.handshakes_refused_rate},
-      {"handshakes_dropped_early", st.handshakes_dropped_early},
-      {"accept_failed", st.accept_failed},
-      {"calls_in_duplicate", st.calls_in_duplicate},
-      {"control_clients", c.ctx_.counters.clients_open},
-      {"control_clients_accepted", c.ctx_.counters.clients_accepted},
-      {"control_clients_refused", c.ctx_.counters.clients_refused},
-      {"control_clients_cut_off", c.ctx_.counters.clients_cut_off},
-      {"control_clients_refused_reserve", c.ctx_.counters.clients_refused_reserve},
-      {"control_clients_refused_per_uid", c.ctx_.counters.clients_refused_per_uid},
-      {"control_reads_paused", c.ctx_.counters.reads_paused},
-      {"control_queued_bytes", c.ctx_.queued_total},
-      {"control_duplicate_msgids", c.ctx_.counters.duplicate_msgids},
-      {"stream_sends", c.ctx_.counters.stream_sends},
-      {"stream_dropped", c.ctx_.counters.stream_dropped},
-      {"stream_waits", c.ctx_.counters.stream_waits},
-      {"control_notifications_dropped", c.ctx_.counters.notifications_dropped},
-      {"control_bad_requests", c.ctx_.counters.bad_requests},
-      {"pairing_windows", st.pairing_windows},
-      {"pairing_paired", st.pairing_paired},
-      {"pairing_attempts_failed", st.pairing_attempts_failed},
-      {"pairing_joins_failed", st.pairing_joins_failed},
-  };
+  for (const CounterRow& row : counter_rows(st, c.ctx_.counters)) r.counters.emplace(std::string(row.name), row.value);
   c.respond(msgid, control::encode_result(r));
 }
 

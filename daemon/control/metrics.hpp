@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/connection.hpp"
@@ -13,6 +14,17 @@
 #include "proto/metrics.hpp"
 
 namespace peernet {
+
+// The daemon-wide numbers that `status` reports by name and the metrics by
+// metric name, from one table, so that neither misses one.
+struct CounterRow {
+  std::string_view name;    // status' counters key
+  std::string_view metric;  // the metric's name
+  metrics::Type type;
+  std::string_view help;
+  uint64_t value;
+};
+std::vector<CounterRow> counter_rows(const DaemonStatus& st, const ControlCounters& c);
 
 std::vector<metrics::Family> collect_metrics(const Daemon& daemon, const ControlCounters& counters);
 std::string metrics_text(const Daemon& daemon, const ControlCounters& counters, metrics::Format format);
