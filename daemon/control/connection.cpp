@@ -281,6 +281,7 @@ bool ControlClient::write_with(Kind kind, const Encode& encode, Bytes* payload) 
     }
   }
   out_bytes_ += size;
+  shared_bytes_ += out_.back().size() - tail_before;
   if (payload != nullptr) {
     // Its own buffer, moved: written with the others in one writev.
     out_.push_back(std::move(*payload));
@@ -310,7 +311,9 @@ void ControlClient::flush() {
   if (out_.empty() || state_ == State::closed) return;
   std::vector<Bytes> buffers = std::move(out_);
   out_.clear();
-  last_batch_bytes_ = out_bytes_;
+  // The shared buffers' bytes, not the payloads that travel on their own.
+  last_batch_bytes_ = shared_bytes_;
+  shared_bytes_ = 0;
   out_bytes_ = 0;
   out_tail_shared_ = false;
   auto st = stream_.write(std::move(buffers), [this](Status done) {
@@ -412,6 +415,7 @@ void ControlClient::close(std::string_view why, LogLevel level) {
   drop_run_.reset();
   out_.clear();
   out_bytes_ = 0;
+  shared_bytes_ = 0;
   outstanding_.clear();
   outstanding_msgids_.clear();
   account();

@@ -276,7 +276,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   std::vector<Bytes> out_;
   size_t out_bytes_ = 0;
   bool out_tail_shared_ = false;  // out_.back() may take more messages
-  size_t last_batch_bytes_ = 0;   // what the last flush wrote
+  size_t shared_bytes_ = 0;       // of out_bytes_, in shared buffers
+  size_t last_batch_bytes_ = 0;   // shared_bytes_ at the last flush
   uv::Timer flush_timer_;  // writes out_ in the loop's next iteration
 
   uint64_t last_token_ = 0;
