@@ -96,6 +96,59 @@ Status CallParams::check(const CallParams& p, const Fields& f) {
   return {};
 }
 
+namespace {
+
+// The peer, handle and args of a send's or a call's params, read in place
+// with the checks of SendParams' and CallParams' decoders. `outside`: the
+// msgpack objects of the params other than the args, which the general
+// decoder counts against the limits with them; the params array and the
+// map are the two levels above the args.
+class TargetFields {
+ public:
+  TargetFields(const MsgpackLimits& limits, uint32_t outside) : inner_(limits) {
+    usable_ = inner_.max_depth >= 3 && inner_.max_objects > outside;
+    if (!usable_) return;
+    inner_.max_depth -= 2;
+    inner_.max_objects -= outside;
+  }
+  // The value of `key` if it is one of the three and not seen yet: true
+  // when it was read and is valid, false otherwise; nullopt for any other key.
+  std::optional<bool> read(MsgpackReader& r, std::string_view key) {
+    if (key == "peer" && !has_peer_) {
+      auto s = r.str("peer");
+      if (!s || s->empty() || s->size() > kMaxPeerName) return false;
+      peer = *s;
+      return has_peer_ = true;
+    }
+    if (key == "handle" && !has_handle_) {
+      auto s = r.str("handle");
+      if (!s || !valid_handle_name(*s)) return false;
+      handle = *s;
+      return has_handle_ = true;
+    }
+    if (key == "args" && !has_args_) {
+      auto o = r.object("args", inner_);
+      if (!o) return false;
+      args = *o;
+      return has_args_ = true;
+    }
+    return std::nullopt;
+  }
+  bool usable() const { return usable_; }
+  bool complete() const { return has_peer_ && has_handle_ && has_args_; }
+
+  std::string_view peer;
+  std::string_view handle;
+  ByteView args;
+
+ private:
+  MsgpackLimits inner_;
+  bool usable_ = false;
+  bool has_peer_ = false, has_handle_ = false, has_args_ = false;
+};
+
+}  // namespace
+
 std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits& limits) {
   // The fixed start: fixarray 3, 2, fixstr "send", fixarray 1.
   static constexpr uint8_t kHead[] = {0x93, 0x02, 0xa4, 's', 'e', 'n', 'd', 0x91};
@@ -104,37 +157,17 @@ std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits
   MsgpackReader r(message.subspan(sizeof kHead));
   auto n = r.map("params");
   if (!n || *n != 3) return std::nullopt;
-  SendView v;
-  bool peer = false, handle = false, args = false;
   // Around the args: the params array, the map, three keys, peer and handle.
-  MsgpackLimits inner = limits;
-  if (inner.max_depth < 3 || inner.max_objects < 8) return std::nullopt;
-  inner.max_depth -= 2;
-  inner.max_objects -= 7;
+  TargetFields f(limits, 7);
+  if (!f.usable()) return std::nullopt;
   for (int i = 0; i < 3; ++i) {
     auto key = r.str("key");
     if (!key) return std::nullopt;
-    if (*key == "peer" && !peer) {
-      auto s = r.str("peer");
-      if (!s || s->empty() || s->size() > kMaxPeerName) return std::nullopt;
-      v.peer = *s;
-      peer = true;
-    } else if (*key == "handle" && !handle) {
-      auto s = r.str("handle");
-      if (!s || !valid_handle_name(*s)) return std::nullopt;
-      v.handle = *s;
-      handle = true;
-    } else if (*key == "args" && !args) {
-      auto o = r.object("args", inner);
-      if (!o) return std::nullopt;
-      v.args = *o;
-      args = true;
-    } else {
-      return std::nullopt;
-    }
+    auto read = f.read(r, *key);
+    if (!read || !*read) return std::nullopt;
   }
-  if (!r.at_end()) return std::nullopt;
-  return v;
+  if (!f.complete() || !r.at_end()) return std::nullopt;
+  return SendView{f.peer, f.handle, f.args};
 }
 
 namespace {
@@ -188,30 +221,15 @@ std::optional<CallView> read_call_request(ByteView message, const MsgpackLimits&
   if (!n || (*n != 3 && *n != 4)) return std::nullopt;
   CallView v;
   v.msgid = static_cast<uint32_t>(*id);
-  bool peer = false, handle = false, args = false;
-  // Around the args: the params array, the map, the keys and other values.
-  MsgpackLimits inner = limits;
-  if (inner.max_depth < 3 || inner.max_objects < 10) return std::nullopt;
-  inner.max_depth -= 2;
-  inner.max_objects -= 9;
+  // Around the args: the params array, the map, up to four keys, peer,
+  // handle and timeout.
+  TargetFields f(limits, 9);
+  if (!f.usable()) return std::nullopt;
   for (uint32_t i = 0; i < *n; ++i) {
     auto key = r.str("key");
     if (!key) return std::nullopt;
-    if (*key == "peer" && !peer) {
-      auto s = r.str("peer");
-      if (!s || s->empty() || s->size() > kMaxPeerName) return std::nullopt;
-      v.peer = *s;
-      peer = true;
-    } else if (*key == "handle" && !handle) {
-      auto s = r.str("handle");
-      if (!s || !valid_handle_name(*s)) return std::nullopt;
-      v.handle = *s;
-      handle = true;
-    } else if (*key == "args" && !args) {
-      auto o = r.object("args", inner);
-      if (!o) return std::nullopt;
-      v.args = *o;
-      args = true;
+    if (auto read = f.read(r, *key)) {
+      if (!*read) return std::nullopt;
     } else if (*key == "timeout" && !v.timeout) {
       auto t = read_number(r, rest);
       if (!t || !(*t > 0 && *t <= kMaxTimeout)) return std::nullopt;
@@ -220,7 +238,10 @@ std::optional<CallView> read_call_request(ByteView message, const MsgpackLimits&
       return std::nullopt;
     }
   }
-  if (!peer || !handle || !args || !r.at_end()) return std::nullopt;
+  if (!f.complete() || !r.at_end()) return std::nullopt;
+  v.peer = f.peer;
+  v.handle = f.handle;
+  v.args = f.args;
   return v;
 }
 

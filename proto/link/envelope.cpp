@@ -1,5 +1,7 @@
 #include "proto/link/envelope.hpp"
 
+#include <optional>
+
 #include "proto/overloaded.hpp"
 
 namespace peernet {
@@ -128,12 +130,16 @@ Status validate(const Envelope& e) {
       e);
 }
 
-Bytes encode_send(std::string_view handle, ByteView args) {
+namespace {
+
+// A send or call envelope from views: [type, (req_id,) handle, args].
+Bytes encode_to_handle(EnvelopeType type, std::optional<uint64_t> req_id, std::string_view handle, ByteView args) {
   Bytes out;
-  out.reserve(1 + 1 + 2 + handle.size() + (args.empty() ? 1 : args.size()));
+  out.reserve(1 + 1 + 9 + 2 + handle.size() + (args.empty() ? 1 : args.size()));
   MsgpackWriter p(out);
-  p.array(kArity[static_cast<uint32_t>(EnvelopeType::send)]);
-  p.uint(static_cast<uint32_t>(EnvelopeType::send));
+  p.array(kArity[static_cast<uint32_t>(type)]);
+  p.uint(static_cast<uint32_t>(type));
+  if (req_id) p.uint(*req_id);
   p.str(handle);
   if (args.empty())
     p.nil();
@@ -142,19 +148,14 @@ Bytes encode_send(std::string_view handle, ByteView args) {
   return out;
 }
 
+}  // namespace
+
+Bytes encode_send(std::string_view handle, ByteView args) {
+  return encode_to_handle(EnvelopeType::send, std::nullopt, handle, args);
+}
+
 Bytes encode_call(uint64_t req_id, std::string_view handle, ByteView args) {
-  Bytes out;
-  out.reserve(1 + 1 + 9 + 2 + handle.size() + (args.empty() ? 1 : args.size()));
-  MsgpackWriter p(out);
-  p.array(kArity[static_cast<uint32_t>(EnvelopeType::call)]);
-  p.uint(static_cast<uint32_t>(EnvelopeType::call));
-  p.uint(req_id);
-  p.str(handle);
-  if (args.empty())
-    p.nil();
-  else
-    p.raw(args);
-  return out;
+  return encode_to_handle(EnvelopeType::call, req_id, handle, args);
 }
 
 void encode_to(Bytes& out, const Envelope& e) {

@@ -12,7 +12,6 @@ nothing is timed (the time of 100,000 streamed sends is printed, not
 checked).
 """
 import asyncio
-import base64
 import os
 import sys
 import threading
@@ -170,22 +169,7 @@ def wait_online(client):
 # ---------------------------------------------------------------------------
 # Streamed sends
 
-B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-def peer_id(key):
-    """The peer id of a public key (guides/protocol.md §1)."""
-    text = base64.b32encode(key).decode().rstrip("=")
-    out = ""
-    for i in range(4):
-        chunk = text[13 * i:13 * i + 13]
-        s, factor = 0, 2
-        for ch in reversed(chunk):
-            p = B32.index(ch) * factor
-            s += p // 32 + p % 32
-            factor = 3 - factor
-        out += chunk + B32[(32 - s % 32) % 32]
-    return "-".join(out[i:i + 7] for i in range(0, 56, 7))
+from e2e_util import peer_id  # noqa: E402  (tests/e2e, next to this file)
 
 
 # A trusted peer nobody is: always offline.

@@ -39,7 +39,6 @@ processes this script starts are signalled, by PID. Every wait and load
 loop is bounded in count and time; nothing is timed. Exits 77 (skip)
 without python3-msgpack.
 """
-import base64
 import fcntl
 import json
 import os
@@ -71,51 +70,7 @@ PROCS = []
 WAIT = 60.0  # seconds any one expected thing may take
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
-
-def wait_for(seconds, what, fn):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise Fail(f"timed out after {seconds} s waiting for: {what}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# Peer ids (guides/protocol.md §1): base32, four chunks with a Luhn mod 32 check each.
-B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-def peer_id(key):
-    text = base64.b32encode(key).decode().rstrip("=")
-    out = ""
-    for i in range(4):
-        chunk = text[13 * i:13 * i + 13]
-        s, factor = 0, 2
-        for ch in reversed(chunk):
-            p = B32.index(ch) * factor
-            s += p // 32 + p % 32
-            factor = 3 - factor
-        out += chunk + B32[(32 - s % 32) % 32]
-    return "-".join(out[i:i + 7] for i in range(0, 56, 7))
-
-
-assert peer_id(bytes.fromhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")) == \
-    "QUQPACM-JGCTVI6-5ELPXOL-IPXXLIC-G36OQNE-Y4BV5HQ-LUSUY5K-U3JZVA7"
+from e2e_util import DaemonProcess, Fail, check, peer_id, wait_for  # noqa: E402
 
 
 def sanitized_daemon():
@@ -184,29 +139,10 @@ class Control:
         return out
 
 
-class Daemon:
+class Daemon(DaemonProcess):
     def __init__(self, name, toml=""):
-        self.name = name
-        self.port = free_port()
-        self.sock = os.path.join(TMP, name + ".sock")
-        self.conf = os.path.join(TMP, name + ".toml")
-        with open(self.conf, "w") as f:
-            f.write(f'[discovery]\nmdns = false\n[daemon]\nlog_level = "info"\n'
-                    f'[network]\nlisten = ["127.0.0.1:{self.port}"]\n{toml}\n')
-        self.out_path = os.path.join(TMP, name + ".out")
-        self.err_path = os.path.join(TMP, name + ".err")
-        self.proc = subprocess.Popen(
-            [PEERNETD, "--config", self.conf, "--state-dir", os.path.join(TMP, "state-" + name),
-             "--socket", self.sock],
-            stdout=open(self.out_path, "ab"), stderr=open(self.err_path, "ab"),
-            stdin=subprocess.DEVNULL)
-        PROCS.append(self.proc)
-        wait_for(15, f"{name}'s control socket", lambda: "control socket: " in self.text("out"))
+        super().__init__(PEERNETD, TMP, PROCS, name, toml)
         self.id = self.rpc("identity")["id"]
-
-    def text(self, stream):
-        with open(self.out_path if stream == "out" else self.err_path, "rb") as f:
-            return f.read().decode("utf-8", errors="replace")
 
     def rpc(self, method, params=None):
         c = Control(self.sock)
@@ -218,20 +154,8 @@ class Daemon:
     def counters(self):
         return self.rpc("status")["counters"]
 
-    def kib(self, field):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-        raise Fail(f"no {field} for {self.name}")
-
     def online(self, name):
         return any(p.get("name") == name and p["state"] == "online" for p in self.rpc("peers"))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=30)
 
 
 class Sink:

@@ -27,6 +27,15 @@ std::string decode_message(ByteView data) {
 
 const Bytes kArgs = hex("82a17801a179c0");  // {"x": 1, "y": nil}
 
+TEST(Envelope, SendAndCallFromViewsAreTheSameBytes) {
+  const Bytes args = {0x92, 0xa2, 'h', 'i', 0xc3};
+  for (const Bytes& a : {args, Bytes{}, Bytes(70000, 0x01)}) {
+    EXPECT_EQ(encode_send("chat", a), encode(Envelope(Send{"chat", a})));
+    for (uint64_t id : {uint64_t{1}, uint64_t{300}, ~uint64_t{0}})
+      EXPECT_EQ(encode_call(id, "svc.echo:v1", a), encode(Envelope(Call{id, "svc.echo:v1", a})));
+  }
+}
+
 TEST(Envelope, RoundTripsEveryType) {
   std::vector<Envelope> all = {
       Call{0xfedcba9876543210, "svc.echo:v1/a-b_c", kArgs},
