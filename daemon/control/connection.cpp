@@ -117,10 +117,21 @@ void ControlClient::process_input() {
       }
       return;
     }
+    if (decoder_.at_message_start()) {
+      // Streamed sends, the bulk of a busy connection, are read in place,
+      // without scanning for their end first.
+      size_t length = 0;
+      if (auto send = control::read_streamed_send_at(decoder_.unread(), decoder_.limits(), length);
+          send && length <= decoder_.max_message()) {
+        decoder_.skip(length);
+        on_streamed_send(*send);
+        continue;
+      }
+    }
     auto raw = decoder_.next_raw();
     if (!raw) return close("sent unreadable input: " + raw.error().describe() + "; closing", LogLevel::notice);
     if (!*raw) break;
-    // Streamed sends, the bulk of a busy connection, are read in place.
+    // A streamed send that straddled two reads.
     if (auto send = control::read_streamed_send(**raw, decoder_.limits())) {
       on_streamed_send(*send);
       continue;

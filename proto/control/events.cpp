@@ -1,5 +1,7 @@
 #include "proto/control/events.hpp"
 
+#include <algorithm>
+
 #include "proto/peer_id.hpp"
 
 #include "proto/control/codec.hpp"
@@ -49,14 +51,26 @@ void write_delivery_prefix(MsgpackWriter& w, std::string_view method, const Publ
 }
 
 void write_delivery_rest(Bytes& out, ByteView prefix, std::string_view handle, ByteView args) {
-  out.insert(out.end(), prefix.begin(), prefix.end());
-  MsgpackWriter w(out);
-  w.str(handle);
-  w.str("args");
+  // One resize and plain copies: this runs once per delivered send or call.
+  // A handle name is at most 128 bytes, so its str header is fixstr or str 8.
+  static constexpr uint8_t kArgsKey[] = {0xa4, 'a', 'r', 'g', 's'};
+  const size_t header = handle.size() <= 31 ? 1 : 2;
+  const size_t at = out.size();
+  out.resize(at + prefix.size() + header + handle.size() + sizeof kArgsKey + (args.empty() ? 1 : args.size()));
+  uint8_t* p = out.data() + at;
+  p = std::copy(prefix.begin(), prefix.end(), p);
+  if (header == 1) {
+    *p++ = static_cast<uint8_t>(0xa0 | handle.size());
+  } else {
+    *p++ = 0xd9;
+    *p++ = static_cast<uint8_t>(handle.size());
+  }
+  p = std::copy(handle.begin(), handle.end(), p);
+  p = std::copy(std::begin(kArgsKey), std::end(kArgsKey), p);
   if (args.empty())
-    w.nil();
+    *p = 0xc0;
   else
-    w.raw(args);
+    std::copy(args.begin(), args.end(), p);
 }
 
 }  // namespace

@@ -149,12 +149,12 @@ class TargetFields {
 
 }  // namespace
 
-std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits& limits) {
+std::optional<SendView> read_streamed_send_at(ByteView input, const MsgpackLimits& limits, size_t& length) {
   // The fixed start: fixarray 3, 2, fixstr "send", fixarray 1.
   static constexpr uint8_t kHead[] = {0x93, 0x02, 0xa4, 's', 'e', 'n', 'd', 0x91};
-  if (message.size() < sizeof kHead + 1 || !std::equal(std::begin(kHead), std::end(kHead), message.begin()))
+  if (input.size() < sizeof kHead + 1 || !std::equal(std::begin(kHead), std::end(kHead), input.begin()))
     return std::nullopt;
-  MsgpackReader r(message.subspan(sizeof kHead));
+  MsgpackReader r(input.subspan(sizeof kHead));
   auto n = r.map("params");
   if (!n || *n != 3) return std::nullopt;
   // Around the args: the params array, the map, three keys, peer and handle.
@@ -166,8 +166,16 @@ std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits
     auto read = f.read(r, *key);
     if (!read || !*read) return std::nullopt;
   }
-  if (!f.complete() || !r.at_end()) return std::nullopt;
+  if (!f.complete()) return std::nullopt;
+  length = sizeof kHead + r.offset();
   return SendView{f.peer, f.handle, f.args};
+}
+
+std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits& limits) {
+  size_t length = 0;
+  auto v = read_streamed_send_at(message, limits, length);
+  if (!v || length != message.size()) return std::nullopt;
+  return v;
 }
 
 namespace {

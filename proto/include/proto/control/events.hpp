@@ -166,6 +166,7 @@ RpcNotification make_notification(const SendDropped& d);
 // delivers many: handle_send_prefix() (once per peer and alias) then
 // append_handle_send() per send. The bytes are exactly those of
 // encode(make_notification(HandleSend{peer, peer_name, handle, args})).
+// `handle` is a valid handle name (at most 128 bytes).
 Bytes handle_send_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name);
 void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, ByteView args);
 // All of it but the args (non-empty), which the caller writes right after:

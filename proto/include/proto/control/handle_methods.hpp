@@ -158,6 +158,9 @@ struct SendView {
   ByteView args;
 };
 std::optional<SendView> read_streamed_send(ByteView message, const MsgpackLimits& limits);
+// The same at the start of `input`, which may hold more after it: `length`
+// is then the streamed send's size. Only a message wholly in `input` is read.
+std::optional<SendView> read_streamed_send_at(ByteView input, const MsgpackLimits& limits, size_t& length);
 
 // A call request read in place the same way: `[0, msgid, "call", [{"peer",
 // "handle", "args", "timeout"?}]]`; nullopt for anything else or anything

@@ -121,6 +121,12 @@ class RpcDecoder {
   // buffer back copies unread() and hands the copy to relocate().
   ByteView unread() const { return input_; }
   void relocate(ByteView copy) { input_ = copy; }
+  // For a caller that read a whole message at the start of unread() itself
+  // (no message straddles, at_message_start()): consumes its `size` bytes,
+  // which must not exceed max_message().
+  bool at_message_start() const { return partial_.empty() && !error_; }
+  void skip(size_t size) { input_ = input_.subspan(size); }
+  size_t max_message() const { return max_message_; }
 
   bool failed() const { return error_.has_value(); }
   // After next() returned bad_request: the msgid of the rejected message if

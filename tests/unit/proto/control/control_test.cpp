@@ -600,6 +600,18 @@ TEST(ControlStreamedSend, ReadInPlaceAgreesWithTheDecoder) {
     EXPECT_FALSE(read_streamed_send(ByteView(whole).first(n), {}).has_value()) << n;
   whole.push_back(0xc0);
   EXPECT_FALSE(read_streamed_send(whole, {}).has_value());
+  // At the start of a stream: the first message whole and its length; none
+  // from any prefix of it, whatever follows nothing.
+  whole.pop_back();
+  Bytes two = whole;
+  two.insert(two.end(), cases[1].msg.begin(), cases[1].msg.end());
+  size_t length = 0;
+  auto first = read_streamed_send_at(two, {}, length);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(length, whole.size());
+  EXPECT_EQ(first->peer, "pi");
+  for (size_t n = 0; n < whole.size(); ++n)
+    EXPECT_FALSE(read_streamed_send_at(ByteView(whole).first(n), {}, length).has_value()) << n;
 }
 
 TEST(ControlCallRequest, ReadInPlaceAgreesWithTheDecoder) {
