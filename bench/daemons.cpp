@@ -73,11 +73,13 @@ DaemonProc start_daemon(const std::string& peernetd, const std::string& name, co
   d.port = free_port();
   ::mkdir((d.dir + "/state").c_str(), 0700);
   if (!opts.trust_toml.empty()) write_file(d.dir + "/state/trust.toml", opts.trust_toml);
-  // Every simulated peer connects from 127.0.0.1: the per-source limits on
-  // connections before authentication (README, "Limits") would measure
-  // themselves, not the daemon.
+  // Every simulated peer connects from 127.0.0.1, and 32 handshake at
+  // once: the limits on connections before authentication (README,
+  // "Limits": per source, and random early drop from 32 pending) would
+  // measure themselves, not the daemon.
   std::string base = "[network]\nlisten = [\"127.0.0.1:" + std::to_string(d.port) +
-                     "\"]\nmax_pending_per_address = 4096\nhandshake_rate = 100000\nhandshake_burst = 100000\n" +
+                     "\"]\nmax_pending_per_address = 4096\nhandshake_rate = 100000\nhandshake_burst = 100000\n"
+                     "early_drop_start = 4096\nmax_pending_handshakes = 4096\n" +
                      opts.extra_config;
   // Multicast stays off the host network.
   if (!try_start(peernetd, d, base + "\n[discovery]\nmdns = false\n"))
