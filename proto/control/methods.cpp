@@ -89,12 +89,21 @@ Result<RequestParams> decode_request_params(std::string_view method, ByteView pa
   return make_error(Errc::unsupported, "no method \"" + shown + "\"");
 }
 
-Status CallParams::check(const CallParams& p, const Fields& f) {
-  if (p.timeout && !(*p.timeout > 0 && *p.timeout <= kMaxTimeout))
-    return f.error("timeout", format_number(*p.timeout) + " seconds is not in (0, " +
+namespace {
+
+// A call's or a flush's timeout: 0 < timeout <= kMaxTimeout.
+bool valid_timeout(double t) { return t > 0 && t <= kMaxTimeout; }
+
+Status check_timeout(const std::optional<double>& timeout, const Fields& f) {
+  if (timeout && !valid_timeout(*timeout))
+    return f.error("timeout", format_number(*timeout) + " seconds is not in (0, " +
                                   format_number(kMaxTimeout) + "]");
   return {};
 }
+
+}  // namespace
+
+Status CallParams::check(const CallParams& p, const Fields& f) { return check_timeout(p.timeout, f); }
 
 namespace {
 
@@ -240,7 +249,7 @@ std::optional<CallView> read_call_request(ByteView message, const MsgpackLimits&
       if (!*read) return std::nullopt;
     } else if (*key == "timeout" && !v.timeout) {
       auto t = read_number(r, rest);
-      if (!t || !(*t > 0 && *t <= kMaxTimeout)) return std::nullopt;
+      if (!t || !valid_timeout(*t)) return std::nullopt;
       v.timeout = *t;
     } else {
       return std::nullopt;
@@ -253,12 +262,7 @@ std::optional<CallView> read_call_request(ByteView message, const MsgpackLimits&
   return v;
 }
 
-Status SendFlushParams::check(const SendFlushParams& p, const Fields& f) {
-  if (p.timeout && !(*p.timeout > 0 && *p.timeout <= kMaxTimeout))
-    return f.error("timeout", format_number(*p.timeout) + " seconds is not in (0, " +
-                                  format_number(kMaxTimeout) + "]");
-  return {};
-}
+Status SendFlushParams::check(const SendFlushParams& p, const Fields& f) { return check_timeout(p.timeout, f); }
 
 }  // namespace peernet::control
 
