@@ -479,13 +479,9 @@ void ControlClient::deliver_call(IncomingCall call) {
                                "the local program exposing " + quote(call.handle) + " is leaving");
   uint32_t msgid = next_outbound_msgid();
   // The part after the msgid up to the handle is the same for every call of a peer.
-  if (call_prefix_.empty() || call_prefix_peer_ != call.peer || call_prefix_trust_ != daemon_.trust_generation()) {
-    call_prefix_ = control::handle_call_prefix(call.peer, alias_of(call.peer));
-    call_prefix_peer_ = call.peer;
-    call_prefix_trust_ = daemon_.trust_generation();
-  }
+  const Bytes& prefix = delivery_prefix(call_prefix_, call.peer, control::handle_call_prefix);
   if (!write_with(Kind::request, [&](Bytes& out) {
-        control::append_handle_call(out, msgid, call_prefix_, call.handle, call.args);
+        control::append_handle_call(out, msgid, prefix, call.handle, call.args);
       })) {
     call.responder.fail(to_string(Errc::busy), "the local program exposing " + quote(call.handle) +
                                                    " is not reading its calls");
@@ -560,20 +556,16 @@ void ControlClient::deliver_send(IncomingSend send) {
   auto self = shared_from_this();
   if (state_ != State::open) return;
   // The part before the handle is the same for every send of a peer.
-  if (send_prefix_.empty() || send_prefix_peer_ != send.peer || send_prefix_trust_ != daemon_.trust_generation()) {
-    send_prefix_ = control::handle_send_prefix(send.peer, alias_of(send.peer));
-    send_prefix_peer_ = send.peer;
-    send_prefix_trust_ = daemon_.trust_generation();
-  }
+  const Bytes& prefix = delivery_prefix(send_prefix_, send.peer, control::handle_send_prefix);
   if (send.args.size() >= kSeparatePayload) {
     // A large payload is not copied again: its buffer is written as is.
     write_with(
-        Kind::notification, [&](Bytes& out) { control::append_handle_send_head(out, send_prefix_, send.handle); },
+        Kind::notification, [&](Bytes& out) { control::append_handle_send_head(out, prefix, send.handle); },
         &send.args);
     return;
   }
   write_with(Kind::notification,
-             [&](Bytes& out) { control::append_handle_send(out, send_prefix_, send.handle, send.args); });
+             [&](Bytes& out) { control::append_handle_send(out, prefix, send.handle, send.args); });
 }
 
 }  // namespace peernet

@@ -229,6 +229,8 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
     std::string handle;
     Bytes args;
   };
+  // Counts a streamed send read and returns its number.
+  uint64_t number_streamed_send();
   void on_streamed_send(const control::SendView& v);  // read in place
   void on_streamed_send(RpcNotification n);            // any other form
   // Hands it to the session, or waits (keeping a copy, reading nothing
@@ -257,6 +259,18 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   // A peer name (alias, full id, unique prefix) to its key; with
   // `trusted_only`, a key off the trust list is Errc::untrusted_peer.
   Result<PublicKey> resolve(std::string_view name, bool trusted_only) const;
+  // resolve(name, true), remembering the last name while the trust list
+  // stays the same (streamed sends and calls name one peer again and again).
+  Result<PublicKey> resolve_cached(std::string_view name);
+  // A per-peer prefix of what deliver_send/deliver_call write, made by
+  // `make` for `peer` and its alias, kept while peer and trust list stay.
+  struct DeliveryPrefix {
+    Bytes bytes;
+    PublicKey peer;
+    uint64_t trust = 0;
+  };
+  const Bytes& delivery_prefix(DeliveryPrefix& cache, const PublicKey& peer,
+                               Bytes (*make)(const PublicKey&, const std::optional<std::string>&));
 
   ControlContext& ctx_;
   Daemon& daemon_;
@@ -296,14 +310,10 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   // Sessions paused while this client was congested (deliver_send).
   std::vector<std::function<void()>> drained_waiters_;
 
-  // handle.send up to the handle, for the peer that sent last (deliver_send).
-  Bytes send_prefix_;
-  PublicKey send_prefix_peer_;
-  uint64_t send_prefix_trust_ = 0;
-  // handle.call after the msgid up to the handle, likewise (deliver_call).
-  Bytes call_prefix_;
-  PublicKey call_prefix_peer_;
-  uint64_t call_prefix_trust_ = 0;
+  // handle.send up to the handle (deliver_send), and handle.call after the
+  // msgid up to the handle (deliver_call), for the peer that sent last.
+  DeliveryPrefix send_prefix_;
+  DeliveryPrefix call_prefix_;
 
   // Streamed sends.
   uint64_t stream_seq_ = 0;      // streamed sends read: the last one's number
@@ -318,9 +328,11 @@ class ControlClient : public std::enable_shared_from_this<ControlClient> {
   std::deque<std::pair<PublicKey, std::string>> stream_targets_;
   // The last peer name resolved for a streamed send or a call, while the
   // trust list is the same: resolving is a search of the trust list.
-  std::string last_peer_name_;
-  PublicKey last_peer_key_;
-  uint64_t last_peer_trust_ = 0;  // Daemon::trust_generation() when resolved
+  struct {
+    std::string name;
+    PublicKey key;
+    uint64_t trust = 0;  // Daemon::trust_generation() when resolved
+  } last_peer_;
 };
 
 // Decodes the params of M and serves it; a params error is the answer.

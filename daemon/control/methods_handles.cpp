@@ -66,16 +66,11 @@ void ControlClient::on_call_request(const control::CallView& call) {
 
 void ControlClient::start_call(uint32_t msgid, std::string_view peer, std::string_view handle, ByteView args,
                                std::optional<double> timeout) {
-  if (peer != last_peer_name_ || last_peer_trust_ != daemon_.trust_generation()) {
-    auto key = resolve(peer, true);
-    if (!key) return respond(msgid, std::move(key).error());
-    last_peer_name_ = std::string(peer);
-    last_peer_key_ = *key;
-    last_peer_trust_ = daemon_.trust_generation();
-  }
+  auto key = resolve_cached(peer);
+  if (!key) return respond(msgid, std::move(key).error());
   uint64_t token = next_token();
   // timeout 0 asks the Daemon for session.call_timeout.
-  Status st = daemon_.call(last_peer_key_, handle, args, timeout.value_or(0), async_answer(token));
+  Status st = daemon_.call(*key, handle, args, timeout.value_or(0), async_answer(token));
   if (!st) return respond(msgid, std::move(st).error());
   begin_async(token, msgid);
 }
@@ -134,30 +129,26 @@ void ControlClient::on_send_refused(const PublicKey& peer, const std::string& ha
 // more until the queue is down to a quarter, so a stream runs at the speed
 // of the link with bounded memory, and is never dropped for being fast.
 
+uint64_t ControlClient::number_streamed_send() {
+  ++ctx_.counters.stream_sends;
+  return ++stream_seq_;
+}
+
 void ControlClient::on_streamed_send(const control::SendView& v) {
-  stream_send(++stream_seq_, v.peer, v.handle, v.args);
+  stream_send(number_streamed_send(), v.peer, v.handle, v.args);
 }
 
 void ControlClient::on_streamed_send(RpcNotification n) {
+  const uint64_t seq = number_streamed_send();
   auto p = control::decode_params<control::SendParams>(n.params);
-  if (!p) {
-    ++ctx_.counters.stream_sends;
-    return drop_streamed(++stream_seq_, std::nullopt, std::nullopt, to_string(p.error().code), p.error().message);
-  }
-  stream_send(++stream_seq_, p->peer, p->handle, p->args);
+  if (!p) return drop_streamed(seq, std::nullopt, std::nullopt, to_string(p.error().code), p.error().message);
+  stream_send(seq, p->peer, p->handle, p->args);
 }
 
 void ControlClient::stream_send(uint64_t seq, std::string_view peer_name, std::string_view handle, ByteView args) {
-  ++ctx_.counters.stream_sends;
-  if (peer_name != last_peer_name_ || last_peer_trust_ != daemon_.trust_generation()) {
-    auto key = resolve(peer_name, true);
-    if (!key)
-      return drop_streamed(seq, std::nullopt, std::string(handle), to_string(key.error().code), key.error().message);
-    last_peer_name_ = std::string(peer_name);
-    last_peer_key_ = *key;
-    last_peer_trust_ = daemon_.trust_generation();
-  }
-  stream_send_to(seq, last_peer_key_, handle, args);
+  auto key = resolve_cached(peer_name);
+  if (!key) return drop_streamed(seq, std::nullopt, std::string(handle), to_string(key.error().code), key.error().message);
+  stream_send_to(seq, *key, handle, args);
 }
 
 void ControlClient::stream_send_to(uint64_t seq, const PublicKey& peer, std::string_view handle, ByteView args) {

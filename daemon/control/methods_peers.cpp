@@ -34,6 +34,21 @@ Result<PublicKey> ControlClient::resolve(std::string_view name, bool trusted_onl
   return key;
 }
 
+Result<PublicKey> ControlClient::resolve_cached(std::string_view name) {
+  if (name != last_peer_.name || last_peer_.trust != daemon_.trust_generation()) {
+    PEERNET_TRY(PublicKey key, resolve(name, true));
+    last_peer_ = {std::string(name), key, daemon_.trust_generation()};
+  }
+  return last_peer_.key;
+}
+
+const Bytes& ControlClient::delivery_prefix(DeliveryPrefix& cache, const PublicKey& peer,
+                                            Bytes (*make)(const PublicKey&, const std::optional<std::string>&)) {
+  if (cache.bytes.empty() || cache.peer != peer || cache.trust != daemon_.trust_generation())
+    cache = {make(peer, alias_of(peer)), peer, daemon_.trust_generation()};
+  return cache.bytes;
+}
+
 template <>
 void serve<control::method::Hello>(ControlClient& c, uint32_t msgid, control::HelloParams p) {
   if (p.client) c.log_.info(c.tag() + " is " + quote(*p.client));

@@ -50,23 +50,33 @@ void write_delivery_prefix(MsgpackWriter& w, std::string_view method, const Publ
   w.str("handle");
 }
 
-void write_delivery_rest(Bytes& out, ByteView prefix, std::string_view handle, ByteView args) {
-  // One resize and plain copies: this runs once per delivered send or call.
-  // A handle name is at most 128 bytes, so its str header is fixstr or str 8.
-  static constexpr uint8_t kArgsKey[] = {0xa4, 'a', 'r', 'g', 's'};
-  const size_t header = handle.size() <= 31 ? 1 : 2;
-  const size_t at = out.size();
-  out.resize(at + prefix.size() + header + handle.size() + sizeof kArgsKey + (args.empty() ? 1 : args.size()));
-  uint8_t* p = out.data() + at;
+// The prefix, the handle and the "args" key, written at `p`, which has
+// room for delivery_head_size() bytes; returns the end. A handle name is at
+// most 128 bytes, so its str header is fixstr or str 8.
+constexpr uint8_t kArgsKey[] = {0xa4, 'a', 'r', 'g', 's'};
+
+size_t delivery_head_size(ByteView prefix, std::string_view handle) {
+  return prefix.size() + (handle.size() <= 31 ? 1 : 2) + handle.size() + sizeof kArgsKey;
+}
+
+uint8_t* write_delivery_head(uint8_t* p, ByteView prefix, std::string_view handle) {
   p = std::copy(prefix.begin(), prefix.end(), p);
-  if (header == 1) {
+  if (handle.size() <= 31) {
     *p++ = static_cast<uint8_t>(0xa0 | handle.size());
   } else {
     *p++ = 0xd9;
     *p++ = static_cast<uint8_t>(handle.size());
   }
   p = std::copy(handle.begin(), handle.end(), p);
-  p = std::copy(std::begin(kArgsKey), std::end(kArgsKey), p);
+  return std::copy(std::begin(kArgsKey), std::end(kArgsKey), p);
+}
+
+// The head and the args (nil when empty), with one resize and plain
+// copies: this runs once per delivered send or call.
+void write_delivery_rest(Bytes& out, ByteView prefix, std::string_view handle, ByteView args) {
+  const size_t at = out.size();
+  out.resize(at + delivery_head_size(prefix, handle) + (args.empty() ? 1 : args.size()));
+  uint8_t* p = write_delivery_head(out.data() + at, prefix, handle);
   if (args.empty())
     *p = 0xc0;
   else
@@ -89,10 +99,9 @@ void append_handle_send(Bytes& out, ByteView prefix, std::string_view handle, By
 }
 
 void append_handle_send_head(Bytes& out, ByteView prefix, std::string_view handle) {
-  out.insert(out.end(), prefix.begin(), prefix.end());
-  MsgpackWriter w(out);
-  w.str(handle);
-  w.str("args");
+  const size_t at = out.size();
+  out.resize(at + delivery_head_size(prefix, handle));
+  write_delivery_head(out.data() + at, prefix, handle);
 }
 
 Bytes handle_call_prefix(const PublicKey& peer, const std::optional<std::string>& peer_name) {
